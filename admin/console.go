@@ -1,0 +1,246 @@
+// Package admin serves the operator console: the same command language as
+// chat users' slash commands (package commands), with admin rights, on the
+// server's terminal or on a Unix socket for headless hosts. It is its own
+// package because a console is not a chat client: no Telnet, no nickname, no
+// room, and its trust comes from the terminal or the socket's file mode.
+package admin
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"telchat/hub"
+	"telchat/usertext"
+)
+
+// maxLine bounds one console line.
+const maxLine = 4096
+
+// Console is one operator console session (hub.Peer).
+type Console struct {
+	out      chan []byte
+	finished chan struct{}
+	once     sync.Once
+}
+
+func newConsole() *Console {
+	return &Console{out: make(chan []byte, 4096), finished: make(chan struct{})}
+}
+
+// Deliver queues output without blocking (hub.Peer).
+func (c *Console) Deliver(msg []byte) bool {
+	select {
+	case <-c.finished:
+		return true
+	default:
+	}
+	select {
+	case c.out <- msg:
+		return true
+	default:
+		return false
+	}
+}
+
+// Finish ends the console session (hub.Peer).
+func (c *Console) Finish(hub.Reason) { c.once.Do(func() { close(c.finished) }) }
+
+// writeLoop copies output to w until Finish, then writes what is left.
+func (c *Console) writeLoop(w io.Writer) {
+	for {
+		select {
+		case m := <-c.out:
+			if _, err := w.Write(m); err != nil {
+				c.Finish(hub.Reason{Kind: hub.KindHangup})
+				return
+			}
+		case <-c.finished:
+			for {
+				select {
+				case m := <-c.out:
+					if _, err := w.Write(m); err != nil {
+						return
+					}
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// Serve runs one console over r and w until r ends, the console quits, or
+// the hub stops. End of input ends only this console, never the server.
+func Serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logger) {
+	c := newConsole()
+	id := uuid.NewString()
+	hc := hub.NewConsole(id, remote, c)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.writeLoop(w)
+	}()
+	log = log.With().Str("session", id).Str("remote", remote).Logger()
+	log.Info().Msg("admin console opened")
+	if err := h.Connect(hc); err != nil {
+		c.Finish(hub.Reason{Kind: hub.KindShutdown})
+		<-done
+		return
+	}
+	c.Deliver([]byte("telchat admin console: type help for the commands, quit to close this console\r\n"))
+	lines := make(chan string)
+	go readLines(r, lines, c.finished)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				_ = h.Leave(hc, hub.Reason{Kind: hub.KindHangup})
+				c.Finish(hub.Reason{Kind: hub.KindHangup})
+				<-done
+				log.Info().Msg("admin console input ended")
+				return
+			}
+			if line = usertext.Sanitize(line); line == "" {
+				continue
+			}
+			if err := h.Input(hc, line); err != nil {
+				c.Finish(hub.Reason{Kind: hub.KindShutdown})
+			}
+		case <-c.finished:
+			<-done
+			log.Info().Msg("admin console closed")
+			return
+		}
+	}
+}
+
+// readLines sends each line of r (CR LF or LF, capped at maxLine) until EOF
+// or until stop is closed.
+func readLines(r io.Reader, lines chan<- string, stop <-chan struct{}) {
+	defer close(lines)
+	br := bufio.NewReaderSize(r, maxLine)
+	for {
+		b, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// Overlong line: keep its start, drop the rest.
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+		}
+		if len(b) > 0 {
+			line := string(b)
+			select {
+			case lines <- trimEOL(line):
+			case <-stop:
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func trimEOL(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// SocketServer serves consoles on a Unix socket.
+type SocketServer struct {
+	hub  *hub.Hub
+	log  zerolog.Logger
+	ln   *net.UnixListener
+	path string
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	wg    sync.WaitGroup
+}
+
+// ListenSocket creates the Unix socket at path with mode 0600, so only the
+// server's user can connect. A stale socket file left by a crashed server is
+// replaced; any other existing file is an error.
+func ListenSocket(path string, h *hub.Hub, log zerolog.Logger) (*SocketServer, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("admin: %s exists and is not a socket", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("admin: %s is in use by a running server", path)
+		}
+		_ = os.Remove(path)
+	}
+	old := syscall.Umask(0o177)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("admin: listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("admin: chmod %s: %w", path, err)
+	}
+	return &SocketServer{hub: h, log: log, ln: ln, path: path, conns: make(map[net.Conn]struct{})}, nil
+}
+
+// Serve accepts consoles until Close.
+func (s *SocketServer) Serve() error {
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("admin: accept: %w", err)
+		}
+		s.mu.Lock()
+		s.conns[conn] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			Serve(s.hub, conn, conn, "unix:"+s.path, s.log)
+			if uc, ok := conn.(*net.UnixConn); ok {
+				_ = uc.CloseWrite()
+			}
+			_ = conn.Close()
+			s.mu.Lock()
+			delete(s.conns, conn)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Close stops accepting, closes every console connection, waits for them
+// and removes the socket file.
+func (s *SocketServer) Close(ctx context.Context) error {
+	err := s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return err
+}

@@ -1,0 +1,681 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"telchat/store"
+	"telchat/usertext"
+)
+
+// Errors returned by Ctx methods. Their text is written for the user who
+// typed the command.
+var (
+	ErrNoSuchUser   = errors.New("no such user")
+	ErrNoSuchRoom   = errors.New("no such room")
+	ErrSelf         = errors.New("you cannot do that to yourself")
+	ErrNickTaken    = errors.New("that nickname is taken")
+	ErrTooManyRooms = errors.New("too many rooms exist already")
+	ErrTooMany      = errors.New("list is full")
+	ErrNotConsole   = errors.New("only a chat user can do that")
+	ErrNoReply      = errors.New("nobody has sent you a private message yet")
+	ErrIgnored      = errors.New("that user is ignoring you")
+	ErrNotBanned    = errors.New("no such ban")
+	ErrDisabled     = errors.New("not enabled on this server")
+	ErrRetryLater   = errors.New("too many attempts, try again later")
+)
+
+// Ctx is the handle through which a command reads and changes chat state.
+// It is valid only during Runner.Run, on the hub goroutine.
+type Ctx struct {
+	h *Hub
+	c *Conn
+}
+
+// UserInfo describes a user for /who and /whois.
+type UserInfo struct {
+	Nick, Room, Away, Remote string
+	Admin, Muted             bool
+	ConnectedAt              time.Time
+	Idle                     time.Duration
+}
+
+// RoomInfo describes a room for /rooms.
+type RoomInfo struct {
+	Name, Topic string
+	Members     int
+}
+
+// ClientInfo describes a connection for /clients.
+type ClientInfo struct {
+	ID, Nick, Remote, Room string
+	Console                bool
+	ConnectedAt            time.Time
+	Stats                  PeerStats
+}
+
+// StatsInfo is the server summary for /stats.
+type StatsInfo struct {
+	Uptime                                  time.Duration
+	ConnectionsNow, ConnectionsTotal, Named int64
+	Rooms                                   int
+	Messages, Deliveries                    int64
+	MessagesPerSecond                       float64
+	SlowDrops, FloodDrops, Refused          int64
+	Bans                                    int
+}
+
+// Reply sends lines to the caller.
+func (x *Ctx) Reply(lines ...string) {
+	for _, l := range lines {
+		x.h.deliver(x.c, x.h.encodeLine(l))
+	}
+}
+
+// IsAdmin reports whether the caller may run admin commands.
+func (x *Ctx) IsAdmin() bool { return x.c.admin }
+
+// IsConsole reports whether the caller is an operator console.
+func (x *Ctx) IsConsole() bool { return x.c.console }
+
+// Name is the caller's nickname, or "console".
+func (x *Ctx) Name() string {
+	if x.c.console {
+		return "console"
+	}
+	return x.c.nick
+}
+
+// Audit logs an admin action or a refused one.
+func (x *Ctx) Audit(action string, allowed bool, detail string) {
+	ev := x.h.log.Warn()
+	if allowed {
+		ev = x.h.log.Info()
+	}
+	ev.Str("session", x.c.ID).Str("remote", x.c.Remote).Str("by", x.Name()).
+		Str("action", action).Bool("allowed", allowed).Str("detail", detail).Msg("admin command")
+}
+
+func (x *Ctx) user() (*Conn, error) {
+	if x.c.console || x.c.nick == "" {
+		return nil, ErrNotConsole
+	}
+	return x.c, nil
+}
+
+func (x *Ctx) lookup(nick string) (*Conn, error) {
+	_, key, err := x.h.cfg.Nick.CheckNick(nick)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchUser, nick)
+	}
+	c, ok := x.h.nicks[key]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchUser, nick)
+	}
+	return c, nil
+}
+
+// Emote sends "* nick action" to the caller's room.
+func (x *Ctx) Emote(action string) error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	if x.h.muted(c) {
+		return nil
+	}
+	x.h.roomSay(c.room, c, x.h.encodeLine("* "+c.nick+" "+action))
+	return nil
+}
+
+// Private sends a private message to nick and confirms it to the caller.
+func (x *Ctx) Private(nick, text string) error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	to, err := x.lookup(nick)
+	if err != nil {
+		return err
+	}
+	return x.private(c, to, text)
+}
+
+func (x *Ctx) private(c, to *Conn, text string) error {
+	if to == c {
+		return ErrSelf
+	}
+	if x.h.muted(c) {
+		return nil
+	}
+	if _, ignored := to.ignores[c.key]; !ignored {
+		x.h.deliver(to, x.h.encodeLine("*"+c.nick+"* "+text))
+		to.lastFrom = c.key
+	}
+	x.Reply("-> *" + to.nick + "* " + text)
+	if to.away != "" {
+		x.Reply("*** " + to.nick + " is away: " + to.away)
+	}
+	x.h.Counters.Messages.Add(1)
+	return nil
+}
+
+// ReplyLast sends a private message to whoever last sent one to the caller.
+func (x *Ctx) ReplyLast(text string) error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	to, ok := x.h.nicks[c.lastFrom]
+	if c.lastFrom == "" {
+		return ErrNoReply
+	}
+	if !ok {
+		return fmt.Errorf("%w: they have left", ErrNoSuchUser)
+	}
+	return x.private(c, to, text)
+}
+
+// Rename changes the caller's nickname and tells the room.
+func (x *Ctx) Rename(nick string) error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	display, key, err := x.h.cfg.Nick.CheckNick(nick)
+	if err != nil {
+		return err
+	}
+	if other, taken := x.h.nicks[key]; taken && other != c {
+		return ErrNickTaken
+	}
+	if ban, banned := x.h.findBan(key, c.Addr, time.Now()); banned {
+		return fmt.Errorf("that nickname is banned: %s", ban.Reason)
+	}
+	if display == c.nick {
+		return nil
+	}
+	old := c.nick
+	delete(x.h.nicks, c.key)
+	c.nick, c.key = display, key
+	x.h.nicks[key] = c
+	x.h.notice(c.room, c, "*** "+old+" is now known as "+display)
+	x.Reply("*** You are now known as " + display)
+	return nil
+}
+
+// SetAway sets (or, with empty text, clears) the caller's away message.
+func (x *Ctx) SetAway(text string) error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	c.away = text
+	return nil
+}
+
+// Ignore stops nick's room text and private messages from reaching the
+// caller.
+func (x *Ctx) Ignore(nick string) (string, error) {
+	c, err := x.user()
+	if err != nil {
+		return "", err
+	}
+	to, err := x.lookup(nick)
+	if err != nil {
+		return "", err
+	}
+	if to == c {
+		return "", ErrSelf
+	}
+	if c.ignores == nil {
+		c.ignores = make(map[string]struct{})
+	}
+	if len(c.ignores) >= x.h.cfg.MaxIgnores {
+		return "", fmt.Errorf("ignore %w (%d names)", ErrTooMany, x.h.cfg.MaxIgnores)
+	}
+	c.ignores[to.key] = struct{}{}
+	return to.nick, nil
+}
+
+// Unignore undoes Ignore. It also works for users who have left.
+func (x *Ctx) Unignore(nick string) error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	_, key, err := x.h.cfg.Nick.CheckNick(nick)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrNoSuchUser, nick)
+	}
+	if _, ok := c.ignores[key]; !ok {
+		return fmt.Errorf("you are not ignoring %s", nick)
+	}
+	delete(c.ignores, key)
+	return nil
+}
+
+// Ignored lists the keys the caller ignores.
+func (x *Ctx) Ignored() []string {
+	var out []string
+	for k := range x.c.ignores {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Join moves the caller into room name, creating it if needed.
+func (x *Ctx) Join(name string) (string, error) {
+	c, err := x.user()
+	if err != nil {
+		return "", err
+	}
+	r, err := x.h.roomFor(name, true)
+	if err != nil {
+		return "", err
+	}
+	if c.room == r {
+		return "", fmt.Errorf("you are already in #%s", r.name)
+	}
+	x.h.joinRoom(c, r)
+	return r.name, nil
+}
+
+// Part moves the caller back to the lobby.
+func (x *Ctx) Part() error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	if c.room.key == LobbyName {
+		return errors.New("you are in the lobby already")
+	}
+	x.h.joinRoom(c, x.h.rooms[LobbyName])
+	return nil
+}
+
+func (h *Hub) roomFor(name string, create bool) (*Room, error) {
+	display, key, err := usertext.CheckRoom(name)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := h.rooms[key]; ok {
+		return r, nil
+	}
+	if !create {
+		return nil, fmt.Errorf("%w: #%s", ErrNoSuchRoom, display)
+	}
+	if len(h.rooms) >= h.cfg.MaxRooms {
+		return nil, ErrTooManyRooms
+	}
+	r := h.newRoom(display)
+	h.rooms[key] = r
+	return r, nil
+}
+
+// Rooms lists rooms, most members first.
+func (x *Ctx) Rooms() []RoomInfo {
+	out := make([]RoomInfo, 0, len(x.h.rooms))
+	for _, r := range x.h.rooms {
+		out = append(out, RoomInfo{Name: r.name, Topic: r.topic, Members: len(r.members)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Members != out[j].Members {
+			return out[i].Members > out[j].Members
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Topic returns the caller's room and its topic.
+func (x *Ctx) Topic() (room, topic string, err error) {
+	c, err := x.user()
+	if err != nil {
+		return "", "", err
+	}
+	return c.room.name, c.room.topic, nil
+}
+
+// SetTopic sets the topic of the caller's room and tells its members.
+func (x *Ctx) SetTopic(topic string) error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	if x.h.muted(c) {
+		return nil
+	}
+	c.room.topic = topic
+	x.h.notice(c.room, nil, "*** "+c.nick+" set the topic of #"+c.room.name+" to: "+topic)
+	x.h.persist()
+	return nil
+}
+
+// Who lists the members of room (the caller's room when empty).
+func (x *Ctx) Who(room string) (string, []UserInfo, error) {
+	var r *Room
+	if room == "" {
+		c, err := x.user()
+		if err != nil {
+			return "", nil, errors.New("usage: who ROOM")
+		}
+		r = c.room
+	} else {
+		var err error
+		if r, err = x.h.roomFor(room, false); err != nil {
+			return "", nil, err
+		}
+	}
+	out := make([]UserInfo, 0, len(r.members))
+	for _, m := range r.members {
+		out = append(out, x.h.userInfo(m))
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Nick) < strings.ToLower(out[j].Nick) })
+	return r.name, out, nil
+}
+
+// Whois describes one user.
+func (x *Ctx) Whois(nick string) (UserInfo, error) {
+	c, err := x.lookup(nick)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	return x.h.userInfo(c), nil
+}
+
+func (h *Hub) userInfo(c *Conn) UserInfo {
+	ui := UserInfo{Nick: c.nick, Away: c.away, Remote: c.Remote, Admin: c.admin,
+		Muted: !c.mutedUntil.IsZero(), ConnectedAt: c.connectedAt, Idle: time.Since(c.lastActive)}
+	if c.room != nil {
+		ui.Room = c.room.name
+	}
+	return ui
+}
+
+// MOTD returns the message of the day.
+func (x *Ctx) MOTD() string { return x.h.motd }
+
+// SetMOTD replaces the message of the day (persisted).
+func (x *Ctx) SetMOTD(text string) {
+	x.h.motd = text
+	x.h.persist()
+}
+
+// Quit ends the caller's session: a goodbye, then a clean close.
+func (x *Ctx) Quit(reason string) {
+	if x.c.console {
+		x.Reply("Bye.")
+		x.h.drop(x.c, Reason{Kind: KindQuit, Text: reason}, false)
+		return
+	}
+	x.Reply("*** Goodbye, " + x.c.nick + "!")
+	x.h.remove(x.c, Reason{Kind: KindQuit, Text: reason})
+}
+
+// Oper checks password off the hub goroutine and makes the caller an admin
+// if it matches. Failed attempts are rate limited and logged.
+func (x *Ctx) Oper(password string) error {
+	c, err := x.user()
+	if err != nil {
+		return err
+	}
+	h := x.h
+	if h.cfg.PasswordCheck == nil {
+		return fmt.Errorf("/oper is %w", ErrDisabled)
+	}
+	now := time.Now()
+	if now.Before(c.operNext) {
+		x.Audit("oper", false, "rate limited")
+		return ErrRetryLater
+	}
+	c.operNext = now.Add(time.Second) // one attempt in flight at a time
+	check := h.cfg.PasswordCheck
+	go func() {
+		ok := check(password)
+		_ = h.Do(func() {
+			if _, present := h.conns[c]; !present {
+				return
+			}
+			x := h.ctx(c)
+			if ok {
+				c.admin = true
+				c.operFails = 0
+				c.operNext = time.Time{}
+				x.Audit("oper", true, "")
+				x.Reply("*** You are now an admin")
+				return
+			}
+			c.operFails++
+			c.operNext = time.Now().Add(min(time.Duration(1<<min(c.operFails, 6))*time.Second, time.Minute))
+			x.Audit("oper", false, "wrong password")
+			x.Reply("! Wrong password")
+		})
+	}()
+	return nil
+}
+
+// Kick disconnects nick with a reason.
+func (x *Ctx) Kick(nick, reason string) error {
+	to, err := x.lookup(nick)
+	if err != nil {
+		return err
+	}
+	if to == x.c {
+		return ErrSelf
+	}
+	x.h.kick(to, x.Name(), reason)
+	return nil
+}
+
+func (h *Hub) kick(to *Conn, by, reason string) {
+	msg := "*** You were kicked by " + by
+	if reason != "" {
+		msg += ": " + reason
+	}
+	to.peer.Deliver(h.encodeLine(msg))
+	h.remove(to, Reason{Kind: KindKicked, Text: reason})
+}
+
+// Ban adds a ban on mask (nickname, IP or CIDR) for d (0: forever) and
+// kicks every connection that matches. It returns how many were kicked.
+func (x *Ctx) Ban(mask string, d time.Duration, reason string) (string, int, error) {
+	m, err := store.ParseMask(mask)
+	if err != nil {
+		return "", 0, err
+	}
+	h := x.h
+	now := time.Now()
+	b := store.Ban{Mask: m, Reason: reason, By: x.Name(), Created: now}
+	if d > 0 {
+		b.Expires = now.Add(d)
+	}
+	replaced := false
+	for i := range h.bans {
+		if h.bans[i].Mask == m {
+			h.bans[i] = b
+			replaced = true
+		}
+	}
+	if !replaced {
+		if len(h.bans) >= h.cfg.MaxBans {
+			return "", 0, fmt.Errorf("ban %w (%d)", ErrTooMany, h.cfg.MaxBans)
+		}
+		h.bans = append(h.bans, b)
+	}
+	h.persist()
+	var hit []*Conn
+	for c := range h.conns {
+		if !c.console && c != x.c && b.Matches(c.key, c.Addr, now) {
+			hit = append(hit, c)
+		}
+	}
+	for _, c := range hit {
+		h.kick(c, x.Name(), "banned"+suffix(reason))
+	}
+	return m, len(hit), nil
+}
+
+func suffix(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
+}
+
+// Unban removes the ban on mask.
+func (x *Ctx) Unban(mask string) error {
+	m, err := store.ParseMask(mask)
+	if err != nil {
+		return err
+	}
+	for i, b := range x.h.bans {
+		if b.Mask == m {
+			x.h.bans = append(x.h.bans[:i], x.h.bans[i+1:]...)
+			x.h.persist()
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrNotBanned, m)
+}
+
+// Bans lists the bans in force.
+func (x *Ctx) Bans() []store.Ban {
+	now := time.Now()
+	kept := x.h.bans[:0]
+	for _, b := range x.h.bans {
+		if !b.Expired(now) {
+			kept = append(kept, b)
+		}
+	}
+	x.h.bans = kept
+	return append([]store.Ban(nil), kept...)
+}
+
+// Mute stops nick's chat for d (0: until unmuted).
+func (x *Ctx) Mute(nick string, d time.Duration) (string, error) {
+	to, err := x.lookup(nick)
+	if err != nil {
+		return "", err
+	}
+	if to == x.c {
+		return "", ErrSelf
+	}
+	to.mutedUntil = forever
+	text := "*** You have been muted by " + x.Name()
+	if d > 0 {
+		to.mutedUntil = time.Now().Add(d)
+		text += " for " + d.String()
+	}
+	x.h.deliver(to, x.h.encodeLine(text))
+	return to.nick, nil
+}
+
+// Unmute lets nick chat again.
+func (x *Ctx) Unmute(nick string) (string, error) {
+	to, err := x.lookup(nick)
+	if err != nil {
+		return "", err
+	}
+	if to.mutedUntil.IsZero() {
+		return "", fmt.Errorf("%s is not muted", to.nick)
+	}
+	to.mutedUntil = time.Time{}
+	x.h.deliver(to, x.h.encodeLine("*** You may speak again"))
+	return to.nick, nil
+}
+
+// Wall sends a notice to every named user in every room.
+func (x *Ctx) Wall(text string) {
+	msg := x.h.encodeLine("*** NOTICE from " + x.Name() + ": " + text)
+	var slow []*Conn
+	for c := range x.h.conns {
+		if (c.nick != "" || c.console) && !c.peer.Deliver(msg) {
+			slow = append(slow, c)
+		}
+	}
+	for _, c := range slow {
+		x.h.slow(c)
+	}
+}
+
+// Move puts nick into room (created if needed).
+func (x *Ctx) Move(nick, room string) (string, string, error) {
+	to, err := x.lookup(nick)
+	if err != nil {
+		return "", "", err
+	}
+	r, err := x.h.roomFor(room, true)
+	if err != nil {
+		return "", "", err
+	}
+	if to.room == r {
+		return "", "", fmt.Errorf("%s is already in #%s", to.nick, r.name)
+	}
+	x.h.deliver(to, x.h.encodeLine("*** You were moved to #"+r.name+" by "+x.Name()))
+	x.h.joinRoom(to, r)
+	return to.nick, r.name, nil
+}
+
+// Clients lists every connection.
+func (x *Ctx) Clients() []ClientInfo {
+	out := make([]ClientInfo, 0, len(x.h.conns))
+	for c := range x.h.conns {
+		ci := ClientInfo{ID: c.ID, Nick: c.nick, Remote: c.Remote, Console: c.console, ConnectedAt: c.connectedAt}
+		if c.room != nil {
+			ci.Room = c.room.name
+		}
+		if sr, ok := c.peer.(StatsReporter); ok {
+			ci.Stats = sr.Stats()
+		}
+		out = append(out, ci)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ConnectedAt.Before(out[j].ConnectedAt) })
+	return out
+}
+
+// Stats summarizes the server.
+func (x *Ctx) Stats() StatsInfo {
+	h := x.h
+	return StatsInfo{
+		Uptime:            time.Since(h.started),
+		ConnectionsNow:    h.Counters.ConnectionsNow.Load(),
+		ConnectionsTotal:  h.Counters.ConnectionsTotal.Load(),
+		Named:             int64(len(h.nicks)),
+		Rooms:             len(h.rooms),
+		Messages:          h.Counters.Messages.Load(),
+		Deliveries:        h.Counters.Deliveries.Load(),
+		MessagesPerSecond: h.rate.perSecond(time.Now()),
+		SlowDrops:         h.Counters.SlowDrops.Load(),
+		FloodDrops:        h.Counters.FloodDrops.Load(),
+		Refused:           h.Counters.Refused.Load(),
+		Bans:              len(h.bans),
+	}
+}
+
+// Shutdown warns everyone and asks the server to shut down after d.
+func (x *Ctx) Shutdown(d time.Duration, reason string) {
+	h := x.h
+	text := "Server shutting down"
+	if d > 0 {
+		text += " in " + d.String()
+	}
+	if reason != "" {
+		text += ": " + reason
+	}
+	x.Wall(text)
+	fire := func() {
+		if h.cfg.OnShutdown != nil {
+			h.cfg.OnShutdown(reason)
+		}
+	}
+	if d <= 0 {
+		fire()
+		return
+	}
+	time.AfterFunc(d, func() { _ = h.Do(fire) })
+}

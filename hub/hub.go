@@ -1,0 +1,728 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"telchat/store"
+	"telchat/usertext"
+)
+
+// Reason says why a connection ended. Its text is what other users see in the
+// leave line ("alice left #lobby (quit: bye)").
+type Reason struct {
+	// Kind is one word: quit, hangup, kicked, slow, timeout, flood, banned,
+	// shutdown, refused.
+	Kind string
+	// Text is an optional human detail (a quit message, a kick reason).
+	Text string
+}
+
+// The reason kinds used by the hub and the client package.
+const (
+	KindQuit     = "quit"
+	KindHangup   = "hangup"
+	KindKicked   = "kicked"
+	KindSlow     = "slow"
+	KindTimeout  = "timeout"
+	KindFlood    = "flood"
+	KindBanned   = "banned"
+	KindShutdown = "shutdown"
+	KindRefused  = "refused"
+)
+
+// String renders the reason as shown in leave lines.
+func (r Reason) String() string {
+	if r.Text == "" {
+		return r.Kind
+	}
+	return r.Kind + ": " + r.Text
+}
+
+// Abrupt reports whether the connection should be cut without flushing its
+// queue (a slow consumer cannot take more output).
+func (r Reason) Abrupt() bool { return r.Kind == KindSlow }
+
+// Peer is the hub's view of one connection. The client package implements it
+// for TCP sessions and package admin for operator consoles.
+type Peer interface {
+	// Deliver queues an already-encoded message for the peer without
+	// blocking. The hub shares msg between recipients: it must not be
+	// modified. Deliver returns false only when the peer is over its outbound
+	// limits; the hub then drops the peer as slow.
+	Deliver(msg []byte) bool
+	// Finish tells the peer that the hub is done with it: flush what is
+	// queued (unless r.Abrupt()), then close. It must not block.
+	Finish(r Reason)
+}
+
+// PeerStats is what a peer reports about its connection for /clients.
+type PeerStats struct {
+	BytesIn, BytesOut int64
+	QueuedMsgs        int
+	QueuedBytes       int64
+}
+
+// StatsReporter is implemented by peers that can report traffic counters.
+type StatsReporter interface {
+	Stats() PeerStats
+}
+
+// Runner parses and executes one command line ("/who", or a console line).
+// It is called on the hub goroutine.
+type Runner interface {
+	Run(c *Ctx, line string)
+}
+
+// Config configures a Hub. Zero values mean the documented defaults.
+type Config struct {
+	// ServerName is shown in the greeting. Default "telchat".
+	ServerName string
+	// HistorySize is how many messages each room keeps for new joiners.
+	// Default 50; negative disables history.
+	HistorySize int
+	// AnnounceMax: rooms with more members than this get no join and leave
+	// lines (they would swamp a big room). 0 means 200; negative means no
+	// limit.
+	AnnounceMax int
+	// NickTimeout disconnects a client that gives no valid nickname in time.
+	// Default 60s.
+	NickTimeout time.Duration
+	// IdleTimeout disconnects named users idle this long (0: never). They are
+	// warned a minute (or a tenth of the timeout, if less) before.
+	IdleTimeout time.Duration
+	// MaxRooms bounds how many rooms may exist. Default 1000.
+	MaxRooms int
+	// MaxIgnores bounds each user's ignore list. Default 100.
+	MaxIgnores int
+	// MaxBans bounds the ban list. Default 10000.
+	MaxBans int
+	// Nick are the nickname rules.
+	Nick usertext.NickRules
+	// Commands runs command lines. Required.
+	Commands Runner
+	// State is the durable state loaded at start (bans, MOTD, topics).
+	State store.State
+	// Saver receives a snapshot whenever the durable state changes. Optional.
+	Saver interface{ Submit(store.State) }
+	// PasswordCheck verifies an /oper password. It runs on its own goroutine
+	// (bcrypt is slow). Nil means /oper is disabled.
+	PasswordCheck func(password string) bool
+	// OnShutdown is called (on the hub goroutine; it must not block) when an
+	// admin asks the server to shut down.
+	OnShutdown func(reason string)
+	// Log is the hub's logger.
+	Log zerolog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.ServerName == "" {
+		c.ServerName = "telchat"
+	}
+	if c.HistorySize == 0 {
+		c.HistorySize = 50
+	}
+	if c.AnnounceMax == 0 {
+		c.AnnounceMax = 200
+	}
+	if c.NickTimeout == 0 {
+		c.NickTimeout = 60 * time.Second
+	}
+	if c.MaxRooms == 0 {
+		c.MaxRooms = 1000
+	}
+	if c.MaxIgnores == 0 {
+		c.MaxIgnores = 100
+	}
+	if c.MaxBans == 0 {
+		c.MaxBans = 10000
+	}
+}
+
+// LobbyName is the room every user starts in.
+const LobbyName = "lobby"
+
+// ErrClosed is returned when the hub no longer accepts events.
+var ErrClosed = errors.New("hub: closed")
+
+type eventKind uint8
+
+const (
+	evConnect eventKind = iota + 1
+	evLine
+	evLeave
+	evConsole
+	evPublish
+	evFunc
+	evShutdown
+)
+
+type event struct {
+	kind   eventKind
+	conn   *Conn
+	line   string
+	reason Reason
+	room   string
+	msg    []byte
+	fn     func()
+}
+
+// Counters are the hub's monotonic counters, readable from any goroutine.
+type Counters struct {
+	ConnectionsTotal atomic.Int64
+	ConnectionsNow   atomic.Int64
+	Messages         atomic.Int64
+	Deliveries       atomic.Int64
+	SlowDrops        atomic.Int64
+	FloodDrops       atomic.Int64
+	Refused          atomic.Int64
+}
+
+// Hub is the chat state owner. Create it with New, run it with Run.
+type Hub struct {
+	cfg  Config
+	log  zerolog.Logger
+	in   chan event
+	done chan struct{} // closed when Run returns
+	quit chan struct{} // closed when shutdown begins
+
+	// Counters may be read from any goroutine.
+	Counters Counters
+	started  time.Time
+
+	// Everything below is owned by the Run goroutine.
+	conns        map[*Conn]struct{}
+	nicks        map[string]*Conn // key -> named conn
+	rooms        map[string]*Room // key -> room
+	bans         []store.Ban
+	motd         string
+	consoles     map[*Conn]struct{}
+	shuttingDown bool
+	rate         rateWindow
+}
+
+// New returns a hub; call Run to start it.
+func New(cfg Config) *Hub {
+	cfg.setDefaults()
+	h := &Hub{
+		cfg:      cfg,
+		log:      cfg.Log,
+		in:       make(chan event, 4096),
+		done:     make(chan struct{}),
+		quit:     make(chan struct{}),
+		started:  time.Now(),
+		conns:    make(map[*Conn]struct{}),
+		nicks:    make(map[string]*Conn),
+		rooms:    make(map[string]*Room),
+		consoles: make(map[*Conn]struct{}),
+		motd:     cfg.State.MOTD,
+	}
+	now := time.Now()
+	for _, b := range cfg.State.Bans {
+		if !b.Expired(now) {
+			h.bans = append(h.bans, b)
+		}
+	}
+	lobby := h.newRoom(LobbyName)
+	h.rooms[lobby.key] = lobby
+	for key, topic := range cfg.State.Topics {
+		if r, ok := h.rooms[key]; ok {
+			r.topic = topic
+			continue
+		}
+		display, k, err := usertext.CheckRoom(key)
+		if err != nil || k != key {
+			continue
+		}
+		r := h.newRoom(display)
+		r.topic = topic
+		r.persistent = true
+		h.rooms[k] = r
+	}
+	if t, ok := cfg.State.Topics[lobby.key]; ok {
+		lobby.topic = t
+	}
+	return h
+}
+
+// Done is closed when Run has returned.
+func (h *Hub) Done() <-chan struct{} { return h.done }
+
+// Started is when the hub was created.
+func (h *Hub) Started() time.Time { return h.started }
+
+// send hands an event to the hub goroutine. It waits while the hub's inbox
+// is full (clients wait on the hub, never the other way round) and returns
+// false once the hub has stopped.
+func (h *Hub) send(ev event) bool {
+	select {
+	case h.in <- ev:
+		return true
+	case <-h.done:
+		return false
+	}
+}
+
+// Connect registers a new connection. The hub greets it and asks for a
+// nickname, or refuses it (a ban) through Peer.Finish. It returns ErrClosed
+// when the hub has stopped; the caller then closes the connection itself.
+func (h *Hub) Connect(c *Conn) error {
+	if !h.send(event{kind: evConnect, conn: c}) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Input hands the hub one sanitized line typed on c.
+func (h *Hub) Input(c *Conn, line string) error {
+	if !h.send(event{kind: evLine, conn: c, line: line}) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Leave tells the hub that c ended on its own (hangup, flood, a stalled
+// writer). The hub removes it exactly once and calls Finish.
+func (h *Hub) Leave(c *Conn, r Reason) error {
+	if !h.send(event{kind: evLeave, conn: c, reason: r}) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Publish delivers an already-formatted line (without line end) to every
+// member of a room as if it had been said there, and records it in the
+// room's history. It is the boundary through which another server could
+// feed a room.
+func (h *Hub) Publish(room, line string) error {
+	if !h.send(event{kind: evPublish, room: room, line: line}) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Do runs fn on the hub goroutine (for tests and wiring). fn must not block.
+func (h *Hub) Do(fn func()) error {
+	if !h.send(event{kind: evFunc, fn: fn}) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Shutdown tells every connection that the server is going down (notice),
+// finishes them all and stops the hub. It returns when the hub has stopped
+// or ctx is done.
+func (h *Hub) Shutdown(ctx context.Context, notice string) error {
+	select {
+	case h.in <- event{kind: evShutdown, line: notice}:
+	case <-h.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-h.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run owns the chat state until Shutdown or ctx is done.
+func (h *Hub) Run(ctx context.Context) {
+	defer close(h.done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case ev := <-h.in:
+			h.handle(ev)
+			if h.shuttingDown {
+				h.drainAfterShutdown()
+				return
+			}
+		case now := <-tick.C:
+			h.tick(now)
+		case <-ctx.Done():
+			h.shutdown("server shutting down")
+			h.drainAfterShutdown()
+			return
+		}
+	}
+}
+
+// drainAfterShutdown finishes connections whose events were already queued
+// when the hub stopped, so no client is left waiting for a Finish.
+func (h *Hub) drainAfterShutdown() {
+	for {
+		select {
+		case ev := <-h.in:
+			if ev.conn != nil && ev.kind == evConnect {
+				h.Counters.ConnectionsTotal.Add(1)
+				ev.conn.peer.Finish(Reason{Kind: KindShutdown})
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (h *Hub) handle(ev event) {
+	switch ev.kind {
+	case evConnect:
+		h.connect(ev.conn)
+	case evLine:
+		if _, ok := h.conns[ev.conn]; ok {
+			h.line(ev.conn, ev.line)
+		}
+	case evLeave:
+		h.remove(ev.conn, ev.reason)
+	case evPublish:
+		if r, ok := h.rooms[strings.ToLower(ev.room)]; ok {
+			h.roomSay(r, nil, h.encodeLine(ev.line))
+		}
+	case evFunc:
+		ev.fn()
+	case evShutdown:
+		h.shutdown(ev.line)
+	}
+}
+
+func (h *Hub) shutdown(notice string) {
+	if notice == "" {
+		notice = "server shutting down"
+	}
+	msg := h.encodeLine("*** " + notice)
+	for c := range h.conns {
+		c.peer.Deliver(msg)
+		h.drop(c, Reason{Kind: KindShutdown}, false)
+	}
+	h.shuttingDown = true
+	close(h.quit)
+}
+
+func (h *Hub) connect(c *Conn) {
+	h.Counters.ConnectionsTotal.Add(1)
+	now := time.Now()
+	c.lastActive = now
+	if ban, ok := h.findBan("", c.Addr, now); ok {
+		h.Counters.Refused.Add(1)
+		msg := "! You are banned from this server"
+		if ban.Reason != "" {
+			msg += ": " + ban.Reason
+		}
+		c.peer.Deliver(h.encodeLine(msg))
+		c.peer.Finish(Reason{Kind: KindBanned, Text: ban.Reason})
+		h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("ban", ban.Mask).Msg("refused banned address")
+		return
+	}
+	h.conns[c] = struct{}{}
+	h.Counters.ConnectionsNow.Add(1)
+	if c.console {
+		h.consoles[c] = struct{}{}
+		return
+	}
+	c.peer.Deliver(h.encode("Welcome to " + h.cfg.ServerName + "! Nicknames are 1 to 24 letters, digits, _ or -.\nChoose a nickname: "))
+}
+
+// line handles one input line from a registered connection.
+func (h *Hub) line(c *Conn, line string) {
+	c.lastActive = time.Now()
+	c.warnedIdle = false
+	if c.console {
+		h.cfg.Commands.Run(h.ctx(c), line)
+		return
+	}
+	if c.nick == "" {
+		h.claimNick(c, line)
+		return
+	}
+	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
+		h.cfg.Commands.Run(h.ctx(c), line)
+		return
+	}
+	if strings.HasPrefix(line, "//") {
+		line = line[1:]
+	}
+	h.say(c, line)
+}
+
+func (h *Hub) ctx(c *Conn) *Ctx { return &Ctx{h: h, c: c} }
+
+func (h *Hub) claimNick(c *Conn, line string) {
+	display, key, err := h.cfg.Nick.CheckNick(strings.TrimSpace(line))
+	if err == nil {
+		if _, taken := h.nicks[key]; taken {
+			err = errors.New("that nickname is taken")
+		}
+	}
+	if err == nil {
+		if ban, ok := h.findBan(key, c.Addr, time.Now()); ok {
+			h.Counters.Refused.Add(1)
+			msg := "! You are banned from this server"
+			if ban.Reason != "" {
+				msg += ": " + ban.Reason
+			}
+			c.peer.Deliver(h.encodeLine(msg))
+			h.drop(c, Reason{Kind: KindBanned, Text: ban.Reason}, false)
+			return
+		}
+	}
+	if err != nil {
+		c.peer.Deliver(h.encode("! " + err.Error() + "\nChoose a nickname: "))
+		return
+	}
+	c.nick, c.key = display, key
+	c.namedAt = time.Now()
+	h.nicks[key] = c
+	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", display).Msg("named")
+	c.peer.Deliver(h.encodeLine("*** Welcome, " + display + "! Type /help for commands."))
+	if h.motd != "" {
+		c.peer.Deliver(h.encodeLine("*** " + h.motd))
+	}
+	h.joinRoom(c, h.rooms[LobbyName])
+}
+
+// say sends chat text from c to its room.
+func (h *Hub) say(c *Conn, text string) {
+	if h.muted(c) {
+		return
+	}
+	buf := make([]byte, 0, len(c.nick)+len(text)+6)
+	buf = append(buf, '<')
+	buf = append(buf, c.nick...)
+	buf = append(buf, "> "...)
+	buf = appendWire(buf, text)
+	buf = append(buf, '\r', '\n')
+	h.roomSay(c.room, c, buf)
+}
+
+func (h *Hub) muted(c *Conn) bool {
+	if c.mutedUntil.IsZero() {
+		return false
+	}
+	if !c.mutedUntil.Equal(forever) && time.Now().After(c.mutedUntil) {
+		c.mutedUntil = time.Time{}
+		return false
+	}
+	c.peer.Deliver(h.encodeLine("! You are muted; your message was not sent"))
+	return true
+}
+
+// roomSay delivers msg to every member of r except from, records it in the
+// room's history, and drops recipients that cannot take it.
+func (h *Hub) roomSay(r *Room, from *Conn, msg []byte) {
+	h.Counters.Messages.Add(1)
+	h.rate.add(time.Now())
+	r.record(msg, h.cfg.HistorySize)
+	var slow []*Conn
+	n := int64(0)
+	for _, m := range r.members {
+		if m == from {
+			continue
+		}
+		if from != nil && len(m.ignores) > 0 {
+			if _, ignored := m.ignores[from.key]; ignored {
+				continue
+			}
+		}
+		n++
+		if !m.peer.Deliver(msg) {
+			slow = append(slow, m)
+		}
+	}
+	h.Counters.Deliveries.Add(n)
+	for _, m := range slow {
+		h.slow(m)
+	}
+}
+
+// deliver sends msg to one connection, dropping it if it is over its limits.
+func (h *Hub) deliver(c *Conn, msg []byte) {
+	if !c.peer.Deliver(msg) {
+		h.slow(c)
+	}
+}
+
+func (h *Hub) slow(c *Conn) {
+	if _, ok := h.conns[c]; !ok {
+		return
+	}
+	h.Counters.SlowDrops.Add(1)
+	h.remove(c, Reason{Kind: KindSlow})
+}
+
+// notice sends a notice line to every member of r except skip, unless the
+// room is too big for notices.
+func (h *Hub) notice(r *Room, skip *Conn, text string) {
+	if h.cfg.AnnounceMax > 0 && len(r.members) > h.cfg.AnnounceMax {
+		return
+	}
+	msg := h.encodeLine(text)
+	var slow []*Conn
+	for _, m := range r.members {
+		if m != skip && !m.peer.Deliver(msg) {
+			slow = append(slow, m)
+		}
+	}
+	for _, m := range slow {
+		h.slow(m)
+	}
+}
+
+// joinRoom moves c into r (leaving its current room), announces it and
+// shows the room's topic and history.
+func (h *Hub) joinRoom(c *Conn, r *Room) {
+	if c.room == r {
+		return
+	}
+	if old := c.room; old != nil {
+		h.leaveRoom(c, "*** "+c.nick+" left #"+old.name+" (joined #"+r.name+")")
+	}
+	r.add(c)
+	c.room = r
+	h.notice(r, c, "*** "+c.nick+" joined #"+r.name)
+	others := len(r.members) - 1
+	info := "*** You are now in #" + r.name + " with " + plural(others, "other user", "other users")
+	c.peer.Deliver(h.encodeLine(info))
+	if r.topic != "" {
+		c.peer.Deliver(h.encodeLine("*** Topic for #" + r.name + ": " + r.topic))
+	}
+	if hist := r.historyBlock(); len(hist) > 0 {
+		h.deliver(c, hist)
+	}
+}
+
+// leaveRoom takes c out of its room with a notice to the others, and removes
+// the room if it became empty (the lobby and rooms with topics stay).
+func (h *Hub) leaveRoom(c *Conn, noticeText string) {
+	r := c.room
+	if r == nil {
+		return
+	}
+	r.remove(c)
+	c.room = nil
+	if noticeText != "" {
+		h.notice(r, nil, noticeText)
+	}
+	if len(r.members) == 0 && r.key != LobbyName && r.topic == "" {
+		delete(h.rooms, r.key)
+	}
+}
+
+// remove takes c out of the hub exactly once, tells the others, and
+// finishes the peer.
+func (h *Hub) remove(c *Conn, r Reason) {
+	h.drop(c, r, true)
+}
+
+func (h *Hub) drop(c *Conn, r Reason, announce bool) {
+	if _, ok := h.conns[c]; !ok {
+		return
+	}
+	delete(h.conns, c)
+	delete(h.consoles, c)
+	h.Counters.ConnectionsNow.Add(-1)
+	if r.Kind == KindFlood {
+		h.Counters.FloodDrops.Add(1)
+	}
+	if c.nick != "" {
+		delete(h.nicks, c.key)
+		text := ""
+		if announce {
+			text = "*** " + c.nick + " left #" + c.room.name + " (" + r.String() + ")"
+		}
+		h.leaveRoom(c, text)
+		h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", c.nick).Str("reason", r.String()).Msg("left")
+	}
+	c.peer.Finish(r)
+}
+
+func (h *Hub) tick(now time.Time) {
+	for c := range h.conns {
+		if c.console {
+			continue
+		}
+		if c.nick == "" {
+			if now.Sub(c.connectedAt) >= h.cfg.NickTimeout {
+				c.peer.Deliver(h.encodeLine("\n! Timed out waiting for a nickname"))
+				h.drop(c, Reason{Kind: KindTimeout}, false)
+			}
+			continue
+		}
+		if h.cfg.IdleTimeout <= 0 {
+			continue
+		}
+		idle := now.Sub(c.lastActive)
+		warnAt := h.cfg.IdleTimeout - min(time.Minute, h.cfg.IdleTimeout/10)
+		switch {
+		case idle >= h.cfg.IdleTimeout:
+			c.peer.Deliver(h.encodeLine("! Disconnected after " + h.cfg.IdleTimeout.String() + " idle"))
+			h.remove(c, Reason{Kind: KindTimeout, Text: "idle"})
+		case idle >= warnAt && !c.warnedIdle:
+			c.warnedIdle = true
+			h.deliver(c, h.encodeLine("! You have been idle for "+idle.Round(time.Second).String()+"; send anything to stay connected"))
+		}
+	}
+}
+
+// findBan returns the first unexpired ban matching key (a nickname key, may
+// be empty) or addr.
+func (h *Hub) findBan(key string, addr netip.Addr, now time.Time) (store.Ban, bool) {
+	for _, b := range h.bans {
+		if b.Matches(key, addr, now) {
+			return b, true
+		}
+	}
+	return store.Ban{}, false
+}
+
+// persist hands a snapshot of the durable state to the saver.
+func (h *Hub) persist() {
+	if h.cfg.Saver == nil {
+		return
+	}
+	st := store.State{Version: 1, MOTD: h.motd, Topics: map[string]string{}}
+	st.Bans = append([]store.Ban(nil), h.bans...)
+	for k, r := range h.rooms {
+		if r.topic != "" {
+			st.Topics[k] = r.topic
+		}
+	}
+	h.cfg.Saver.Submit(st)
+}
+
+// encodeLine encodes one line of text for the wire, with its line end.
+func (h *Hub) encodeLine(text string) []byte {
+	buf := make([]byte, 0, len(text)+2)
+	buf = appendWire(buf, text)
+	return append(buf, '\r', '\n')
+}
+
+// encode encodes text that carries its own line ends ("\n").
+func (h *Hub) encode(text string) []byte {
+	return appendWire(make([]byte, 0, len(text)+4), text)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}
+
+func sortedNicks(cs []*Conn) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.nick)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i]) < strings.ToLower(out[j]) })
+	return out
+}

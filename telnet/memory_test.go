@@ -1,0 +1,85 @@
+package telnet
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestLongLineBoundedMemory feeds 1 MiB without a line end, in several shapes, and checks
+// that the line buffer never grows past MaxLine and the line is delivered truncated.
+func TestLongLineBoundedMemory(t *testing.T) {
+	const mib = 1 << 20
+	cases := []struct {
+		name  string
+		text  []byte
+		chunk int
+		want  string
+	}{
+		{"ASCII in 4 KiB reads", bytes.Repeat([]byte("a"), mib), 4096, strings.Repeat("a", DefaultMaxLine)},
+		{"ASCII in one read", bytes.Repeat([]byte("a"), mib), mib, strings.Repeat("a", DefaultMaxLine)},
+		{"3-byte runes", bytes.Repeat([]byte("€"), mib/3), 1000, strings.Repeat("€", DefaultMaxLine/3)},
+		{"invalid bytes", bytes.Repeat([]byte{0x80}, mib), 4096, strings.Repeat("\uFFFD", DefaultMaxLine/3)},
+		{"IAC IAC pairs", bytes.Repeat([]byte{IAC, IAC}, mib/2), 4096, strings.Repeat("\uFFFD", DefaultMaxLine/3)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := NewDecoder(Config{})
+			var evs []Event
+			for p := c.text; len(p) > 0; {
+				n := min(c.chunk, len(p))
+				evs = d.Feed(evs, p[:n])
+				p = p[n:]
+				if cap(d.line) > DefaultMaxLine {
+					t.Fatalf("line buffer cap %d > MaxLine %d", cap(d.line), DefaultMaxLine)
+				}
+			}
+			if len(evs) != 0 {
+				t.Fatalf("events before the line end: %v", evs)
+			}
+			evs = d.Feed(evs, []byte("\r\n"))
+			if len(evs) != 1 || evs[0].Kind != EventLine || !evs[0].Truncated || evs[0].Line != c.want {
+				t.Fatalf("got %d events, first %.40v; want one truncated line of %d bytes", len(evs), evs, len(c.want))
+			}
+			// The next line is normal.
+			if evs = d.Feed(nil, []byte("ok\n")); len(evs) != 1 || evs[0].Line != "ok" || evs[0].Truncated {
+				t.Errorf("next line: %v", evs)
+			}
+		})
+	}
+}
+
+// TestLongSubnegBoundedMemory floods an agreed TTYPE subnegotiation and checks the payload
+// buffer stays within MaxSub and no payload byte leaks into a line.
+func TestLongSubnegBoundedMemory(t *testing.T) {
+	d := NewDecoder(Config{})
+	evs := d.Feed(nil, []byte{IAC, WILL, OptTType, IAC, SB, OptTType, TTypeIs})
+	chunk := bytes.Repeat([]byte("x\r\n"), 1000)
+	chunk = append(chunk, IAC, IAC)
+	for range 300 {
+		evs = d.Feed(evs, chunk)
+		if cap(d.sb) > DefaultMaxSub {
+			t.Fatalf("payload buffer cap %d > MaxSub %d", cap(d.sb), DefaultMaxSub)
+		}
+	}
+	evs = d.Feed(evs, []byte{IAC, SE, 'h', 'i', '\n'})
+	if len(evs) != 2 || evs[0].Kind != EventReply || evs[1].Line != "hi" {
+		t.Errorf("got %v, want the DO TTYPE reply and line hi", evs)
+	}
+}
+
+// TestAllocs checks the allocation budget: one string per line, nothing per byte.
+func TestAllocs(t *testing.T) {
+	d := NewDecoder(Config{})
+	evs := make([]Event, 0, 64)
+	lines := []byte(strings.Repeat("hello, this is a chat line\r\n", 8))
+	d.Feed(evs, lines) // warm up the line buffer
+	if n := testing.AllocsPerRun(100, func() { evs = d.Feed(evs[:0], lines) }); n > 8 {
+		t.Errorf("Feed of 8 ASCII lines: %v allocations, want at most 8", n)
+	}
+	utf := []byte(strings.Repeat("héllo wörld €😀\x7f", 20))
+	d.Feed(evs[:0], utf)
+	if n := testing.AllocsPerRun(100, func() { evs = d.Feed(evs[:0], utf) }); n > 0 {
+		t.Errorf("Feed of text without a line end: %v allocations, want 0", n)
+	}
+}
