@@ -114,7 +114,7 @@ func Serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logg
 			if line = usertext.Sanitize(line); line == "" {
 				continue
 			}
-			if err := h.Input(hc, line); err != nil {
+			if err := h.Input(hc, line, false); err != nil {
 				c.Finish(hub.Reason{Kind: hub.KindShutdown})
 			}
 		case <-c.finished:

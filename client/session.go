@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -325,7 +326,7 @@ func (s *Session) handle(events []telnet.Event, limiter *rate.Limiter, fl *flood
 				}
 				continue
 			}
-			if err := cfg.Hub.Input(s.hc, line); err != nil {
+			if err := cfg.Hub.Input(s.hc, line, line != strings.TrimSpace(ev.Line)); err != nil {
 				return hub.Reason{Kind: hub.KindShutdown}, true
 			}
 		}

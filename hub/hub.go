@@ -165,13 +165,14 @@ const (
 )
 
 type event struct {
-	kind   eventKind
-	conn   *Conn
-	line   string
-	reason Reason
-	room   string
-	msg    []byte
-	fn     func()
+	kind    eventKind
+	conn    *Conn
+	line    string
+	reason  Reason
+	room    string
+	msg     []byte
+	fn      func()
+	altered bool
 }
 
 // Counters are the hub's monotonic counters, readable from any goroutine.
@@ -280,9 +281,11 @@ func (h *Hub) Connect(c *Conn) error {
 	return nil
 }
 
-// Input hands the hub one sanitized line typed on c.
-func (h *Hub) Input(c *Conn, line string) error {
-	if !h.send(event{kind: evLine, conn: c, line: line}) {
+// Input hands the hub one sanitized line typed on c. altered says that
+// sanitizing changed the line (it held control characters or escape
+// sequences): such a line is never accepted as a nickname.
+func (h *Hub) Input(c *Conn, line string, altered bool) error {
+	if !h.send(event{kind: evLine, conn: c, line: line, altered: altered}) {
 		return ErrClosed
 	}
 	return nil
@@ -380,7 +383,7 @@ func (h *Hub) handle(ev event) {
 		h.connect(ev.conn)
 	case evLine:
 		if _, ok := h.conns[ev.conn]; ok {
-			h.line(ev.conn, ev.line)
+			h.line(ev.conn, ev.line, ev.altered)
 		}
 	case evLeave:
 		h.remove(ev.conn, ev.reason)
@@ -433,7 +436,7 @@ func (h *Hub) connect(c *Conn) {
 }
 
 // line handles one input line from a registered connection.
-func (h *Hub) line(c *Conn, line string) {
+func (h *Hub) line(c *Conn, line string, altered bool) {
 	c.lastActive = time.Now()
 	c.warnedIdle = false
 	if c.console {
@@ -441,7 +444,7 @@ func (h *Hub) line(c *Conn, line string) {
 		return
 	}
 	if c.nick == "" {
-		h.claimNick(c, line)
+		h.claimNick(c, line, altered)
 		return
 	}
 	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
@@ -456,8 +459,11 @@ func (h *Hub) line(c *Conn, line string) {
 
 func (h *Hub) ctx(c *Conn) *Ctx { return &Ctx{h: h, c: c} }
 
-func (h *Hub) claimNick(c *Conn, line string) {
+func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 	display, key, err := h.cfg.Nick.CheckNick(strings.TrimSpace(line))
+	if altered {
+		err = errors.New("nicknames cannot contain control characters or escape sequences")
+	}
 	if err == nil {
 		if _, taken := h.nicks[key]; taken {
 			err = errors.New("that nickname is taken")

@@ -1,0 +1,214 @@
+package client_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"telchat/client"
+	"telchat/hub"
+	"telchat/internal/servertest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestChatBetweenTwoClients(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	alice := s.Login(t, "alice")
+	bob := s.Login(t, "bob")
+	alice.Expect("bob joined")
+	alice.Send("hello")
+	bob.Expect("<alice> hello")
+	// Not echoed to alice: her next lines are the /whois answer only.
+	for _, l := range alice.Sync() {
+		if strings.Contains(l, "hello") {
+			t.Fatalf("alice got her own line back: %q", l)
+		}
+	}
+	alice.Send("/me waves")
+	bob.Expect("* alice waves")
+	bob.Send("/msg alice hi there")
+	alice.Expect("bob")
+	bob.Expect("hi there")
+}
+
+func TestHalfCloseProcessesEverything(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	bob := s.Login(t, "bob")
+	c := s.Dial(t)
+	// Like printf 'alice\n/who\nbye' | nc -N: the last line has no newline.
+	c.Write([]byte("alice\n/who\nbye"))
+	if err := c.Conn.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	out := c.ExpectEOF()
+	if !strings.Contains(out, "in #lobby: alice, bob") {
+		t.Fatalf("no /who list in %q", out)
+	}
+	bob.Expect("alice joined")
+	bob.Expect("<alice> bye")
+	bob.Expect("alice left #lobby (hangup)")
+}
+
+func TestQuitGoodbyeSurvivesTrailingInput(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	bob := s.Login(t, "bob")
+	c := s.Login(t, "alice")
+	// /quit and more bytes at once: unread input must not turn the close
+	// into a reset that destroys the goodbye.
+	c.Write([]byte("/quit gone fishing\n" + strings.Repeat("x", 64<<10) + "\n"))
+	out := c.ExpectEOF()
+	if !strings.Contains(out, "Goodbye, alice") {
+		t.Fatalf("no goodbye in %q", out)
+	}
+	bob.Expect("alice left #lobby (quit: gone fishing)")
+}
+
+func TestResetRemovesClientOnce(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	bob := s.Login(t, "bob")
+	c := s.Login(t, "alice")
+	_ = c.Conn.SetLinger(0)
+	_ = c.Conn.Close()
+	bob.Expect("alice left #lobby (hangup")
+	servertest.WaitFor(t, "session closed", func() bool { return s.Server.Active() == 1 })
+	// The nickname is free again.
+	s.Login(t, "alice")
+}
+
+func TestSlowConsumerIsDroppedOthersUnaffected(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{Client: client.Config{
+		MaxQueueBytes: 64 << 20, WriteTimeout: 300 * time.Millisecond,
+	}})
+	stalled := s.Login(t, "stalled")
+	_ = stalled.Conn.SetReadBuffer(4096)
+	alice := s.Login(t, "alice")
+	bob := s.Login(t, "bob")
+	pad := strings.Repeat("y", 900)
+	stop := make(chan struct{})
+	sent := make(chan int, 1)
+	go func() {
+		i := 0
+		defer func() { sent <- i }()
+		for ; i < 200000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := fmt.Fprintf(alice.Conn, "%d %s\n", i, pad); err != nil {
+				return
+			}
+		}
+	}()
+	next := 0
+	for {
+		l := bob.Line()
+		if strings.Contains(l, "stalled left #lobby (slow)") {
+			break
+		}
+		if rest, ok := strings.CutPrefix(l, "<alice> "); ok {
+			n, _, _ := strings.Cut(rest, " ")
+			if n != strconv.Itoa(next) {
+				t.Fatalf("bob got line %s, want %d", n, next)
+			}
+			next++
+		}
+	}
+	close(stop)
+	total := <-sent
+	for next < total {
+		l := bob.Expect("<alice> ")
+		n, _, _ := strings.Cut(strings.TrimPrefix(l, "<alice> "), " ")
+		if n != strconv.Itoa(next) {
+			t.Fatalf("bob got line %s, want %d", n, next)
+		}
+		next++
+	}
+}
+
+func TestShutdownNotifiesAndCloses(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	alice := s.Login(t, "alice")
+	bob := s.Login(t, "bob")
+	s.Shutdown()
+	for _, c := range []*servertest.Client{alice, bob} {
+		out := c.ExpectEOF()
+		if !strings.Contains(out, "test over") {
+			t.Fatalf("%s: no shutdown notice in %q", c.Nick, out)
+		}
+	}
+	if _, err := net.Dial("tcp", s.Addr); err == nil {
+		t.Fatal("server still accepting after shutdown")
+	}
+}
+
+func TestNicknameRules(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	s.Login(t, "Alice")
+	c := s.Dial(t)
+	c.ExpectPrompt()
+	for _, bad := range []string{"alice", "server", "ADMIN", "has space", strings.Repeat("n", 25), "x\x1b[2J"} {
+		c.Send(bad)
+		l := c.Line()
+		if !strings.HasPrefix(l, "! ") {
+			t.Fatalf("nick %q: got %q, want a one-line reason", bad, l)
+		}
+		c.ExpectPrompt()
+	}
+	c.Send("carol")
+	c.Expect("Welcome, carol!")
+}
+
+func TestNickTimeout(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{Hub: hub.Config{NickTimeout: 1500 * time.Millisecond}})
+	c := s.Dial(t)
+	c.ExpectPrompt()
+	out := c.ExpectEOF()
+	if !strings.Contains(out, "Timed out") {
+		t.Fatalf("got %q", out)
+	}
+}
+
+func TestEscapeSequencesNeverReachOthers(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	alice := s.Login(t, "alice")
+	bob := s.Login(t, "bob")
+	alice.Send("a\x1b[2Jb\x1b]0;pwned\x07c\u202ed\x9be")
+	l := bob.Expect("<alice>")
+	if strings.ContainsAny(l, "\x1b\x07\u202e\u009b") {
+		t.Fatalf("control bytes reached bob: %q", l)
+	}
+}
+
+func TestTelnetNegotiationAndIAC(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	bob := s.Login(t, "bob")
+	c := s.Dial(t)
+	c.ExpectPrompt()
+	// Ctrl-C from line-mode telnet: IAC IP IAC DO TIMING-MARK must be answered.
+	c.Write([]byte{0xff, 0xf4, 0xff, 0xfd, 0x06})
+	want := []byte{0xff, 0xfb, 0x06}
+	buf := make([]byte, 3)
+	_ = c.Conn.SetReadDeadline(time.Now().Add(servertest.Timeout))
+	if _, err := io.ReadFull(c.R, buf); err != nil || !bytes.Equal(buf, want) {
+		t.Fatalf("TM reply %x, %v; want %x", buf, err, want)
+	}
+	c.Write([]byte("car\xff\xffol\r\x00"))
+	l := c.Line()
+	if !strings.HasPrefix(l, "! ") {
+		t.Fatalf("nick with 0xff accepted: %q", l)
+	}
+	c.ExpectPrompt()
+	c.Write([]byte("carol\r\n"))
+	c.Expect("Welcome, carol!")
+	c.Write([]byte("ab\xff\xf1cd\r\n"))
+	bob.Expect("<carol> abcd")
+}
