@@ -154,21 +154,20 @@ func (d *Decoder) Feed(dst []Event, p []byte) []Event {
 		b := p[i]
 		switch d.state {
 		case stateData:
-			switch {
-			case b == IAC:
+			if b == IAC {
 				d.state = stateIAC
-			case isPlainASCII(b) && d.npend == 0:
-				// Fast path: copy a run of printable ASCII at once.
-				d.crPending = false
-				j := i + 1
-				for j < len(p) && isPlainASCII(p[j]) {
-					j++
-				}
-				d.appendASCII(p[i:j])
-				i = j - 1
-			default:
-				d.data(b)
+				continue
 			}
+			if d.npend == 0 {
+				// Fast path: copy a run of printable ASCII and valid UTF-8 at once.
+				if j := textRun(p, i); j > i {
+					d.crPending = false
+					d.appendRun(p[i:j])
+					i = j - 1
+					continue
+				}
+			}
+			d.data(b)
 		case stateIAC:
 			d.command(b)
 		case stateOption:
@@ -258,8 +257,26 @@ func (d *Decoder) end() []Event {
 	return out
 }
 
-// isPlainASCII reports whether b is a printable ASCII byte, which is always appended as is.
-func isPlainASCII(b byte) bool { return b >= 0x20 && b < del }
+// textRun returns the end of the run starting at p[i] of bytes that are plain text: printable
+// ASCII and complete, valid UTF-8 sequences. Such a run goes to the line unchanged.
+func textRun(p []byte, i int) int {
+	for i < len(p) {
+		c := p[i]
+		if c >= 0x20 && c < del {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf || c == IAC {
+			break
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && size <= 1 {
+			break // invalid or incomplete: the byte path handles it
+		}
+		i += size
+	}
+	return i
+}
 
 // data handles one data byte: line ends, editing keys, then text.
 func (d *Decoder) data(b byte) {
@@ -346,10 +363,14 @@ func (d *Decoder) appendText(s []byte) {
 	}
 }
 
-// appendASCII appends ASCII text to the line, as much of it as fits in maxLine.
-func (d *Decoder) appendASCII(s []byte) {
+// appendRun appends valid UTF-8 text to the line, as many whole runes as fit in maxLine.
+func (d *Decoder) appendRun(s []byte) {
 	if room := d.maxLine - len(d.line); len(s) > room && !d.truncated {
-		d.appendText(s[:room]) // any cut of ASCII is at a rune boundary
+		cut := room
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		d.appendText(s[:cut])
 		d.truncated = true
 		return
 	}

@@ -41,8 +41,10 @@ func bs(parts ...any) []byte {
 // chunks is a shorthand for the reads a client produced.
 func chunks(c ...[]byte) [][]byte { return c }
 
-func line(s string) telnet.Event  { return telnet.Event{Kind: telnet.EventLine, Line: s} }
-func trunc(s string) telnet.Event { return telnet.Event{Kind: telnet.EventLine, Line: s, Truncated: true} }
+func line(s string) telnet.Event { return telnet.Event{Kind: telnet.EventLine, Line: s} }
+func trunc(s string) telnet.Event {
+	return telnet.Event{Kind: telnet.EventLine, Line: s, Truncated: true}
+}
 func reply(h string) telnet.Event { return telnet.Event{Kind: telnet.EventReply, Data: hx(h)} }
 func size(w, h int) telnet.Event {
 	return telnet.Event{Kind: telnet.EventWindowSize, Width: w, Height: h}

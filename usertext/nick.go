@@ -17,10 +17,15 @@ const DefaultNickMaxLen = 24
 // RoomMaxLen is the room name length limit in bytes (room names are ASCII).
 const RoomMaxLen = 32
 
-// ReservedNames are the nicknames nobody may take, compared
-// case-insensitively and, to catch look-alikes such as "r00t" or "аdmin",
-// by confusable skeleton.
-var ReservedNames = [...]string{
+// ReservedNames returns the nicknames nobody may take, in lower case. They
+// are compared case-insensitively and, to catch look-alikes such as "r00t" or
+// "аdmin", by confusable skeleton. The slice is a fresh copy.
+func ReservedNames() []string {
+	return append([]string(nil), reservedNames[:]...)
+}
+
+// reservedNames is the list behind ReservedNames.
+var reservedNames = [...]string{
 	"server", "admin", "administrator", "system", "root", "operator", "oper",
 	"op", "sysop", "telchat", "nickserv", "chanserv", "everyone", "all",
 	"console", "anonymous", "nobody", "moderator", "mod", "staff", "support",

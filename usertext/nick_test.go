@@ -184,7 +184,7 @@ func TestUnicodeNickKey(t *testing.T) {
 
 func TestCheckNickAllReservedRefused(t *testing.T) {
 	for _, rules := range []NickRules{{}, {Unicode: true}} {
-		for _, name := range ReservedNames {
+		for _, name := range reservedNames {
 			for _, v := range []string{name, strings.ToUpper(name), strings.ToUpper(name[:1]) + name[1:]} {
 				if _, _, err := rules.CheckNick(v); !errors.Is(err, ErrReserved) {
 					t.Errorf("unicode=%v CheckNick(%q) error = %v, want ErrReserved", rules.Unicode, v, err)

@@ -27,7 +27,7 @@ type reservedTables struct {
 
 func buildReservedForms() reservedTables {
 	t := reservedTables{folded: map[string]bool{}, lookalike: map[string]bool{}}
-	for _, name := range ReservedNames {
+	for _, name := range reservedNames {
 		t.folded[name] = true
 		title := strings.ToUpper(name[:1]) + name[1:]
 		for _, v := range []string{name, strings.ToUpper(name), title} {

@@ -1,0 +1,99 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+)
+
+// readBufSize is the size of the pooled read buffers.
+const readBufSize = 4096
+
+// bufferPool lends read buffers to sessions only while they have input to
+// process, so an idle connection holds no read buffer at all.
+type bufferPool struct{ pool sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{pool: sync.Pool{New: func() any {
+		b := make([]byte, readBufSize)
+		return &b
+	}}}
+}
+
+// reader reads a TCP connection through its raw file descriptor: it waits
+// for readability through the runtime's poller (honouring read deadlines)
+// and takes a buffer from the pool only once data is there.
+type reader struct {
+	raw  syscall.RawConn
+	conn *net.TCPConn
+	pool *bufferPool
+	buf  *[]byte
+	n    int
+	err  error
+	fn   func(fd uintptr) bool
+}
+
+func (s *Server) newReader(conn *net.TCPConn) *reader {
+	r := &reader{conn: conn, pool: s.bufs}
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		r.err = fmt.Errorf("client: raw conn: %w", err)
+		return r
+	}
+	r.raw = raw
+	r.fn = r.tryRead
+	return r
+}
+
+// tryRead is called by RawConn.Read: false means "not readable yet, wait".
+func (r *reader) tryRead(fd uintptr) bool {
+	if r.buf == nil {
+		r.buf = r.pool.pool.Get().(*[]byte)
+	}
+	for {
+		n, err := syscall.Read(int(fd), *r.buf)
+		switch {
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EAGAIN):
+			r.pool.pool.Put(r.buf)
+			r.buf = nil
+			return false
+		case err != nil:
+			r.n, r.err = 0, err
+		case n == 0:
+			r.n, r.err = 0, io.EOF
+		default:
+			r.n, r.err = n, nil
+		}
+		return true
+	}
+}
+
+// read returns the next chunk of input (valid until release) or an error:
+// io.EOF on the peer's half-close, os.ErrDeadlineExceeded, net.ErrClosed,
+// or the socket error.
+func (r *reader) read() ([]byte, error) {
+	if r.raw == nil {
+		return nil, r.err
+	}
+	r.n, r.err = 0, nil
+	if err := r.raw.Read(r.fn); err != nil {
+		return nil, err
+	}
+	if r.buf == nil {
+		return nil, r.err
+	}
+	return (*r.buf)[:r.n], r.err
+}
+
+// release gives the buffer back to the pool.
+func (r *reader) release() {
+	if r.buf != nil {
+		r.pool.pool.Put(r.buf)
+		r.buf = nil
+	}
+}

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestStripTelnet(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"plain", "hello", "hello"},
+		{"escaped 0xff", "a\xff\xffb", "a\xffb"},
+		{"will echo", "\xff\xfb\x01hi", "hi"},
+		{"do and dont", "a\xff\xfd\x03b\xff\xfe\x1fc", "abc"},
+		{"two-byte command", "a\xff\xf1b", "ab"},
+		{"subnegotiation", "x\xff\xfa\x18\x00xterm\xff\xf0y", "xy"},
+		{"cut command at end", "ab\xff", "ab"},
+		{"cut option at end", "ab\xff\xfb", "ab"},
+		{"unterminated subnegotiation", "ab\xff\xfa\x18zz", "ab"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(stripTelnet([]byte(tc.in))); got != tc.want {
+				t.Fatalf("stripTelnet(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckLoopback(t *testing.T) {
+	tests := []struct {
+		addr        string
+		allowRemote bool
+		wantErr     bool
+	}{
+		{"127.0.0.1:2323", false, false},
+		{"127.0.0.2:2323", false, false},
+		{"[::1]:2323", false, false},
+		{"localhost:2323", false, false},
+		{"10.0.0.1:2323", false, true},
+		{"example.org:2323", false, true},
+		{"10.0.0.1:2323", true, false},
+		{"no-port", false, true},
+	}
+	for _, tc := range tests {
+		err := checkLoopback(tc.addr, tc.allowRemote)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("checkLoopback(%q, %v) = %v, want error %v", tc.addr, tc.allowRemote, err, tc.wantErr)
+		}
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr bool
+		check   func(config) bool
+	}{
+		{"defaults", nil, false, func(c config) bool { return c.clients == 100 && c.senders == 10 && validRunID(c.run) }},
+		{"senders above clients", []string{"-clients", "2", "-senders", "3"}, true, nil},
+		{"remote refused", []string{"-addr", "192.0.2.1:2323"}, true, nil},
+		{"bad run id", []string{"-run", "AB"}, true, nil},
+		{"churn defaults", []string{"-churn", "10s", "-clients", "4", "-senders", "4"}, false,
+			func(c config) bool { return c.timeout == 70*time.Second && c.rate == 10 && c.lines == 101 }},
+		{"churn longer than timeout", []string{"-churn", "10s", "-timeout", "5s"}, true, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseConfig(tc.args, io.Discard)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("parseConfig(%q) error = %v, want error %v", tc.args, err, tc.wantErr)
+			}
+			if err == nil && tc.check != nil && !tc.check(c) {
+				t.Fatalf("parseConfig(%q) = %+v", tc.args, c)
+			}
+		})
+	}
+}
+
+// fakeMutation changes what the fake server relays, to prove the checks fail.
+type fakeMutation int
+
+const (
+	relayFaithfully fakeMutation = iota
+	dropOne                      // drops sender 0's line 5 to every receiver
+	duplicateOne                 // sends sender 0's line 5 twice
+	swapTwo                      // sends sender 0's line 6 before line 5
+)
+
+// fakeServer is a minimal telchat-like server: greeting with Telnet
+// negotiation, nickname prompt (refusing "taken"), one room, no echo.
+type fakeServer struct {
+	ln       net.Listener
+	mutation fakeMutation
+	mu       sync.Mutex
+	members  map[string]net.Conn
+	held     []byte // line held back by swapTwo
+	wg       sync.WaitGroup
+}
+
+func startFakeServer(t *testing.T, m fakeMutation) *fakeServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeServer{ln: ln, mutation: m, members: map[string]net.Conn{}}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.serve(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		s.mu.Lock()
+		for _, c := range s.members {
+			c.Close()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+	})
+	return s
+}
+
+func (s *fakeServer) addr() string { return s.ln.Addr().String() }
+
+func (s *fakeServer) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	io.WriteString(c, "Welcome to fake\r\n\xff\xfb\x01\xff\xfb\x03Choose a nickname: ")
+	var nick string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		nick = strings.TrimRight(line, "\r\n")
+		s.mu.Lock()
+		_, inUse := s.members[nick]
+		if nick != "taken" && nick != "" && !inUse {
+			s.members[nick] = c
+			io.WriteString(c, "*** Welcome, "+nick+"!\r\n[history] <old> #ab:0:0:1:\r\n")
+			s.mu.Unlock()
+			break
+		}
+		s.mu.Unlock()
+		io.WriteString(c, "! That nickname is taken.\r\nChoose a nickname: ")
+	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.members, nick)
+		s.mu.Unlock()
+	}()
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		text := strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(text, "/quit") {
+			io.WriteString(c, "*** Goodbye\r\n")
+			return
+		}
+		s.relay(nick, text)
+	}
+}
+
+// relay sends "<nick> text" to every other member, applying the mutation.
+func (s *fakeServer) relay(nick, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []byte("<" + nick + "> " + text + "\r\n")
+	_, p, err := parsePayload([]byte(text))
+	special := err == nil && p.Sender == 0
+	switch {
+	case special && p.Seq == 5 && s.mutation == dropOne:
+		return
+	case special && p.Seq == 5 && s.mutation == duplicateOne:
+		out = append(out, out...)
+	case special && p.Seq == 5 && s.mutation == swapTwo:
+		s.held = out
+		return
+	case special && p.Seq == 6 && s.mutation == swapTwo:
+		out = append(out, s.held...)
+	}
+	for other, c := range s.members {
+		if other != nick {
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			c.Write(out)
+		}
+	}
+}
+
+func TestRegister(t *testing.T) {
+	s := startFakeServer(t, relayFaithfully)
+	tests := []struct {
+		nick    string
+		wantErr error
+	}{
+		{"alice", nil},
+		{"taken", errNickRejected},
+	}
+	for _, tc := range tests {
+		t.Run(tc.nick, func(t *testing.T) {
+			deadline := time.Now().Add(5 * time.Second)
+			lc, err := dial(context.Background(), dialOptions{addr: s.addr(), deadline: deadline, readBuf: 64})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lc.conn.Close()
+			err = lc.register(tc.nick)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("register(%q) = %v, want %v", tc.nick, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestRunLoadChecks(t *testing.T) {
+	tests := []struct {
+		name          string
+		mutation      fakeMutation
+		wantPass      bool
+		wantLost      int64
+		wantDups      int64
+		wantReordered int64
+	}{
+		{"faithful", relayFaithfully, true, 0, 0, 0},
+		{"drop", dropOne, false, 3, 0, 0}, // 3 receivers besides sender 0
+		{"duplicate", duplicateOne, false, 0, 3, 0},
+		{"swap", swapTwo, false, 0, 0, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startFakeServer(t, tc.mutation)
+			timeout := "10s"
+			if tc.wantLost > 0 {
+				timeout = "1s" // the readers wait for the lost line until the deadline
+			}
+			args := []string{"-addr", s.addr(), "-clients", "4", "-senders", "2", "-lines", "20",
+				"-size", "40", "-idle", "1", "-timeout", timeout, "-quiet"}
+			cfg, err := parseConfig(args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := runLoad(cfg, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			res.print(&out)
+			if res.pass != tc.wantPass || res.lost != tc.wantLost || res.dups != tc.wantDups || res.reordered != tc.wantReordered {
+				t.Fatalf("pass=%v lost=%d dup=%d reordered=%d; want %v %d %d %d\n%s", res.pass, res.lost, res.dups,
+					res.reordered, tc.wantPass, tc.wantLost, tc.wantDups, tc.wantReordered, out.String())
+			}
+			if res.named != 5 || res.deliveries != 3*40-tc.wantLost {
+				t.Fatalf("named=%d deliveries=%d\n%s", res.named, res.deliveries, out.String())
+			}
+			if !strings.Contains(out.String(), "RESULT run="+cfg.run) {
+				t.Fatalf("no RESULT line:\n%s", out.String())
+			}
+		})
+	}
+}
