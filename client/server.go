@@ -97,6 +97,8 @@ type Server struct {
 	closing   bool
 	wg        sync.WaitGroup // sessions and refusals in flight
 
+	bufs *bufferPool
+
 	active    atomic.Int64
 	refused   atomic.Int64
 	lastPrune time.Time
@@ -116,6 +118,7 @@ func NewServer(cfg Config) *Server {
 		listeners: make(map[net.Listener]struct{}),
 		sessions:  make(map[*Session]struct{}),
 		perIP:     make(map[netip.Addr]*ipState),
+		bufs:      newBufferPool(),
 	}
 }
 

@@ -232,22 +232,23 @@ func (s *Session) readLoop() {
 		limiter = rate.NewLimiter(rate.Limit(cfg.MsgRate), cfg.MsgBurst)
 	}
 	fl := flood{limit: cfg.FloodDrops}
-	buf := make([]byte, 2048)
 	var events []telnet.Event
+	rd := s.srv.newReader(s.conn)
 	for {
-		n, err := s.conn.Read(buf)
-		if n > 0 {
-			s.bytesIn.Add(int64(n))
-			if s.isFinishing() {
-				continue // lingering: read and discard until EOF
-			}
-			events = dec.Feed(events[:0], buf[:n])
-			if r, stop := s.handle(events, limiter, &fl); stop {
-				s.leave(r)
-				s.discardUntilClosed(buf)
-				return
+		buf, err := rd.read()
+		if len(buf) > 0 {
+			s.bytesIn.Add(int64(len(buf)))
+			if !s.isFinishing() { // when finishing: read and discard until EOF
+				events = dec.Feed(events[:0], buf)
+				if r, stop := s.handle(events, limiter, &fl); stop {
+					rd.release()
+					s.leave(r)
+					s.discardUntilClosed(rd)
+					return
+				}
 			}
 		}
+		rd.release()
 		if err != nil {
 			if s.isFinishing() {
 				return
@@ -276,9 +277,11 @@ func (s *Session) readLoop() {
 // discardUntilClosed reads and drops input until the writer's linger
 // deadline or close ends it, so that unread input cannot turn the final
 // close into a reset that destroys the last lines.
-func (s *Session) discardUntilClosed(buf []byte) {
+func (s *Session) discardUntilClosed(rd *reader) {
 	for {
-		if _, err := s.conn.Read(buf); err != nil {
+		_, err := rd.read()
+		rd.release()
+		if err != nil {
 			return
 		}
 	}
