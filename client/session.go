@@ -345,7 +345,7 @@ func (s *Session) writeLoop() {
 		}
 		batch, finishing, abrupt := s.take()
 		if abrupt {
-			s.closeNow()
+			s.closeNow(true)
 			return
 		}
 		if len(batch) > 0 {
@@ -408,7 +408,7 @@ func (s *Session) fail(err error) {
 	}
 	s.mu.Unlock()
 	s.log.Debug().Err(err).Msg("writer failed")
-	s.closeNow()
+	s.closeNow(errors.Is(err, errStalled))
 }
 
 // closeGracefully half-closes after the flush, lingers reading (and
@@ -422,9 +422,14 @@ func (s *Session) closeGracefully() {
 	s.closeConn()
 }
 
-// closeNow closes without flushing and waits for the reader to end.
-func (s *Session) closeNow() {
+// closeNow closes without flushing and waits for the reader to end. With
+// reset (a slow consumer), unsent data in the kernel is discarded and the
+// peer gets a reset, so a stalled client cannot pin socket memory.
+func (s *Session) closeNow(reset bool) {
 	s.setState(StateClosing)
+	if reset {
+		_ = s.conn.SetLinger(0)
+	}
 	s.closeConn()
 	<-s.readerDone
 }
