@@ -105,8 +105,13 @@ func Serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logg
 		select {
 		case line, ok := <-lines:
 			if !ok {
-				_ = h.Leave(hc, hub.Reason{Kind: hub.KindHangup})
-				c.Finish(hub.Reason{Kind: hub.KindHangup})
+				// End of input ends this console only. The hub finishes
+				// it after the commands already handed over, so their
+				// output is written before the console closes.
+				if err := h.Leave(hc, hub.Reason{Kind: hub.KindHangup}); err != nil {
+					c.Finish(hub.Reason{Kind: hub.KindShutdown})
+				}
+				<-c.finished
 				<-done
 				log.Info().Msg("admin console input ended")
 				return
@@ -118,6 +123,10 @@ func Serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logg
 				c.Finish(hub.Reason{Kind: hub.KindShutdown})
 			}
 		case <-c.finished:
+			// The hub finished the console (quit, shutdown, too much
+			// output) or the writer failed; in the latter case the hub
+			// must still forget it (a second removal is a no-op).
+			_ = h.Leave(hc, hub.Reason{Kind: hub.KindHangup})
 			<-done
 			log.Info().Msg("admin console closed")
 			return
@@ -132,14 +141,14 @@ func readLines(r io.Reader, lines chan<- string, stop <-chan struct{}) {
 	br := bufio.NewReaderSize(r, maxLine)
 	for {
 		b, err := br.ReadSlice('\n')
+		line := string(b) // copied: the next ReadSlice overwrites b
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// Overlong line: keep its start, drop the rest.
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = br.ReadSlice('\n')
 			}
 		}
-		if len(b) > 0 {
-			line := string(b)
+		if len(line) > 0 {
 			select {
 			case lines <- trimEOL(line):
 			case <-stop:
@@ -166,9 +175,10 @@ type SocketServer struct {
 	ln   *net.UnixListener
 	path string
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool // Close was called; guarded by mu
+	wg     sync.WaitGroup
 }
 
 // ListenSocket creates the Unix socket at path with mode 0600, so only the
@@ -198,17 +208,32 @@ func ListenSocket(path string, h *hub.Hub, log zerolog.Logger) (*SocketServer, e
 	return &SocketServer{hub: h, log: log, ln: ln, path: path, conns: make(map[net.Conn]struct{})}, nil
 }
 
-// Serve accepts consoles until Close.
+// Serve accepts consoles until Close. A failing accept (too many open
+// files) is retried after a pause.
 func (s *SocketServer) Serve() error {
+	var backoff time.Duration
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ECONNABORTED) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn().Err(err).Dur("retry_in", backoff).Msg("admin socket accept failed")
+				time.Sleep(backoff)
+				continue
+			}
 			return fmt.Errorf("admin: accept: %w", err)
 		}
+		backoff = 0
 		s.mu.Lock()
+		if s.closed {
+			// Accepted just as Close ran: Close would not wait for it.
+			s.mu.Unlock()
+			_ = conn.Close()
+			return nil
+		}
 		s.conns[conn] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -229,6 +254,9 @@ func (s *SocketServer) Serve() error {
 // Close stops accepting, closes every console connection, waits for them
 // and removes the socket file.
 func (s *SocketServer) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	err := s.ln.Close()
 	s.mu.Lock()
 	for c := range s.conns {

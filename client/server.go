@@ -215,7 +215,7 @@ func (s *Server) accept(conn *net.TCPConn) {
 		s.mu.Unlock()
 		s.active.Add(-1)
 		sess.setState(StateClosed)
-		sess.log.Debug().Msg("closed")
+		sess.debug().Msg("closed")
 	}()
 }
 
@@ -282,13 +282,12 @@ func (s *Server) newSession(conn *net.TCPConn, addr netip.Addr) *Session {
 		id:         id,
 		conn:       conn,
 		srv:        s,
-		log:        s.cfg.Log.With().Str("session", id).Str("remote", conn.RemoteAddr().String()).Logger(),
 		wake:       make(chan struct{}, 1),
 		finish:     make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}
 	sess.hc = hub.NewConn(id, conn.RemoteAddr().String(), addr, sess)
-	sess.log.Debug().Msg("accepted")
+	sess.debug().Msg("accepted")
 	return sess
 }
 
@@ -330,6 +329,8 @@ func (s *Server) Shutdown(ctx context.Context, notice string) error {
 func setSocketOptions(conn *net.TCPConn, keepAlive time.Duration) {
 	if keepAlive > 0 {
 		_ = conn.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: keepAlive, Interval: keepAlive / 2, Count: 4})
+	} else {
+		_ = conn.SetKeepAlive(false) // the listener may have turned it on
 	}
 	if raw, err := conn.SyscallConn(); err == nil {
 		_ = raw.Control(func(fd uintptr) {

@@ -55,7 +55,6 @@ type Session struct {
 	id   string
 	conn *net.TCPConn
 	srv  *Server
-	log  zerolog.Logger
 	hc   *hub.Conn
 
 	state    atomic.Int32
@@ -77,6 +76,13 @@ type Session struct {
 	finish     chan struct{} // closed by Finish
 	readerDone chan struct{}
 	closeOnce  sync.Once
+}
+
+// debug starts a debug log line carrying the session id and address. The
+// fields are added per line rather than kept in a child logger, which would
+// cost every idle connection its own encoded copy.
+func (s *Session) debug() *zerolog.Event {
+	return s.srv.cfg.Log.Debug().Str("session", s.id).Str("remote", s.hc.Remote)
 }
 
 // ID is the session id carried by every log line of the connection.
@@ -129,15 +135,21 @@ func (s *Session) sendLocal(text string) {
 	s.Deliver(telnet.AppendText(nil, text+"\n"))
 }
 
-// sendControl queues Telnet protocol bytes ahead of chat output.
+// sendControl queues Telnet protocol bytes ahead of chat output. They count
+// against the queue's caps; over them they are dropped: a client that keeps
+// asking (IAC AYT, DO TIMING-MARK) and never reads gets no more answers, and
+// its stalled writer ends it as slow.
 func (s *Session) sendControl(b []byte) {
+	cfg := &s.srv.cfg
 	s.mu.Lock()
-	if s.finishing && s.reason.Abrupt() {
+	if s.finishing && s.reason.Abrupt() ||
+		s.pending+int64(len(b)) > cfg.MaxQueueBytes || len(s.queue)+len(s.ctrl) >= cfg.MaxQueueMsgs {
 		s.mu.Unlock()
 		return
 	}
 	signal := len(s.queue) == 0 && len(s.ctrl) == 0
 	s.ctrl = append(s.ctrl, b)
+	s.pending += int64(len(b))
 	s.mu.Unlock()
 	if signal {
 		s.signal()
@@ -213,7 +225,14 @@ func (s *Session) giveBack(batch [][]byte) {
 // serve runs the reader on the calling goroutine and the writer on a new
 // one, and returns when both have ended and the connection is closed.
 func (s *Session) serve() {
-	go s.writeLoop()
+	// The reader often ends first (EOF, reset) while the writer still
+	// flushes and closes: wait for it too, so that the session counts as
+	// closed (Server.Active, StateClosed, Shutdown) only once it is.
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		s.writeLoop()
+	}()
 	s.setState(StateNew)
 	if err := s.srv.cfg.Hub.Connect(s.hc); err != nil {
 		s.Finish(hub.Reason{Kind: hub.KindShutdown})
@@ -221,6 +240,7 @@ func (s *Session) serve() {
 		s.setState(StateActive)
 	}
 	s.readLoop()
+	<-writerDone
 }
 
 func (s *Session) readLoop() {
@@ -296,7 +316,7 @@ func (s *Session) writerFailure() hub.Reason {
 // leave reports the end of the session to the hub, or finishes it directly
 // when the hub has stopped.
 func (s *Session) leave(r hub.Reason) {
-	s.log.Debug().Str("reason", r.String()).Msg("reader ended")
+	s.debug().Str("reason", r.String()).Msg("reader ended")
 	if err := s.srv.cfg.Hub.Leave(s.hc, r); err != nil {
 		s.Finish(r)
 	}
@@ -364,26 +384,46 @@ func (s *Session) writeLoop() {
 	}
 }
 
-// write writes batch with as few system calls as possible (writev). A write
-// that makes progress gets a fresh deadline; one that makes none for the
-// whole write timeout is a stalled consumer.
+// write writes batch with as few system calls as possible: one writev for
+// many buffers, a plain write for one (which also spares an idle connection
+// the iovec array that writev keeps per socket). Every write has a
+// deadline; a write that makes progress gets a fresh one, and one that
+// makes none for the whole write timeout is a stalled consumer.
 func (s *Session) write(batch [][]byte) error {
 	bufs := net.Buffers(batch)
+	// The deadline is set in slices of a quarter of the write timeout and
+	// progress is credited at the end of the slice it happened in, so a
+	// consumer is cut once no byte went out for the write timeout (plus at
+	// most a slice). One deadline per write timeout let a write that made
+	// progress only at its start buy a whole second timeout.
+	timeout := s.srv.cfg.WriteTimeout
+	slice := max(timeout/4, time.Millisecond)
+	lastProgress := time.Now()
 	for len(bufs) > 0 {
-		_ = s.conn.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
-		n, err := bufs.WriteTo(s.conn)
-		s.bytesOut.Add(n)
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				if s.isAbrupt() {
-					return err
-				}
-				if n > 0 {
-					continue
-				}
-				return errStalled
+		_ = s.conn.SetWriteDeadline(time.Now().Add(slice))
+		var n int64
+		var err error
+		if len(bufs) == 1 {
+			var m int
+			m, err = s.conn.Write(bufs[0])
+			n = int64(m)
+			if bufs[0] = bufs[0][m:]; len(bufs[0]) == 0 {
+				bufs = bufs[1:]
 			}
+		} else {
+			n, err = bufs.WriteTo(s.conn)
+		}
+		s.bytesOut.Add(n)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || s.isAbrupt() {
 			return err
+		}
+		if now := time.Now(); n > 0 {
+			lastProgress = now
+		} else if now.Sub(lastProgress) >= timeout {
+			return errStalled
 		}
 	}
 	return nil
@@ -407,7 +447,7 @@ func (s *Session) fail(err error) {
 		s.failure = r
 	}
 	s.mu.Unlock()
-	s.log.Debug().Err(err).Msg("writer failed")
+	s.debug().Err(err).Msg("writer failed")
 	s.closeNow(errors.Is(err, errStalled))
 }
 

@@ -84,13 +84,17 @@ func New() *Table {
 func (t *Table) init(cmds []*Command) error {
 	t.list, t.index = cmds, make(map[string]*Command)
 	for _, c := range cmds {
-		for _, n := range append([]string{c.Name}, c.Aliases...) {
+		for _, n := range c.names() {
+			if n == "" || len(n) > maxName || n != strings.ToLower(n) || strings.ContainsAny(n, " /") {
+				return fmt.Errorf("commands: bad name %q", n)
+			}
 			if _, dup := t.index[n]; dup {
 				return fmt.Errorf("commands: duplicate name %q", n)
 			}
 			t.index[n] = c
 		}
-		if c.Run == nil || c.Summary == "" || c.MaxArgs < c.MinArgs {
+		if c.Run == nil || c.Summary == "" || c.MaxArgs < c.MinArgs || c.MaxArgs > 0 && c.Args == "" ||
+			c.Rest && c.MaxArgs == 0 {
 			return fmt.Errorf("commands: incomplete entry %q", c.Name)
 		}
 	}
@@ -149,7 +153,7 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 	if !ok {
 		shown := name
 		if len(shown) > maxName {
-			shown = shown[:maxName] + "..."
+			shown = truncate(shown, maxName) + "..."
 		}
 		msg := "! Unknown command /" + shown + ": type /help for the list"
 		if s := t.Suggest(name, x.IsAdmin()); s != "" {
@@ -183,35 +187,64 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 	}
 }
 
-// Suggest returns the command name closest to name, or "".
+// maxSuggestDistance is the largest edit distance at which Suggest still
+// offers a command.
+const maxSuggestDistance = 2
+
+// Suggest returns the command name or alias closest to name (a mistyped
+// command, with or without the slash), or "" when none is close enough.
+// Admin commands are offered only to admins. A name the user has started
+// to type ("wh" for "who") counts as close; one-character aliases are never
+// offered.
 func (t *Table) Suggest(name string, admin bool) string {
-	if len(name) > maxName {
+	name = strings.ToLower(strings.TrimPrefix(name, "/"))
+	if name == "" || len(name) > maxName {
 		return ""
 	}
-	best, bestDist := "", 3
-	for n, c := range t.index {
+	if c, exact := t.index[name]; exact && (c.Perm == Anyone || admin) {
+		return name
+	}
+	best, bestScore := "", 2*maxSuggestDistance+1
+	for _, c := range t.list { // name order: ties go to the first
 		if c.Perm == AdminOnly && !admin {
 			continue
 		}
-		d := distance(name, n)
-		if strings.HasPrefix(n, name) && len(name) >= 2 {
-			d = 1
-		}
-		if d < bestDist || d == bestDist && best != "" && n < best {
-			best, bestDist = n, d
+		for _, n := range c.names() {
+			if len(n) < 2 {
+				continue
+			}
+			d := distance(name, n)
+			if d > maxSuggestDistance || d >= len(name) {
+				d = maxSuggestDistance + 1
+			}
+			score := 2 * d
+			if len(name) >= 2 && strings.HasPrefix(n, name) {
+				score = 1
+			}
+			if score < bestScore {
+				best, bestScore = n, score
+			}
 		}
 	}
 	return best
 }
 
-// distance is the Levenshtein distance of two short strings.
+// names is the command's name followed by its aliases.
+func (c *Command) names() []string {
+	return append([]string{c.Name}, c.Aliases...)
+}
+
+// distance is the optimal string alignment distance of two short strings:
+// insertions, deletions, substitutions and transpositions of neighbouring
+// bytes each cost one.
 func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	// rows[k] is the row for a[:i-2+k]; each holds len(b)+1 costs.
+	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
+	for j := range rows[1] {
+		rows[1][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
+		prev2, prev, cur := rows[0], rows[1], rows[2]
 		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
@@ -219,10 +252,13 @@ func distance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		rows[0], rows[1], rows[2] = prev, cur, prev2
 	}
-	return prev[len(b)]
+	return rows[1][len(b)]
 }
 
 func capitalize(s string) string {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -74,7 +75,11 @@ func (t *Table) help(x *hub.Ctx, a []string) error {
 	if len(a) == 1 {
 		c, ok := t.Lookup(a[0])
 		if !ok || c.Perm == AdminOnly && !x.IsAdmin() {
-			return fmt.Errorf("no command /%s; type /help for the list", strings.TrimPrefix(a[0], "/"))
+			msg := fmt.Sprintf("no command /%s; type /help for the list", truncate(strings.TrimPrefix(a[0], "/"), maxName))
+			if s := t.Suggest(a[0], x.IsAdmin()); s != "" {
+				msg += " (did you mean /" + s + "?)"
+			}
+			return errors.New(msg)
 		}
 		line := "*** " + c.Usage() + ": " + c.Summary
 		if len(c.Aliases) > 0 {
@@ -83,8 +88,11 @@ func (t *Table) help(x *hub.Ctx, a []string) error {
 		x.Reply(line)
 		return nil
 	}
-	x.Reply("*** Commands (anything else you type is said to your room):")
-	x.Reply(t.HelpLines(x.IsAdmin())...)
+	head := "*** Commands (anything else you type is said to your room):"
+	if x.IsConsole() {
+		head = "*** Commands (the leading / is optional here):"
+	}
+	x.Reply(append([]string{head}, t.HelpLines(x.IsAdmin())...)...)
 	return nil
 }
 
@@ -92,6 +100,8 @@ func who(x *hub.Ctx, a []string) error {
 	room := ""
 	if len(a) == 1 {
 		room = a[0]
+	} else if x.IsConsole() {
+		return ErrUsage // the console is in no room
 	}
 	name, users, err := x.Who(room)
 	if err != nil {
@@ -184,14 +194,16 @@ func join(x *hub.Ctx, a []string) error {
 
 func rooms(x *hub.Ctx, _ []string) error {
 	list := x.Rooms()
-	x.Reply(fmt.Sprintf("*** %d rooms:", len(list)))
+	lines := make([]string, 0, len(list)+1)
+	lines = append(lines, "*** "+plural(len(list), "room", "rooms")+":")
 	for _, r := range list {
 		line := fmt.Sprintf("  #%s (%d)", r.Name, r.Members)
 		if r.Topic != "" {
 			line += " " + r.Topic
 		}
-		x.Reply(line)
+		lines = append(lines, line)
 	}
+	x.Reply(lines...)
 	return nil
 }
 
@@ -225,7 +237,11 @@ func motd(x *hub.Ctx, a []string) error {
 		}
 		x.SetMOTD(text)
 		x.Audit("motd", true, text)
-		x.Reply("*** Message of the day set")
+		if text == "" {
+			x.Reply("*** Message of the day cleared")
+		} else {
+			x.Reply("*** Message of the day set")
+		}
 		return nil
 	}
 	if m := x.MOTD(); m != "" {
@@ -250,10 +266,11 @@ func kick(x *hub.Ctx, a []string) error {
 	if len(a) == 2 {
 		reason = truncate(a[1], 200)
 	}
-	if err := x.Kick(a[0], reason); err != nil {
+	nick, err := x.Kick(a[0], reason)
+	if err != nil {
 		return err
 	}
-	x.Reply("*** Kicked " + a[0])
+	x.Reply("*** Kicked " + nick)
 	return nil
 }
 
@@ -269,7 +286,7 @@ func ban(x *hub.Ctx, a []string) error {
 			reason = rest
 		}
 	}
-	mask, n, err := x.Ban(a[0], d, truncate(reason, 200))
+	res, err := x.Ban(a[0], d, truncate(reason, 200))
 	if err != nil {
 		return err
 	}
@@ -277,21 +294,27 @@ func ban(x *hub.Ctx, a []string) error {
 	if d > 0 {
 		how = "for " + d.String()
 	}
-	x.Reply(fmt.Sprintf("*** Banned %s %s; %d connection(s) kicked", mask, how, n))
+	line := fmt.Sprintf("*** Banned %s %s; %d connection(s) kicked", res.Mask, how, res.Kicked)
+	if res.MatchesCaller {
+		line += " (the ban matches you too: you stay connected but will be refused next time)"
+	}
+	x.Reply(line)
 	return nil
 }
 
 func unban(x *hub.Ctx, a []string) error {
-	if err := x.Unban(a[0]); err != nil {
+	mask, err := x.Unban(a[0])
+	if err != nil {
 		return err
 	}
-	x.Reply("*** Unbanned " + a[0])
+	x.Reply("*** Unbanned " + mask)
 	return nil
 }
 
 func bans(x *hub.Ctx, _ []string) error {
 	list := x.Bans()
-	x.Reply(fmt.Sprintf("*** %d bans:", len(list)))
+	lines := make([]string, 0, len(list)+1)
+	lines = append(lines, "*** "+plural(len(list), "ban", "bans")+":")
 	for _, b := range list {
 		line := "  " + b.Mask + " by " + b.By + " since " + b.Created.UTC().Format("2006-01-02 15:04")
 		if !b.Expires.IsZero() {
@@ -300,8 +323,9 @@ func bans(x *hub.Ctx, _ []string) error {
 		if b.Reason != "" {
 			line += ": " + b.Reason
 		}
-		x.Reply(line)
+		lines = append(lines, line)
 	}
+	x.Reply(lines...)
 	return nil
 }
 
@@ -318,7 +342,11 @@ func mute(x *hub.Ctx, a []string) error {
 	if err != nil {
 		return err
 	}
-	x.Reply("*** Muted " + nick)
+	if d > 0 {
+		x.Reply("*** Muted " + nick + " for " + d.String())
+	} else {
+		x.Reply("*** Muted " + nick + " until /unmute")
+	}
 	return nil
 }
 
@@ -342,7 +370,8 @@ func move(x *hub.Ctx, a []string) error {
 
 func clients(x *hub.Ctx, _ []string) error {
 	list := x.Clients()
-	x.Reply(fmt.Sprintf("*** %d connections:", len(list)))
+	lines := make([]string, 0, len(list)+1)
+	lines = append(lines, "*** "+plural(len(list), "connection", "connections")+":")
 	for _, c := range list {
 		nick := c.Nick
 		switch {
@@ -355,10 +384,14 @@ func clients(x *hub.Ctx, _ []string) error {
 		if room != "" {
 			room = "#" + room
 		}
-		x.Reply(fmt.Sprintf("  %s %s %s since %s in=%dB out=%dB queued=%d/%dB id=%s",
-			nick, c.Remote, room, c.ConnectedAt.UTC().Format("15:04:05"),
+		if room == "" {
+			room = "-"
+		}
+		lines = append(lines, fmt.Sprintf("  %s %s %s since %s in=%dB out=%dB queued=%d/%dB id=%s",
+			nick, c.Remote, room, c.ConnectedAt.UTC().Format("2006-01-02 15:04:05"),
 			c.Stats.BytesIn, c.Stats.BytesOut, c.Stats.QueuedMsgs, c.Stats.QueuedBytes, c.ID))
 	}
+	x.Reply(lines...)
 	return nil
 }
 
@@ -389,10 +422,13 @@ func shutdown(x *hub.Ctx, a []string) error {
 	return nil
 }
 
-// ParseDuration accepts Go durations ("90s", "1h30m"), a number of seconds
-// ("30") and days ("7d").
+// ParseDuration accepts positive Go durations ("90s", "1h30m"), a number of
+// seconds ("30") and days ("7d"). Errors wrap ErrUsage.
 func ParseDuration(s string) (time.Duration, error) {
 	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		if n == 0 {
+			return 0, fmt.Errorf("%w: bad duration %q", ErrUsage, s)
+		}
 		return time.Duration(n) * time.Second, nil
 	}
 	if d, ok := strings.CutSuffix(s, "d"); ok {
@@ -415,4 +451,12 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// plural is "1 room" or "n rooms".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

@@ -35,9 +35,7 @@ type Conn struct {
 	admin      bool
 	mutedUntil time.Time
 	ignores    map[string]struct{}
-	lastFrom   string // key of the last user who sent a private message
-	operFails  int
-	operNext   time.Time
+	lastFrom   *Conn // the last user who sent a private message
 }
 
 // NewConn describes a new network connection for Hub.Connect.

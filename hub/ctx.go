@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +27,9 @@ var (
 	ErrNotBanned    = errors.New("no such ban")
 	ErrDisabled     = errors.New("not enabled on this server")
 	ErrRetryLater   = errors.New("too many attempts, try again later")
+	ErrAltered      = errors.New("nicknames cannot contain control characters or escape sequences")
+	ErrSameNick     = errors.New("that is your nickname already")
+	ErrAdminAlready = errors.New("you are an admin already")
 )
 
 // Ctx is the handle through which a command reads and changes chat state.
@@ -33,6 +37,9 @@ var (
 type Ctx struct {
 	h *Hub
 	c *Conn
+	// altered says that sanitizing changed the command line (it held
+	// control characters or escape sequences).
+	altered bool
 }
 
 // UserInfo describes a user for /who and /whois.
@@ -68,11 +75,22 @@ type StatsInfo struct {
 	Bans                                    int
 }
 
-// Reply sends lines to the caller.
+// Reply sends lines to the caller, as one message: a long listing counts
+// once against the caller's outbound queue limits.
 func (x *Ctx) Reply(lines ...string) {
-	for _, l := range lines {
-		x.h.deliver(x.c, x.h.encodeLine(l))
+	if len(lines) == 0 {
+		return
 	}
+	size := 0
+	for _, l := range lines {
+		size += len(l) + 2
+	}
+	buf := make([]byte, 0, size)
+	for _, l := range lines {
+		buf = appendWire(buf, l)
+		buf = append(buf, '\r', '\n')
+	}
+	x.h.deliver(x.c, buf)
 }
 
 // IsAdmin reports whether the caller may run admin commands.
@@ -152,8 +170,8 @@ func (x *Ctx) private(c, to *Conn, text string) error {
 		return nil
 	}
 	if _, ignored := to.ignores[c.key]; !ignored {
+		to.lastFrom = c
 		x.h.deliver(to, x.h.encodeLine("*"+c.nick+"* "+text))
-		to.lastFrom = c.key
 	}
 	x.Reply("-> *" + to.nick + "* " + text)
 	if to.away != "" {
@@ -169,11 +187,14 @@ func (x *Ctx) ReplyLast(text string) error {
 	if err != nil {
 		return err
 	}
-	to, ok := x.h.nicks[c.lastFrom]
-	if c.lastFrom == "" {
+	// A pointer, not a nickname: after the sender leaves or renames, a
+	// reply never reaches whoever took their old name.
+	to := c.lastFrom
+	if to == nil {
 		return ErrNoReply
 	}
-	if !ok {
+	if _, present := x.h.conns[to]; !present || to.nick == "" {
+		c.lastFrom = nil
 		return fmt.Errorf("%w: they have left", ErrNoSuchUser)
 	}
 	return x.private(c, to, text)
@@ -185,23 +206,37 @@ func (x *Ctx) Rename(nick string) error {
 	if err != nil {
 		return err
 	}
+	if x.altered {
+		return ErrAltered
+	}
 	display, key, err := x.h.cfg.Nick.CheckNick(nick)
 	if err != nil {
 		return err
 	}
+	if display == c.nick {
+		return ErrSameNick
+	}
 	if other, taken := x.h.nicks[key]; taken && other != c {
 		return ErrNickTaken
 	}
-	if ban, banned := x.h.findBan(key, c.Addr, time.Now()); banned {
-		return fmt.Errorf("that nickname is banned: %s", ban.Reason)
+	// Only nickname bans: an address ban concerns the connection, not the
+	// name it asks for.
+	if ban, banned := x.h.findBan(key, netip.Addr{}, time.Now()); banned {
+		return fmt.Errorf("that nickname is banned%s", suffix(ban.Reason))
 	}
-	if display == c.nick {
-		return nil
-	}
-	old := c.nick
-	delete(x.h.nicks, c.key)
+	old, oldKey := c.nick, c.key
+	delete(x.h.nicks, oldKey)
 	c.nick, c.key = display, key
 	x.h.nicks[key] = c
+	if key != oldKey {
+		// Whoever ignored the old name keeps ignoring the user.
+		for m := range x.h.conns {
+			if _, ok := m.ignores[oldKey]; ok {
+				delete(m.ignores, oldKey)
+				m.ignores[key] = struct{}{}
+			}
+		}
+	}
 	x.h.notice(c.room, c, "*** "+old+" is now known as "+display)
 	x.Reply("*** You are now known as " + display)
 	return nil
@@ -233,6 +268,9 @@ func (x *Ctx) Ignore(nick string) (string, error) {
 	}
 	if c.ignores == nil {
 		c.ignores = make(map[string]struct{})
+	}
+	if _, already := c.ignores[to.key]; already {
+		return to.nick, nil
 	}
 	if len(c.ignores) >= x.h.cfg.MaxIgnores {
 		return "", fmt.Errorf("ignore %w (%d names)", ErrTooMany, x.h.cfg.MaxIgnores)
@@ -389,8 +427,10 @@ func (x *Ctx) Whois(nick string) (UserInfo, error) {
 }
 
 func (h *Hub) userInfo(c *Conn) UserInfo {
+	now := time.Now()
+	muted := !c.mutedUntil.IsZero() && (c.mutedUntil.Equal(forever) || now.Before(c.mutedUntil))
 	ui := UserInfo{Nick: c.nick, Away: c.away, Remote: c.Remote, Admin: c.admin,
-		Muted: !c.mutedUntil.IsZero(), ConnectedAt: c.connectedAt, Idle: time.Since(c.lastActive)}
+		Muted: muted, ConnectedAt: c.connectedAt, Idle: now.Sub(c.lastActive)}
 	if c.room != nil {
 		ui.Room = c.room.name
 	}
@@ -417,76 +457,160 @@ func (x *Ctx) Quit(reason string) {
 	x.h.remove(x.c, Reason{Kind: KindQuit, Text: reason})
 }
 
+// The limits on /oper attempts.
+const (
+	// maxOperInFlight bounds the password checks (bcrypt, deliberately
+	// slow) running at once on the whole server.
+	maxOperInFlight = 4
+	// operMaxBackoff caps the wait after repeated failures.
+	operMaxBackoff = time.Minute
+	// operForget is how long after its last allowed attempt an address's
+	// failures are forgotten.
+	operForget = 10 * time.Minute
+	// operMaxAddrs is the size at which the table sheds addresses that are
+	// not waiting out a failure.
+	operMaxAddrs = 4096
+)
+
+// operLimiter rate limits /oper per client address, so that reconnecting
+// does not reset the count, and bounds the checks in flight. It belongs to
+// the hub goroutine.
+type operLimiter struct {
+	inFlight int
+	byAddr   map[netip.Addr]*operAttempts
+}
+
+// operAttempts is the /oper record of one address.
+type operAttempts struct {
+	fails   int
+	next    time.Time // no attempt before this
+	pending bool      // a check is running
+}
+
+// attempts returns the record for addr, creating it if needed.
+func (l *operLimiter) attempts(addr netip.Addr, now time.Time) *operAttempts {
+	if l.byAddr == nil {
+		l.byAddr = make(map[netip.Addr]*operAttempts)
+	}
+	a, ok := l.byAddr[addr]
+	if !ok {
+		if len(l.byAddr) >= operMaxAddrs {
+			for k, old := range l.byAddr {
+				if !old.pending && !now.Before(old.next) {
+					delete(l.byAddr, k)
+				}
+			}
+		}
+		a = &operAttempts{}
+		l.byAddr[addr] = a
+	} else if !a.pending && now.Sub(a.next) > operForget {
+		a.fails = 0
+	}
+	return a
+}
+
+// operBackoff is the wait after the n-th failure in a row: 2s, 4s, ... 1m.
+func operBackoff(n int) time.Duration {
+	return min(time.Duration(1<<min(n, 6))*time.Second, operMaxBackoff)
+}
+
 // Oper checks password off the hub goroutine and makes the caller an admin
-// if it matches. Failed attempts are rate limited and logged.
+// if it matches. Attempts are limited per client address (one at a time,
+// then a doubling wait after each failure) and across the server, and every
+// failure is logged. The answer comes later, as a reply line.
 func (x *Ctx) Oper(password string) error {
 	c, err := x.user()
 	if err != nil {
 		return err
+	}
+	if c.admin {
+		return ErrAdminAlready
 	}
 	h := x.h
 	if h.cfg.PasswordCheck == nil {
 		return fmt.Errorf("/oper is %w", ErrDisabled)
 	}
 	now := time.Now()
-	if now.Before(c.operNext) {
+	lim := &h.oper
+	a := lim.attempts(c.Addr, now)
+	if a.pending || now.Before(a.next) || lim.inFlight >= maxOperInFlight {
 		x.Audit("oper", false, "rate limited")
 		return ErrRetryLater
 	}
-	c.operNext = now.Add(time.Second) // one attempt in flight at a time
-	check := h.cfg.PasswordCheck
+	a.pending = true
+	lim.inFlight++
+	check, addr := h.cfg.PasswordCheck, c.Addr
 	go func() {
 		ok := check(password)
 		_ = h.Do(func() {
+			lim.inFlight--
+			now := time.Now()
+			a := lim.attempts(addr, now)
+			a.pending = false
+			x := h.ctx(c)
+			if ok {
+				delete(lim.byAddr, addr)
+			} else {
+				a.fails++
+				a.next = now.Add(operBackoff(a.fails))
+				x.Audit("oper", false, "wrong password")
+			}
 			if _, present := h.conns[c]; !present {
 				return
 			}
-			x := h.ctx(c)
-			if ok {
-				c.admin = true
-				c.operFails = 0
-				c.operNext = time.Time{}
-				x.Audit("oper", true, "")
-				x.Reply("*** You are now an admin")
+			if !ok {
+				x.Reply("! Wrong password")
 				return
 			}
-			c.operFails++
-			c.operNext = time.Now().Add(min(time.Duration(1<<min(c.operFails, 6))*time.Second, time.Minute))
-			x.Audit("oper", false, "wrong password")
-			x.Reply("! Wrong password")
+			c.admin = true
+			x.Audit("oper", true, "")
+			x.Reply("*** You are now an admin")
 		})
 	}()
 	return nil
 }
 
-// Kick disconnects nick with a reason.
-func (x *Ctx) Kick(nick, reason string) error {
+// Kick disconnects nick with a reason and returns the nickname kicked.
+func (x *Ctx) Kick(nick, reason string) (string, error) {
 	to, err := x.lookup(nick)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if to == x.c {
-		return ErrSelf
+		return "", ErrSelf
 	}
-	x.h.kick(to, x.Name(), reason)
-	return nil
+	x.h.kick(to, x.Name(), Reason{Kind: KindKicked, Text: reason})
+	return to.nick, nil
 }
 
-func (h *Hub) kick(to *Conn, by, reason string) {
-	msg := "*** You were kicked by " + by
-	if reason != "" {
-		msg += ": " + reason
+// kick tells to why it is being disconnected, then removes it; the others
+// in its room see "left #room (r)".
+func (h *Hub) kick(to *Conn, by string, r Reason) {
+	what := "kicked"
+	if r.Kind == KindBanned {
+		what = "banned"
 	}
-	to.peer.Deliver(h.encodeLine(msg))
-	h.remove(to, Reason{Kind: KindKicked, Text: reason})
+	to.peer.Deliver(h.encodeLine("*** You were " + what + " by " + by + suffix(r.Text)))
+	h.remove(to, r)
+}
+
+// BanResult is what Ctx.Ban did.
+type BanResult struct {
+	// Mask is the ban mask in its normalized form.
+	Mask string
+	// Kicked is how many connections matched and were disconnected.
+	Kicked int
+	// MatchesCaller says that the ban matches the caller, who was not
+	// disconnected (but will be refused at the next connect).
+	MatchesCaller bool
 }
 
 // Ban adds a ban on mask (nickname, IP or CIDR) for d (0: forever) and
-// kicks every connection that matches. It returns how many were kicked.
-func (x *Ctx) Ban(mask string, d time.Duration, reason string) (string, int, error) {
+// disconnects every connection that matches, except the caller.
+func (x *Ctx) Ban(mask string, d time.Duration, reason string) (BanResult, error) {
 	m, err := store.ParseMask(mask)
 	if err != nil {
-		return "", 0, err
+		return BanResult{}, err
 	}
 	h := x.h
 	now := time.Now()
@@ -503,21 +627,28 @@ func (x *Ctx) Ban(mask string, d time.Duration, reason string) (string, int, err
 	}
 	if !replaced {
 		if len(h.bans) >= h.cfg.MaxBans {
-			return "", 0, fmt.Errorf("ban %w (%d)", ErrTooMany, h.cfg.MaxBans)
+			return BanResult{}, fmt.Errorf("ban %w (%d)", ErrTooMany, h.cfg.MaxBans)
 		}
 		h.bans = append(h.bans, b)
 	}
 	h.persist()
+	res := BanResult{Mask: m}
 	var hit []*Conn
 	for c := range h.conns {
-		if !c.console && c != x.c && b.Matches(c.key, c.Addr, now) {
-			hit = append(hit, c)
+		if c.console || !b.Matches(c.key, c.Addr, now) {
+			continue
 		}
+		if c == x.c {
+			res.MatchesCaller = true
+			continue
+		}
+		hit = append(hit, c)
 	}
 	for _, c := range hit {
-		h.kick(c, x.Name(), "banned"+suffix(reason))
+		h.kick(c, x.Name(), Reason{Kind: KindBanned, Text: reason})
 	}
-	return m, len(hit), nil
+	res.Kicked = len(hit)
+	return res, nil
 }
 
 func suffix(reason string) string {
@@ -527,20 +658,20 @@ func suffix(reason string) string {
 	return ": " + reason
 }
 
-// Unban removes the ban on mask.
-func (x *Ctx) Unban(mask string) error {
+// Unban removes the ban on mask and returns the mask in normalized form.
+func (x *Ctx) Unban(mask string) (string, error) {
 	m, err := store.ParseMask(mask)
 	if err != nil {
-		return err
+		return "", err
 	}
 	for i, b := range x.h.bans {
 		if b.Mask == m {
 			x.h.bans = append(x.h.bans[:i], x.h.bans[i+1:]...)
 			x.h.persist()
-			return nil
+			return m, nil
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrNotBanned, m)
+	return "", fmt.Errorf("%w: %s", ErrNotBanned, m)
 }
 
 // Bans lists the bans in force.
@@ -552,6 +683,7 @@ func (x *Ctx) Bans() []store.Ban {
 			kept = append(kept, b)
 		}
 	}
+	clear(x.h.bans[len(kept):])
 	x.h.bans = kept
 	return append([]store.Ban(nil), kept...)
 }
@@ -581,8 +713,9 @@ func (x *Ctx) Unmute(nick string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if to.mutedUntil.IsZero() {
-		return "", fmt.Errorf("%s is not muted", to.nick)
+	if to.mutedUntil.IsZero() || !to.mutedUntil.Equal(forever) && !time.Now().Before(to.mutedUntil) {
+		to.mutedUntil = time.Time{}
+		return "", fmt.Errorf("there is no mute on %s", to.nick)
 	}
 	to.mutedUntil = time.Time{}
 	x.h.deliver(to, x.h.encodeLine("*** You may speak again"))
@@ -614,9 +747,11 @@ func (x *Ctx) Move(nick, room string) (string, string, error) {
 		return "", "", err
 	}
 	if to.room == r {
-		return "", "", fmt.Errorf("%s is already in #%s", to.nick, r.name)
+		return "", "", fmt.Errorf("cannot move %s: already in #%s", to.nick, r.name)
 	}
-	x.h.deliver(to, x.h.encodeLine("*** You were moved to #"+r.name+" by "+x.Name()))
+	// Not h.deliver: dropping to as slow here would leave r created and
+	// empty. The next delivery notices a peer over its limits.
+	to.peer.Deliver(x.h.encodeLine("*** You were moved to #" + r.name + " by " + x.Name()))
 	x.h.joinRoom(to, r)
 	return to.nick, r.name, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -194,6 +195,13 @@ type Hub struct {
 	done chan struct{} // closed when Run returns
 	quit chan struct{} // closed when shutdown begins
 
+	// stopping is closed when Run stops reading events; sendMu and stopped
+	// make sure that every event that gets into the inbox is seen by the
+	// final drain (see stop).
+	stopping chan struct{}
+	sendMu   sync.RWMutex
+	stopped  bool // guarded by sendMu
+
 	// Counters may be read from any goroutine.
 	Counters Counters
 	started  time.Time
@@ -207,6 +215,7 @@ type Hub struct {
 	consoles     map[*Conn]struct{}
 	shuttingDown bool
 	rate         rateWindow
+	oper         operLimiter
 }
 
 // New returns a hub; call Run to start it.
@@ -218,6 +227,7 @@ func New(cfg Config) *Hub {
 		in:       make(chan event, 4096),
 		done:     make(chan struct{}),
 		quit:     make(chan struct{}),
+		stopping: make(chan struct{}),
 		started:  time.Now(),
 		conns:    make(map[*Conn]struct{}),
 		nicks:    make(map[string]*Conn),
@@ -261,14 +271,30 @@ func (h *Hub) Started() time.Time { return h.started }
 
 // send hands an event to the hub goroutine. It waits while the hub's inbox
 // is full (clients wait on the hub, never the other way round) and returns
-// false once the hub has stopped.
+// false once the hub has stopped. An event it accepts is always handled,
+// or drained by stop: a connection it accepts is always finished.
 func (h *Hub) send(ev event) bool {
+	h.sendMu.RLock()
+	defer h.sendMu.RUnlock()
+	if h.stopped {
+		return false
+	}
 	select {
 	case h.in <- ev:
 		return true
-	case <-h.done:
+	case <-h.stopping:
 		return false
 	}
+}
+
+// stop ends event intake: it releases senders waiting for room in the
+// inbox, waits for the senders in flight, then finishes what got in.
+func (h *Hub) stop() {
+	close(h.stopping)
+	h.sendMu.Lock()
+	h.stopped = true
+	h.sendMu.Unlock()
+	h.drainAfterShutdown()
 }
 
 // Connect registers a new connection. The hub greets it and asks for a
@@ -348,14 +374,14 @@ func (h *Hub) Run(ctx context.Context) {
 		case ev := <-h.in:
 			h.handle(ev)
 			if h.shuttingDown {
-				h.drainAfterShutdown()
+				h.stop()
 				return
 			}
 		case now := <-tick.C:
 			h.tick(now)
 		case <-ctx.Done():
 			h.shutdown("server shutting down")
-			h.drainAfterShutdown()
+			h.stop()
 			return
 		}
 	}
@@ -448,7 +474,9 @@ func (h *Hub) line(c *Conn, line string, altered bool) {
 		return
 	}
 	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
-		h.cfg.Commands.Run(h.ctx(c), line)
+		x := h.ctx(c)
+		x.altered = altered
+		h.cfg.Commands.Run(x, line)
 		return
 	}
 	if strings.HasPrefix(line, "//") {
@@ -527,7 +555,11 @@ func (h *Hub) muted(c *Conn) bool {
 func (h *Hub) roomSay(r *Room, from *Conn, msg []byte) {
 	h.Counters.Messages.Add(1)
 	h.rate.add(time.Now())
-	r.record(msg, h.cfg.HistorySize)
+	fromKey := ""
+	if from != nil {
+		fromKey = from.key
+	}
+	r.record(fromKey, msg, h.cfg.HistorySize)
 	var slow []*Conn
 	n := int64(0)
 	for _, m := range r.members {
@@ -561,8 +593,7 @@ func (h *Hub) slow(c *Conn) {
 	if _, ok := h.conns[c]; !ok {
 		return
 	}
-	h.Counters.SlowDrops.Add(1)
-	h.remove(c, Reason{Kind: KindSlow})
+	h.remove(c, Reason{Kind: KindSlow}) // counted in drop
 }
 
 // notice sends a notice line to every member of r except skip, unless the
@@ -586,8 +617,8 @@ func (h *Hub) notice(r *Room, skip *Conn, text string) {
 // joinRoom moves c into r (leaving its current room), announces it and
 // shows the room's topic and history.
 func (h *Hub) joinRoom(c *Conn, r *Room) {
-	if c.room == r {
-		return
+	if _, ok := h.conns[c]; !ok || c.room == r {
+		return // gone (dropped as slow just before): never a ghost member
 	}
 	if old := c.room; old != nil {
 		h.leaveRoom(c, "*** "+c.nick+" left #"+old.name+" (joined #"+r.name+")")
@@ -601,7 +632,7 @@ func (h *Hub) joinRoom(c *Conn, r *Room) {
 	if r.topic != "" {
 		c.peer.Deliver(h.encodeLine("*** Topic for #" + r.name + ": " + r.topic))
 	}
-	if hist := r.historyBlock(); len(hist) > 0 {
+	if hist := r.historyBlock(c.ignores); len(hist) > 0 {
 		h.deliver(c, hist)
 	}
 }
@@ -636,8 +667,11 @@ func (h *Hub) drop(c *Conn, r Reason, announce bool) {
 	delete(h.conns, c)
 	delete(h.consoles, c)
 	h.Counters.ConnectionsNow.Add(-1)
-	if r.Kind == KindFlood {
+	switch r.Kind {
+	case KindFlood:
 		h.Counters.FloodDrops.Add(1)
+	case KindSlow: // a full queue (slow) or a stalled writer (Leave)
+		h.Counters.SlowDrops.Add(1)
 	}
 	if c.nick != "" {
 		delete(h.nicks, c.key)
@@ -669,7 +703,7 @@ func (h *Hub) tick(now time.Time) {
 		idle := now.Sub(c.lastActive)
 		warnAt := h.cfg.IdleTimeout - min(time.Minute, h.cfg.IdleTimeout/10)
 		switch {
-		case idle >= h.cfg.IdleTimeout:
+		case idle >= h.cfg.IdleTimeout && c.warnedIdle: // warned at an earlier tick, even if the timeout is shorter than a tick
 			c.peer.Deliver(h.encodeLine("! Disconnected after " + h.cfg.IdleTimeout.String() + " idle"))
 			h.remove(c, Reason{Kind: KindTimeout, Text: "idle"})
 		case idle >= warnAt && !c.warnedIdle:

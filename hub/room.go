@@ -7,13 +7,20 @@ type Room struct {
 	topic      string
 	persistent bool
 	members    []*Conn
-	history    [][]byte // ring of encoded lines
+	history    []historyEntry // ring of encoded lines
 	histStart  int
 }
 
+// historyEntry is one recorded room message and who said it.
+type historyEntry struct {
+	// from is the sender's nickname key when it was said; "" for lines
+	// without a user behind them (Publish).
+	from string
+	msg  []byte
+}
+
 func (h *Hub) newRoom(name string) *Room {
-	display, key := name, name
-	return &Room{name: display, key: lowerASCII(key)}
+	return &Room{name: name, key: lowerASCII(name)}
 }
 
 func (r *Room) add(c *Conn) {
@@ -33,40 +40,58 @@ func (r *Room) remove(c *Conn) {
 	r.members = r.members[:last]
 }
 
-// record appends msg to the history ring of at most size entries.
-func (r *Room) record(msg []byte, size int) {
+// record appends msg, said by the user with key from ("" for none), to the
+// history ring of at most size entries.
+func (r *Room) record(from string, msg []byte, size int) {
 	if size <= 0 {
 		return
 	}
+	e := historyEntry{from: from, msg: msg}
 	if len(r.history) < size {
-		r.history = append(r.history, msg)
+		r.history = append(r.history, e)
 		return
 	}
-	r.history[r.histStart] = msg
+	r.history[r.histStart] = e
 	r.histStart = (r.histStart + 1) % len(r.history)
 }
 
 // historyBlock returns the history as one encoded block, each line marked
-// "[history] ", between a header and a footer; nil when empty.
-func (r *Room) historyBlock() []byte {
-	if len(r.history) == 0 {
+// "[history] ", between a header and a footer; nil when empty. Lines from
+// users in ignores are left out, as they were when said.
+func (r *Room) historyBlock(ignores map[string]struct{}) []byte {
+	const mark = "[history] "
+	size, n := 0, 0
+	for _, e := range r.history {
+		if e.ignoredBy(ignores) {
+			continue
+		}
+		size += len(mark) + len(e.msg)
+		n++
+	}
+	if n == 0 {
 		return nil
 	}
-	const mark = "[history] "
-	size := 0
-	for _, m := range r.history {
-		size += len(mark) + len(m)
-	}
-	head := "*** Last " + itoa(len(r.history)) + " messages in #" + r.name + ":\r\n"
+	head := "*** Last " + plural(n, "message", "messages") + " in #" + r.name + ":\r\n"
 	foot := "*** End of history\r\n"
 	buf := make([]byte, 0, size+len(head)+len(foot))
 	buf = append(buf, head...)
 	for i := range r.history {
-		m := r.history[(r.histStart+i)%len(r.history)]
+		e := r.history[(r.histStart+i)%len(r.history)]
+		if e.ignoredBy(ignores) {
+			continue
+		}
 		buf = append(buf, mark...)
-		buf = append(buf, m...)
+		buf = append(buf, e.msg...)
 	}
 	return append(buf, foot...)
+}
+
+func (e historyEntry) ignoredBy(ignores map[string]struct{}) bool {
+	if e.from == "" || len(ignores) == 0 {
+		return false
+	}
+	_, ignored := ignores[e.from]
+	return ignored
 }
 
 func lowerASCII(s string) string {

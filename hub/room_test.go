@@ -1,0 +1,125 @@
+package hub
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestHistoryRing(t *testing.T) {
+	tests := []struct {
+		name    string
+		size    int
+		said    []string // "from:text"
+		ignores []string
+		want    string // "" means no block
+	}{
+		{"empty", 3, nil, nil, ""},
+		{"disabled", 0, []string{"a:x"}, nil, ""},
+		{"negative", -1, []string{"a:x"}, nil, ""},
+		{"one", 3, []string{"a:x"}, nil, "*** Last 1 message in #Den:\r\n[history] x\r\n*** End of history\r\n"},
+		{"wraps", 2, []string{"a:1", "b:2", "a:3", "b:4", "a:5"}, nil,
+			"*** Last 2 messages in #Den:\r\n[history] 4\r\n[history] 5\r\n*** End of history\r\n"},
+		{"ignored left out", 3, []string{"a:1", "b:2", "a:3"}, []string{"a"},
+			"*** Last 1 message in #Den:\r\n[history] 2\r\n*** End of history\r\n"},
+		{"all ignored", 3, []string{"a:1", "a:2"}, []string{"a"}, ""},
+		{"published lines are nobody's", 3, []string{":1", "a:2"}, []string{"a", ""},
+			"*** Last 1 message in #Den:\r\n[history] 1\r\n*** End of history\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &Hub{}
+			r := h.newRoom("Den")
+			if r.key != "den" {
+				t.Fatalf("key %q", r.key)
+			}
+			for _, s := range tt.said {
+				from, text, _ := strings.Cut(s, ":")
+				r.record(from, []byte(text+"\r\n"), tt.size)
+			}
+			var ignores map[string]struct{}
+			if tt.ignores != nil {
+				ignores = map[string]struct{}{}
+				for _, k := range tt.ignores {
+					ignores[k] = struct{}{}
+				}
+			}
+			if got := string(r.historyBlock(ignores)); got != tt.want {
+				t.Errorf("history %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRoomMembers(t *testing.T) {
+	r := (&Hub{}).newRoom("x")
+	cs := []*Conn{{nick: "a"}, {nick: "b"}, {nick: "c"}}
+	for _, c := range cs {
+		r.add(c)
+	}
+	r.remove(cs[0])
+	r.remove(cs[0])   // twice: no effect
+	r.remove(&Conn{}) // never a member
+	if len(r.members) != 2 {
+		t.Fatalf("%d members", len(r.members))
+	}
+	for i, m := range r.members {
+		if m.roomIndex != i {
+			t.Fatalf("member %s has index %d at %d", m.nick, m.roomIndex, i)
+		}
+	}
+	r.remove(cs[2])
+	r.remove(cs[1])
+	if len(r.members) != 0 {
+		t.Fatalf("%d members", len(r.members))
+	}
+}
+
+func TestLowerASCII(t *testing.T) {
+	for in, want := range map[string]string{"": "", "abc": "abc", "AbC-_9": "abc-_9", "ÀB": "Àb"} {
+		if got := lowerASCII(in); got != want {
+			t.Errorf("lowerASCII(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOperBackoff(t *testing.T) {
+	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, time.Minute, time.Minute, time.Minute}
+	for i, w := range want {
+		if got := operBackoff(i + 1); got != w {
+			t.Errorf("operBackoff(%d) = %v, want %v", i+1, got, w)
+		}
+	}
+}
+
+func TestOperLimiterForgetsAndPrunes(t *testing.T) {
+	var l operLimiter
+	now := time.Now()
+	addr := netip.MustParseAddr("192.0.2.1")
+	a := l.attempts(addr, now)
+	a.fails, a.next = 3, now.Add(time.Minute)
+	if got := l.attempts(addr, now.Add(time.Second)); got.fails != 3 {
+		t.Fatalf("failures forgotten too soon: %d", got.fails)
+	}
+	if got := l.attempts(addr, now.Add(time.Minute+operForget+time.Second)); got.fails != 0 {
+		t.Fatalf("failures kept after %v: %d", operForget, got.fails)
+	}
+	// A full table sheds addresses that wait for nothing, never pending ones.
+	l = operLimiter{}
+	pending := netip.MustParseAddr("192.0.2.2")
+	l.attempts(pending, now).pending = true
+	for i := range operMaxAddrs {
+		l.attempts(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), now)
+	}
+	if len(l.byAddr) > operMaxAddrs {
+		t.Fatalf("table grew to %d", len(l.byAddr))
+	}
+	if a, ok := l.byAddr[pending]; !ok || !a.pending {
+		t.Fatal("pending address pruned")
+	}
+}
