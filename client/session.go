@@ -401,6 +401,10 @@ func (s *Session) write(batch [][]byte) error {
 	lastProgress := time.Now()
 	for len(bufs) > 0 {
 		_ = s.conn.SetWriteDeadline(time.Now().Add(slice))
+		if s.isAbrupt() {
+			// Finish(slow) may have set its "now" deadline just before ours.
+			return os.ErrDeadlineExceeded
+		}
 		var n int64
 		var err error
 		if len(bufs) == 1 {
