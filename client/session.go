@@ -243,55 +243,85 @@ func (s *Session) serve() {
 	<-writerDone
 }
 
+// readLoop is the reader goroutine. It is kept small: while it waits for
+// input only this frame and the poller's are on the stack, so an idle
+// session's stack can shrink to the minimum; the decoding state lives in
+// an input value on the heap and the work in its non-inlined methods.
 func (s *Session) readLoop() {
 	defer close(s.readerDone)
-	cfg := &s.srv.cfg
-	dec := telnet.NewDecoder(telnet.Config{MaxLine: cfg.MaxLine})
-	var limiter *rate.Limiter
-	if cfg.MsgRate > 0 {
-		limiter = rate.NewLimiter(rate.Limit(cfg.MsgRate), cfg.MsgBurst)
-	}
-	fl := flood{limit: cfg.FloodDrops}
-	var events []telnet.Event
-	rd := s.srv.newReader(s.conn)
+	in := s.newInput()
 	for {
-		buf, err := rd.read()
-		if len(buf) > 0 {
-			s.bytesIn.Add(int64(len(buf)))
-			if !s.isFinishing() { // when finishing: read and discard until EOF
-				events = dec.Feed(events[:0], buf)
-				if r, stop := s.handle(events, limiter, &fl); stop {
-					rd.release()
-					s.leave(r)
-					s.discardUntilClosed(rd)
-					return
-				}
-			}
-		}
-		rd.release()
-		if err != nil {
-			if s.isFinishing() {
-				return
-			}
-			r := hub.Reason{Kind: hub.KindHangup}
-			if errors.Is(err, io.EOF) {
-				// Half-close: every complete line, and the unterminated
-				// last one, is processed before the session ends.
-				events = dec.Finish(events[:0])
-				if r2, stop := s.handle(events, limiter, &fl); stop {
-					r = r2
-				}
-			} else if f := s.writerFailure(); f.Kind != "" {
-				r = f
-			} else if errors.Is(err, syscall.ECONNRESET) {
-				r.Text = "connection reset"
-			} else if !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
-				r.Text = "read error"
-			}
-			s.leave(r)
+		buf, err := in.rd.read()
+		if in.process(buf, err) {
 			return
 		}
 	}
+}
+
+// input is the reader goroutine's state.
+type input struct {
+	s       *Session
+	rd      *reader
+	dec     *telnet.Decoder
+	limiter *rate.Limiter
+	fl      flood
+	events  []telnet.Event
+}
+
+func (s *Session) newInput() *input {
+	cfg := &s.srv.cfg
+	in := &input{s: s, rd: s.srv.newReader(s.conn), fl: flood{limit: cfg.FloodDrops},
+		dec: telnet.NewDecoder(telnet.Config{MaxLine: cfg.MaxLine})}
+	if cfg.MsgRate > 0 {
+		in.limiter = rate.NewLimiter(rate.Limit(cfg.MsgRate), cfg.MsgBurst)
+	}
+	return in
+}
+
+// process handles one read's result and reports whether the reader is done.
+//
+//go:noinline
+func (in *input) process(buf []byte, err error) (done bool) {
+	s := in.s
+	if len(buf) > 0 {
+		s.bytesIn.Add(int64(len(buf)))
+		if !s.isFinishing() { // when finishing: read and discard until EOF
+			in.events = in.dec.Feed(in.events[:0], buf)
+			if r, stop := s.handle(in.events, in.limiter, &in.fl); stop {
+				in.rd.release()
+				s.leave(r)
+				s.discardUntilClosed(in.rd)
+				return true
+			}
+		}
+	}
+	in.rd.release()
+	if len(in.events) > 8 {
+		in.events = nil // do not keep a big event array on an idle session
+	}
+	if err == nil {
+		return false
+	}
+	if s.isFinishing() {
+		return true
+	}
+	r := hub.Reason{Kind: hub.KindHangup}
+	if errors.Is(err, io.EOF) {
+		// Half-close: every complete line, and the unterminated last
+		// one, is processed before the session ends.
+		in.events = in.dec.Finish(in.events[:0])
+		if r2, stop := s.handle(in.events, in.limiter, &in.fl); stop {
+			r = r2
+		}
+	} else if f := s.writerFailure(); f.Kind != "" {
+		r = f
+	} else if errors.Is(err, syscall.ECONNRESET) {
+		r.Text = "connection reset"
+	} else if !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		r.Text = "read error"
+	}
+	s.leave(r)
+	return true
 }
 
 // discardUntilClosed reads and drops input until the writer's linger
