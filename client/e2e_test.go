@@ -155,7 +155,7 @@ func TestNicknameRules(t *testing.T) {
 	s.Login(t, "Alice")
 	c := s.Dial(t)
 	c.ExpectPrompt()
-	for _, bad := range []string{"alice", "server", "ADMIN", "has space", strings.Repeat("n", 25), "x\x1b[2J"} {
+	for _, bad := range []string{"alice", "server", "ADMIN", "has space", strings.Repeat("n", 25), "x\x1b[2J", "\x1b[2J"} {
 		c.Send(bad)
 		l := c.Line()
 		if !strings.HasPrefix(l, "! ") {

@@ -331,12 +331,18 @@ func TestTextFromOthersIsSanitized(t *testing.T) {
 		{"chat", "%s", "<mallory> %s"},
 		{"emote", "/me %s", "* mallory %s"},
 		{"private", "/msg victim %s", "*mallory* %s"},
-		{"topic", "/topic %s", "*** mallory set the topic of #lobby to: %s"},
+		{"topic", "/topic %s", "*** mallory set the topic of #den to: %s"},
 	}
 	s := servertest.Start(t, servertest.Config{})
 	victim := s.Login(t, "victim")
 	mallory := s.Login(t, "mallory")
 	victim.Expect("mallory joined")
+	// Out of the lobby, whose topic only admins may set.
+	victim.Send("/join den")
+	victim.Expect("You are now in #den")
+	mallory.Send("/join den")
+	victim.Expect("mallory joined #den")
+	mallory.Expect("You are now in #den")
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, sf := range surfaces {
@@ -369,7 +375,7 @@ func TestTextFromOthersIsSanitized(t *testing.T) {
 	mallory.Write([]byte("/quit bye\x1b]0;pwned\x07\u202e!\r\n"))
 	mallory.ExpectEOF()
 	l := victim.Expect("mallory left")
-	if l != "*** mallory left #lobby (quit: bye!)" {
+	if l != "*** mallory left #den (quit: bye!)" {
 		t.Fatalf("victim got %q", l)
 	}
 	pairStillChats(t, s, "p")
@@ -467,6 +473,11 @@ func TestCommandsWithHugeArguments(t *testing.T) {
 			bob := s.Login(t, "bob")
 			alice := s.Login(t, "alice")
 			bob.Expect("alice joined")
+			// Out of the lobby, whose topic only admins may set.
+			bob.Send("/join den")
+			bob.Expect("You are now in #den")
+			alice.Send("/join den")
+			bob.Expect("alice joined #den")
 			huge := strings.Repeat("h", tc.size)
 			// Before a name: a huge nickname attempt.
 			c := s.Dial(t)

@@ -366,8 +366,9 @@ func (s *Session) handle(events []telnet.Event, limiter *rate.Limiter, fl *flood
 				s.sendLocal("! Line too long: cut to " + itoa(cfg.MaxLine) + " bytes")
 			}
 			line := usertext.Sanitize(ev.Line)
-			if line == "" {
-				continue
+			altered := line != strings.TrimSpace(ev.Line)
+			if line == "" && !altered {
+				continue // an empty line; one that was all escape codes still gets an answer
 			}
 			if limiter != nil && !limiter.Allow() {
 				if fl.drop(time.Now()) {
@@ -379,7 +380,7 @@ func (s *Session) handle(events []telnet.Event, limiter *rate.Limiter, fl *flood
 				}
 				continue
 			}
-			if err := cfg.Hub.Input(s.hc, line, line != strings.TrimSpace(ev.Line)); err != nil {
+			if err := cfg.Hub.Input(s.hc, line, altered); err != nil {
 				return hub.Reason{Kind: hub.KindShutdown}, true
 			}
 		}

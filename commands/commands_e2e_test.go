@@ -214,14 +214,26 @@ func TestTopic(t *testing.T) {
 	bob.Expect("*** Topic for #den: plans   for the weekend")
 	bob.Send("/rooms")
 	bob.Expect("  #den (2) plans   for the weekend")
-	// A room with a topic stays when empty; newcomers see the topic.
+	// A user's topic goes with the room when it empties (so users cannot
+	// fill the server with rooms); an admin's topic keeps the room.
 	alice.Send("/part")
 	bob.Send("/part")
 	carol := s.Login(t, "carol")
 	carol.Send("/join den")
-	carol.Expect("*** Topic for #den: plans   for the weekend")
+	carol.Send("/topic")
+	carol.Expect("*** #den has no topic")
+	carol.Send("/part")
+	carol.Send("/topic lobby topic")
+	carol.Expect("! Only admins can set the lobby's topic")
+	ada := loginAdmin(t, s, "ada")
+	ada.Send("/join hall")
+	ada.Send("/topic welcome hall")
+	ada.Expect("set the topic of #hall to: welcome hall")
+	ada.Send("/part")
+	carol.Send("/join hall")
+	carol.Expect("*** Topic for #hall: welcome hall")
 	carol.Send("/topic " + strings.Repeat("t", 900))
-	l := carol.Expect("set the topic of #den to: ")
+	l := carol.Expect("set the topic of #hall to: ")
 	if len(l) > 400 {
 		t.Fatalf("topic not bounded: %d bytes", len(l))
 	}

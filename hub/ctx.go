@@ -388,7 +388,15 @@ func (x *Ctx) SetTopic(topic string) error {
 	if x.h.muted(c) {
 		return nil
 	}
+	if c.room.key == LobbyName && !c.admin {
+		return errors.New("only admins can set the lobby's topic")
+	}
 	c.room.topic = topic
+	if c.admin {
+		// An admin's topic keeps the room (and its topic) across restarts
+		// even when empty; a user's topic goes with the room.
+		c.room.persistent = true
+	}
 	x.h.notice(c.room, nil, "*** "+c.nick+" set the topic of #"+c.room.name+" to: "+topic)
 	x.h.persist()
 	return nil

@@ -473,6 +473,9 @@ func (h *Hub) line(c *Conn, line string, altered bool) {
 		h.claimNick(c, line, altered)
 		return
 	}
+	if line == "" {
+		return
+	}
 	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
 		x := h.ctx(c)
 		x.altered = altered
@@ -649,7 +652,7 @@ func (h *Hub) leaveRoom(c *Conn, noticeText string) {
 	if noticeText != "" {
 		h.notice(r, nil, noticeText)
 	}
-	if len(r.members) == 0 && r.key != LobbyName && r.topic == "" {
+	if len(r.members) == 0 && r.key != LobbyName && !r.persistent {
 		delete(h.rooms, r.key)
 	}
 }
@@ -732,7 +735,7 @@ func (h *Hub) persist() {
 	st := store.State{Version: 1, MOTD: h.motd, Topics: map[string]string{}}
 	st.Bans = append([]store.Ban(nil), h.bans...)
 	for k, r := range h.rooms {
-		if r.topic != "" {
+		if r.topic != "" && (r.persistent || k == LobbyName) {
 			st.Topics[k] = r.topic
 		}
 	}
