@@ -2,9 +2,7 @@ package client
 
 import (
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"sync"
 	"syscall"
 )
@@ -12,15 +10,26 @@ import (
 // readBufSize is the size of the pooled read buffers.
 const readBufSize = 4096
 
-// bufferPool lends read buffers to sessions only while they have input to
-// process, so an idle connection holds no read buffer at all.
-type bufferPool struct{ pool sync.Pool }
+// bufferPool lends read buffers and Telnet decoders to sessions only while
+// they have input to process, and iovec arrays only for the duration of a
+// writev, so an idle connection holds none of them.
+type bufferPool struct {
+	pool     sync.Pool // *[]byte of readBufSize
+	iovecs   sync.Pool // *[]syscall.Iovec with room for maxIovecs
+	decoders sync.Pool // idle *telnet.Decoder, all made with the server's Config
+}
 
 func newBufferPool() *bufferPool {
-	return &bufferPool{pool: sync.Pool{New: func() any {
-		b := make([]byte, readBufSize)
-		return &b
-	}}}
+	return &bufferPool{
+		pool: sync.Pool{New: func() any {
+			b := make([]byte, readBufSize)
+			return &b
+		}},
+		iovecs: sync.Pool{New: func() any {
+			v := make([]syscall.Iovec, 0, maxIovecs)
+			return &v
+		}},
+	}
 }
 
 // reader reads a TCP connection through its raw file descriptor: it waits
@@ -28,7 +37,6 @@ func newBufferPool() *bufferPool {
 // and takes a buffer from the pool only once data is there.
 type reader struct {
 	raw  syscall.RawConn
-	conn *net.TCPConn
 	pool *bufferPool
 	buf  *[]byte
 	n    int
@@ -36,16 +44,10 @@ type reader struct {
 	fn   func(fd uintptr) bool
 }
 
-func (s *Server) newReader(conn *net.TCPConn) *reader {
-	r := &reader{conn: conn, pool: s.bufs}
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		r.err = fmt.Errorf("client: raw conn: %w", err)
-		return r
-	}
-	r.raw = raw
+// init prepares r to read through raw with buffers from pool.
+func (r *reader) init(raw syscall.RawConn, pool *bufferPool) {
+	r.raw, r.pool = raw, pool
 	r.fn = r.tryRead
-	return r
 }
 
 // tryRead is called by RawConn.Read: false means "not readable yet, wait".
@@ -77,9 +79,6 @@ func (r *reader) tryRead(fd uintptr) bool {
 // io.EOF on the peer's half-close, os.ErrDeadlineExceeded, net.ErrClosed,
 // or the socket error.
 func (r *reader) read() ([]byte, error) {
-	if r.raw == nil {
-		return nil, r.err
-	}
 	r.n, r.err = 0, nil
 	if err := r.raw.Read(r.fn); err != nil {
 		return nil, err

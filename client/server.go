@@ -278,14 +278,7 @@ func (s *Server) refuse(conn *net.TCPConn, why string) {
 
 func (s *Server) newSession(conn *net.TCPConn, addr netip.Addr) *Session {
 	id := uuid.NewString()
-	sess := &Session{
-		id:         id,
-		conn:       conn,
-		srv:        s,
-		wake:       make(chan struct{}, 1),
-		finish:     make(chan struct{}),
-		readerDone: make(chan struct{}),
-	}
+	sess := &Session{conn: conn, srv: s}
 	sess.hc = hub.NewConn(id, conn.RemoteAddr().String(), addr, sess)
 	sess.debug().Msg("accepted")
 	return sess

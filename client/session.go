@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -50,9 +51,8 @@ var errStalled = errors.New("client: write stalled")
 
 // Session is one connected user: it owns the TCP connection, one reader
 // goroutine (bytes -> Telnet decoder -> lines -> hub) and one writer goroutine
-// (outbound queue -> writev, with a deadline on every write).
+// (outbound queue -> writev, with a deadline whenever a write can block).
 type Session struct {
-	id   string
 	conn *net.TCPConn
 	srv  *Server
 	hc   *hub.Conn
@@ -64,29 +64,29 @@ type Session struct {
 	// Outbound queue, shared by the hub (Deliver), the reader (replies to
 	// Telnet negotiation) and the writer.
 	mu        sync.Mutex
+	more      sync.Cond // on mu; signalled when the queue stops being empty or the session starts finishing
 	queue     [][]byte
 	ctrl      [][]byte // Telnet replies, written before queued chat
-	spare     [][]byte
 	pending   int64
-	finishing bool
 	reason    hub.Reason
-	failure   hub.Reason // set by the writer when it gives up
+	finishing bool
+	failure   writeFailure // set by the writer when it gives up
 
-	wake       chan struct{} // cap 1: the queue went from empty to non-empty
-	finish     chan struct{} // closed by Finish
-	readerDone chan struct{}
-	closeOnce  sync.Once
+	out *writer // used by the writer goroutine only
+
+	readerDone sync.WaitGroup
+	closed     atomic.Bool // the connection is closed (or being closed)
 }
 
 // debug starts a debug log line carrying the session id and address. The
 // fields are added per line rather than kept in a child logger, which would
 // cost every idle connection its own encoded copy.
 func (s *Session) debug() *zerolog.Event {
-	return s.srv.cfg.Log.Debug().Str("session", s.id).Str("remote", s.hc.Remote)
+	return s.srv.cfg.Log.Debug().Str("session", s.hc.ID).Str("remote", s.hc.Remote)
 }
 
 // ID is the session id carried by every log line of the connection.
-func (s *Session) ID() string { return s.id }
+func (s *Session) ID() string { return s.hc.ID }
 
 // State reports where the session is in its lifecycle.
 func (s *Session) State() State { return State(s.state.Load()) }
@@ -119,12 +119,12 @@ func (s *Session) Deliver(msg []byte) bool {
 		s.mu.Unlock()
 		return false
 	}
-	signal := len(s.queue) == 0 && len(s.ctrl) == 0
+	wasEmpty := len(s.queue) == 0 && len(s.ctrl) == 0
 	s.queue = append(s.queue, msg)
 	s.pending += int64(len(msg))
 	s.mu.Unlock()
-	if signal {
-		s.signal()
+	if wasEmpty {
+		s.more.Signal() // the writer waits only on an empty queue
 	}
 	return true
 }
@@ -147,19 +147,12 @@ func (s *Session) sendControl(b []byte) {
 		s.mu.Unlock()
 		return
 	}
-	signal := len(s.queue) == 0 && len(s.ctrl) == 0
+	wasEmpty := len(s.queue) == 0 && len(s.ctrl) == 0
 	s.ctrl = append(s.ctrl, b)
 	s.pending += int64(len(b))
 	s.mu.Unlock()
-	if signal {
-		s.signal()
-	}
-}
-
-func (s *Session) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if wasEmpty {
+		s.more.Signal()
 	}
 }
 
@@ -181,7 +174,7 @@ func (s *Session) Finish(r hub.Reason) {
 		// Interrupt a write that is stuck on a peer that does not read.
 		_ = s.conn.SetWriteDeadline(time.Now())
 	}
-	close(s.finish)
+	s.more.Signal()
 }
 
 func (s *Session) isFinishing() bool {
@@ -190,138 +183,279 @@ func (s *Session) isFinishing() bool {
 	return s.finishing
 }
 
-// take swaps out everything queued.
-func (s *Session) take() (batch [][]byte, finishing, abrupt bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	finishing, abrupt = s.finishing, s.finishing && s.reason.Abrupt()
-	if len(s.ctrl) == 0 && len(s.queue) == 0 {
-		return nil, finishing, abrupt
+// next waits until there is output or the session is finishing, and swaps
+// out everything queued. done is the previous batch, already written: its
+// backing array is reused while the writer is busy. An idle session keeps
+// no array: the first message after a pause costs one small allocation.
+func (s *Session) next(done [][]byte) (batch [][]byte, finishing, abrupt bool) {
+	clear(done)
+	if cap(done) > 1024 {
+		done = nil // do not keep a huge array after a burst
 	}
-	batch = s.spare[:0]
-	batch = append(batch, s.ctrl...)
-	batch = append(batch, s.queue...)
-	clear(s.ctrl)
-	clear(s.queue)
-	s.ctrl, s.queue = s.ctrl[:0], s.queue[:0]
+	s.mu.Lock()
+	for len(s.ctrl) == 0 && len(s.queue) == 0 && !s.finishing {
+		done, s.queue, s.ctrl = nil, nil, nil
+		s.more.Wait()
+	}
+	finishing, abrupt = s.finishing, s.finishing && s.reason.Abrupt()
+	switch {
+	case len(s.ctrl) > 0:
+		batch = append(append(done[:0], s.ctrl...), s.queue...)
+		clear(s.queue)
+		s.ctrl, s.queue = nil, s.queue[:0]
+	case len(s.queue) > 0:
+		batch, s.queue = s.queue, done[:0]
+	}
 	s.pending = 0
-	s.spare = nil
+	s.mu.Unlock()
 	return batch, finishing, abrupt
 }
 
-// giveBack returns a written batch's backing array for reuse.
-func (s *Session) giveBack(batch [][]byte) {
-	clear(batch)
-	if cap(batch) > 1024 {
-		return // do not keep a huge array after a burst
+// serve runs the writer on the calling goroutine and the reader on a new
+// one, and returns when both have ended and the connection is closed.
+//
+// The reader gets the new goroutine because its deepest call (a line to
+// the hub) needs more of the initial stack than the writer's (see
+// readLoop); the writer runs on top of the server's frames.
+func (s *Session) serve() {
+	if s.start() {
+		// Every way out of writeLoop waits for the reader: once it
+		// returns, the session is closed.
+		s.writeLoop()
 	}
-	s.mu.Lock()
-	if s.spare == nil {
-		s.spare = batch[:0]
-	}
-	s.mu.Unlock()
 }
 
-// serve runs the reader on the calling goroutine and the writer on a new
-// one, and returns when both have ended and the connection is closed.
-func (s *Session) serve() {
-	// The reader often ends first (EOF, reset) while the writer still
-	// flushes and closes: wait for it too, so that the session counts as
-	// closed (Server.Active, StateClosed, Shutdown) only once it is.
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.writeLoop()
-	}()
+// start registers the session with the hub and starts the reader. It
+// reports false, having closed the connection, when there is none to serve.
+//
+//go:noinline
+func (s *Session) start() bool {
+	s.more.L = &s.mu // before the hub or the reader can queue output
+	raw, err := s.conn.SyscallConn()
+	if err != nil { // only for a connection that is not open
+		s.debug().Err(err).Msg("no raw connection")
+		s.closeConn()
+		return false
+	}
+	s.out = newWriter(raw, s.srv.bufs)
 	s.setState(StateNew)
 	if err := s.srv.cfg.Hub.Connect(s.hc); err != nil {
 		s.Finish(hub.Reason{Kind: hub.KindShutdown})
 	} else {
 		s.setState(StateActive)
 	}
-	s.readLoop()
-	<-writerDone
+	s.readerDone.Add(1)
+	go s.readLoop(raw)
+	return true
 }
 
-// readLoop is the reader goroutine. It is kept small: while it waits for
-// input only this frame and the poller's are on the stack, so an idle
-// session's stack can shrink to the minimum; the decoding state lives in
-// an input value on the heap and the work in its non-inlined methods.
-func (s *Session) readLoop() {
-	defer close(s.readerDone)
-	in := s.newInput()
-	for {
-		buf, err := in.rd.read()
-		if in.process(buf, err) {
-			return
+// readLoop is the reader goroutine's loop. It is kept shallow because the
+// reader's stack is one of the two stacks every connection pays for: a
+// goroutine starts with 2 KiB, of which only about 1 KiB can be used before
+// the stack is doubled, and a doubled stack is not shrunk back while more
+// than a quarter of it is in use, which the poller's frames of a waiting
+// reader already are. So the decoding state is on the heap, the work runs
+// in non-inlined methods of input that return before the next one starts,
+// and the deepest of them, a line sent to the hub (whose select may park
+// the reader while the hub's inbox is full), is called from here.
+func (s *Session) readLoop(raw syscall.RawConn) {
+	in := s.newInput(raw)
+	for in.read() {
+		for in.nextLine() {
+			in.toHub()
 		}
 	}
+	in.end()
+	s.readerDone.Done()
 }
 
 // input is the reader goroutine's state.
 type input struct {
 	s       *Session
-	rd      *reader
+	rd      reader
 	dec     *telnet.Decoder
 	limiter *rate.Limiter
 	fl      flood
-	events  []telnet.Event
+
+	events []telnet.Event // decoded from the last read
+	next   int            // index in events of the next event to handle
+	reason hub.Reason     // why the reader stops, for the hub (none when the session was finishing)
+
+	altered  bool // sanitizing changed the line nextLine found
+	eof      bool // the peer half-closed: events hold the last input
+	stopping bool // the reader is ending
+	readErr  bool // the last read failed: nothing is left to read
 }
 
-func (s *Session) newInput() *input {
+func (s *Session) newInput(raw syscall.RawConn) *input {
 	cfg := &s.srv.cfg
-	in := &input{s: s, rd: s.srv.newReader(s.conn), fl: flood{limit: cfg.FloodDrops},
-		dec: telnet.NewDecoder(telnet.Config{MaxLine: cfg.MaxLine})}
+	in := &input{s: s}
+	in.rd.init(raw, s.srv.bufs)
 	if cfg.MsgRate > 0 {
 		in.limiter = rate.NewLimiter(rate.Limit(cfg.MsgRate), cfg.MsgBurst)
 	}
 	return in
 }
 
-// process handles one read's result and reports whether the reader is done.
+// eventsFor is room for the events that decoding buf will most likely give:
+// a line per LF, at most an event per IAC, and the last line at the end of
+// input.
+func eventsFor(buf []byte) int {
+	return min(1+bytes.Count(buf, []byte{'\n'})+bytes.Count(buf, []byte{telnet.IAC}), 16)
+}
+
+// decoder returns the session's Telnet decoder, taking one from the pool
+// if the session has given its own back.
+func (in *input) decoder() *telnet.Decoder {
+	if in.dec == nil {
+		pool := &in.s.srv.bufs.decoders
+		if d, ok := pool.Get().(*telnet.Decoder); ok {
+			in.dec = d
+		} else {
+			in.dec = telnet.NewDecoder(telnet.Config{MaxLine: in.s.srv.cfg.MaxLine})
+		}
+	}
+	return in.dec
+}
+
+// releaseDecoder gives the decoder back to the pool when it is at rest
+// (between lines, no Telnet option on), so that an idle session holds none.
+func (in *input) releaseDecoder() {
+	if in.dec != nil && in.dec.Idle() {
+		in.s.srv.bufs.decoders.Put(in.dec)
+		in.dec = nil
+	}
+}
+
+// stop makes the reader end with reason r once the events handled so far
+// have gone to the hub.
+func (in *input) stop(r hub.Reason) {
+	if !in.stopping {
+		in.stopping, in.reason = true, r
+	}
+}
+
+// read waits for the next input and decodes it into events for nextLine.
+// It returns false when the reader is ending.
 //
 //go:noinline
-func (in *input) process(buf []byte, err error) (done bool) {
+func (in *input) read() bool {
 	s := in.s
+	if in.stopping {
+		return false
+	}
+	// An idle session keeps no event array. The next one is made here
+	// rather than by the decoder's appends, whose frames are deeper on the
+	// stack (and an allocation can take the runtime's deep slow path).
+	in.events, in.next = nil, 0
+	buf, err := in.rd.read()
+	if len(buf) > 0 || err != nil {
+		in.events = make([]telnet.Event, 0, eventsFor(buf))
+	}
 	if len(buf) > 0 {
 		s.bytesIn.Add(int64(len(buf)))
 		if !s.isFinishing() { // when finishing: read and discard until EOF
-			in.events = in.dec.Feed(in.events[:0], buf)
-			if r, stop := s.handle(in.events, in.limiter, &in.fl); stop {
-				in.rd.release()
-				s.leave(r)
-				s.discardUntilClosed(in.rd)
-				return true
-			}
+			// Events hold copies, so the buffer goes back to the pool now.
+			in.events = in.decoder().Feed(in.events, buf)
 		}
 	}
 	in.rd.release()
-	if len(in.events) > 8 {
-		in.events = nil // do not keep a big event array on an idle session
-	}
 	if err == nil {
+		in.releaseDecoder()
+		return true
+	}
+	in.readErr = !errors.Is(err, io.EOF)
+	if s.isFinishing() {
+		in.stopping = true
 		return false
 	}
-	if s.isFinishing() {
+	if errors.Is(err, io.EOF) {
+		// Half-close: every complete line, and the unterminated last
+		// one, is processed before the session ends (nextLine then
+		// stops the reader).
+		in.eof = true
+		in.events = in.decoder().Finish(in.events)
 		return true
 	}
 	r := hub.Reason{Kind: hub.KindHangup}
-	if errors.Is(err, io.EOF) {
-		// Half-close: every complete line, and the unterminated last
-		// one, is processed before the session ends.
-		in.events = in.dec.Finish(in.events[:0])
-		if r2, stop := s.handle(in.events, in.limiter, &in.fl); stop {
-			r = r2
-		}
-	} else if f := s.writerFailure(); f.Kind != "" {
-		r = f
+	if f := s.writerFailure(); f != writeOK {
+		r = f.reason()
 	} else if errors.Is(err, syscall.ECONNRESET) {
 		r.Text = "connection reset"
 	} else if !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		r.Text = "read error"
 	}
-	s.leave(r)
-	return true
+	in.stop(r)
+	return false
+}
+
+// end tells the hub why the reader ended, unless the session was already
+// finishing; then, when the reader stopped with input still coming (a
+// flood), it reads and discards that input until the writer closes the
+// connection.
+//
+//go:noinline
+func (in *input) end() {
+	if in.reason.Kind != "" {
+		in.s.leave(in.reason)
+	}
+	if !in.eof && !in.readErr {
+		in.s.discardUntilClosed(&in.rd)
+	}
+}
+
+// toHub sends the line nextLine found to the hub.
+//
+//go:noinline
+func (in *input) toHub() {
+	s := in.s
+	if err := s.srv.cfg.Hub.Input(s.hc, in.events[in.next-1].Line, in.altered); err != nil {
+		in.stop(hub.Reason{Kind: hub.KindShutdown})
+	}
+}
+
+// nextLine handles the decoded events up to the next line for the hub:
+// it queues replies to Telnet negotiation, tells the client about long
+// lines, and applies the rate limit. It returns true when it found one (the
+// last event handled, its Line replaced by the sanitized text), or false
+// when the events are used up or the reader is stopping.
+//
+//go:noinline
+func (in *input) nextLine() bool {
+	s := in.s
+	cfg := &s.srv.cfg
+	for !in.stopping && in.next < len(in.events) {
+		ev := &in.events[in.next]
+		in.next++
+		switch ev.Kind {
+		case telnet.EventReply:
+			s.sendControl(ev.Data)
+		case telnet.EventLine:
+			if ev.Truncated {
+				s.sendLocal("! Line too long: cut to " + itoa(cfg.MaxLine) + " bytes")
+			}
+			line := usertext.Sanitize(ev.Line)
+			altered := line != strings.TrimSpace(ev.Line)
+			if line == "" && !altered {
+				continue // an empty line; one that was all escape codes still gets an answer
+			}
+			if in.limiter != nil && !in.limiter.Allow() {
+				if in.fl.drop(time.Now(), cfg.FloodDrops) {
+					s.sendLocal("! Disconnected for flooding")
+					in.stop(hub.Reason{Kind: hub.KindFlood})
+				} else if in.fl.shouldWarn() {
+					s.sendLocal("! You are sending too fast; message dropped")
+				}
+				continue
+			}
+			ev.Line, in.altered = line, altered
+			return true
+		}
+	}
+	if in.eof {
+		in.stop(hub.Reason{Kind: hub.KindHangup})
+	}
+	return false
 }
 
 // discardUntilClosed reads and drops input until the writer's linger
@@ -337,7 +471,24 @@ func (s *Session) discardUntilClosed(rd *reader) {
 	}
 }
 
-func (s *Session) writerFailure() hub.Reason {
+// writeFailure is why the writer gave up.
+type writeFailure uint8
+
+const (
+	writeOK      writeFailure = iota
+	writeStalled              // no progress for the write timeout
+	writeError                // the socket failed
+)
+
+// reason is how the hub reports the failure.
+func (f writeFailure) reason() hub.Reason {
+	if f == writeStalled {
+		return hub.Reason{Kind: hub.KindSlow}
+	}
+	return hub.Reason{Kind: hub.KindHangup, Text: "write error"}
+}
+
+func (s *Session) writerFailure() writeFailure {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.failure
@@ -346,63 +497,32 @@ func (s *Session) writerFailure() hub.Reason {
 // leave reports the end of the session to the hub, or finishes it directly
 // when the hub has stopped.
 func (s *Session) leave(r hub.Reason) {
-	s.debug().Str("reason", r.String()).Msg("reader ended")
+	s.logReaderEnd(r)
 	if err := s.srv.cfg.Hub.Leave(s.hc, r); err != nil {
 		s.Finish(r)
 	}
 }
 
-// handle processes decoded events. It reports stop when the client must be
-// disconnected (flood).
-func (s *Session) handle(events []telnet.Event, limiter *rate.Limiter, fl *flood) (hub.Reason, bool) {
-	cfg := &s.srv.cfg
-	for i := range events {
-		ev := &events[i]
-		switch ev.Kind {
-		case telnet.EventReply:
-			s.sendControl(ev.Data)
-		case telnet.EventLine:
-			if ev.Truncated {
-				s.sendLocal("! Line too long: cut to " + itoa(cfg.MaxLine) + " bytes")
-			}
-			line := usertext.Sanitize(ev.Line)
-			altered := line != strings.TrimSpace(ev.Line)
-			if line == "" && !altered {
-				continue // an empty line; one that was all escape codes still gets an answer
-			}
-			if limiter != nil && !limiter.Allow() {
-				if fl.drop(time.Now()) {
-					s.sendLocal("! Disconnected for flooding")
-					return hub.Reason{Kind: hub.KindFlood}, true
-				}
-				if fl.shouldWarn() {
-					s.sendLocal("! You are sending too fast; message dropped")
-				}
-				continue
-			}
-			if err := cfg.Hub.Input(s.hc, line, altered); err != nil {
-				return hub.Reason{Kind: hub.KindShutdown}, true
-			}
-		}
-	}
-	return hub.Reason{}, false
+// logReaderEnd is apart from leave, whose frame is under the hub's send.
+//
+//go:noinline
+func (s *Session) logReaderEnd(r hub.Reason) {
+	s.debug().Str("reason", r.String()).Msg("reader ended")
 }
 
+// writeLoop is the writer goroutine: it writes whatever is queued, as one
+// batch per wake-up, until the session finishes or a write fails.
 func (s *Session) writeLoop() {
+	var batch [][]byte
 	for {
-		select {
-		case <-s.wake:
-		case <-s.finish:
-		}
-		batch, finishing, abrupt := s.take()
+		var finishing, abrupt bool
+		batch, finishing, abrupt = s.next(batch)
 		if abrupt {
 			s.closeNow(true)
 			return
 		}
 		if len(batch) > 0 {
-			err := s.write(batch)
-			s.giveBack(batch)
-			if err != nil {
+			if err := s.write(batch); err != nil {
 				s.fail(err)
 				return
 			}
@@ -416,50 +536,64 @@ func (s *Session) writeLoop() {
 }
 
 // write writes batch with as few system calls as possible: one writev for
-// many buffers, a plain write for one (which also spares an idle connection
-// the iovec array that writev keeps per socket). Every write has a
-// deadline; a write that makes progress gets a fresh one, and one that
-// makes none for the whole write timeout is a stalled consumer.
+// many buffers, a plain write for one.
+//
+// A write that makes no progress for the write timeout is a stalled
+// consumer. The deadline is armed only once the socket's buffer is full
+// (most writes never wait, and arming one moves a runtime timer, a
+// measurable part of a small write), in slices of a quarter of the write
+// timeout; progress is credited at the end of the slice it happened in, so
+// a consumer is cut once no byte went out for the write timeout (plus at
+// most a slice). One deadline per write timeout would let a write that made
+// progress only at its start buy a whole second timeout.
 func (s *Session) write(batch [][]byte) error {
-	bufs := net.Buffers(batch)
-	// The deadline is set in slices of a quarter of the write timeout and
-	// progress is credited at the end of the slice it happened in, so a
-	// consumer is cut once no byte went out for the write timeout (plus at
-	// most a slice). One deadline per write timeout let a write that made
-	// progress only at its start buy a whole second timeout.
-	timeout := s.srv.cfg.WriteTimeout
-	slice := max(timeout/4, time.Millisecond)
-	lastProgress := time.Now()
-	for len(bufs) > 0 {
-		_ = s.conn.SetWriteDeadline(time.Now().Add(slice))
-		if s.isAbrupt() {
-			// Finish(slow) may have set its "now" deadline just before ours.
-			return os.ErrDeadlineExceeded
-		}
+	bufs := batch
+	armed := false
+	var lastProgress time.Time
+	for {
 		var n int64
 		var err error
-		if len(bufs) == 1 {
-			var m int
-			m, err = s.conn.Write(bufs[0])
-			n = int64(m)
-			if bufs[0] = bufs[0][m:]; len(bufs[0]) == 0 {
-				bufs = bufs[1:]
-			}
-		} else {
-			n, err = bufs.WriteTo(s.conn)
-		}
+		bufs, n, err = s.out.write(bufs, armed)
 		s.bytesOut.Add(n)
-		if err == nil {
-			continue
+		switch {
+		case err == nil:
+			if armed {
+				return s.armWriteDeadline(time.Time{})
+			}
+			return nil
+		case err == syscall.EAGAIN: // full, and not armed yet
+			lastProgress = time.Now()
+			armed = true
+			if err := s.armWriteDeadline(lastProgress); err != nil {
+				return err
+			}
+		case !errors.Is(err, os.ErrDeadlineExceeded) || s.isAbrupt():
+			return err // including Finish(slow)'s "now" deadline
+		default: // a slice went by
+			now := time.Now()
+			if n > 0 {
+				lastProgress = now
+			} else if now.Sub(lastProgress) >= s.srv.cfg.WriteTimeout {
+				return errStalled
+			}
+			if err := s.armWriteDeadline(now); err != nil {
+				return err
+			}
 		}
-		if !errors.Is(err, os.ErrDeadlineExceeded) || s.isAbrupt() {
-			return err
-		}
-		if now := time.Now(); n > 0 {
-			lastProgress = now
-		} else if now.Sub(lastProgress) >= timeout {
-			return errStalled
-		}
+	}
+}
+
+// armWriteDeadline sets the write deadline one slice after now, or clears
+// it when now is zero. It fails when the session is being dropped: Finish
+// may have set its "now" deadline just before, and that one must stand.
+func (s *Session) armWriteDeadline(now time.Time) error {
+	var deadline time.Time
+	if !now.IsZero() {
+		deadline = now.Add(max(s.srv.cfg.WriteTimeout/4, time.Millisecond))
+	}
+	_ = s.conn.SetWriteDeadline(deadline)
+	if s.isAbrupt() {
+		return os.ErrDeadlineExceeded
 	}
 	return nil
 }
@@ -473,13 +607,13 @@ func (s *Session) isAbrupt() bool {
 // fail records why the writer gave up and closes the connection, which
 // ends the reader, which reports the reason to the hub.
 func (s *Session) fail(err error) {
-	r := hub.Reason{Kind: hub.KindHangup, Text: "write error"}
+	f := writeError
 	if errors.Is(err, errStalled) {
-		r = hub.Reason{Kind: hub.KindSlow}
+		f = writeStalled
 	}
 	s.mu.Lock()
-	if s.failure.Kind == "" {
-		s.failure = r
+	if s.failure == writeOK {
+		s.failure = f
 	}
 	s.mu.Unlock()
 	s.debug().Err(err).Msg("writer failed")
@@ -493,7 +627,7 @@ func (s *Session) closeGracefully() {
 	s.setState(StateClosing)
 	_ = s.conn.CloseWrite()
 	_ = s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.Linger))
-	<-s.readerDone
+	s.readerDone.Wait()
 	s.closeConn()
 }
 
@@ -506,30 +640,30 @@ func (s *Session) closeNow(reset bool) {
 		_ = s.conn.SetLinger(0)
 	}
 	s.closeConn()
-	<-s.readerDone
+	s.readerDone.Wait()
 }
 
 func (s *Session) closeConn() {
-	s.closeOnce.Do(func() {
+	if s.closed.CompareAndSwap(false, true) {
 		_ = s.conn.Close()
-	})
+	}
 }
 
 // flood counts dropped lines in a sliding 10-second window.
 type flood struct {
-	limit  int
 	start  time.Time
 	drops  int
 	warned bool
 }
 
-// drop records one dropped line and reports whether the limit is passed.
-func (f *flood) drop(now time.Time) bool {
+// drop records one dropped line and reports whether more than limit lines
+// were dropped in the window (never when limit is 0).
+func (f *flood) drop(now time.Time, limit int) bool {
 	if now.Sub(f.start) > 10*time.Second {
 		f.start, f.drops, f.warned = now, 0, false
 	}
 	f.drops++
-	return f.limit > 0 && f.drops > f.limit
+	return limit > 0 && f.drops > limit
 }
 
 // shouldWarn is true once per window.

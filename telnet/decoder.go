@@ -93,6 +93,13 @@ const (
 	qWantYes               // we asked to enable, waiting for the answer
 )
 
+// option is the Q method state of both sides of one option.
+type option struct {
+	code byte
+	us   qState // our side (WILL/WONT)
+	him  qState // the peer's side (DO/DONT)
+}
+
 // Control bytes with an editing meaning.
 const (
 	ctrlC = 0x03 // interrupt: discard the line
@@ -127,7 +134,11 @@ type Decoder struct {
 	sbOverflow bool   // the payload exceeded maxSub; it will be discarded
 	sb         []byte // the kept payload, never longer than maxSub
 
-	us, him [256]qState // option state: our side (WILL/WONT) and the peer's side (DO/DONT)
+	// opts holds the options that are not off on both sides, in no order. A connection
+	// enables a handful at most (the peer can only get the ones acceptLocal and
+	// acceptRemote allow), so a short list searched linearly takes the place of two
+	// 256-entry tables that every connection would carry.
+	opts []option
 
 	events    []Event // output of the current Feed or Finish call
 	feedStart int     // index in events where this call began; replies merge only after it
@@ -215,22 +226,70 @@ func (d *Decoder) Finish(dst []Event) []Event {
 // pending (requests are not queued). The answer arrives through Feed; LocalEnabled reports
 // the outcome. TIMING-MARK is answered statelessly and should not be requested.
 func (d *Decoder) RequestLocal(opt byte, enable bool) []byte {
-	return request(&d.us[opt], opt, enable, WILL, WONT)
+	o := d.option(opt)
+	b := request(&o.us, opt, enable, WILL, WONT)
+	d.setOption(o)
+	return b
 }
 
 // RequestRemote asks the peer to enable (IAC DO opt) or disable (IAC DONT opt) an option on
 // its side, following the RFC 1143 Q method. It returns the bytes to send, or nil like
 // RequestLocal. When TTYPE becomes enabled this way, Feed emits the SEND request.
 func (d *Decoder) RequestRemote(opt byte, enable bool) []byte {
-	return request(&d.him[opt], opt, enable, DO, DONT)
+	o := d.option(opt)
+	b := request(&o.him, opt, enable, DO, DONT)
+	d.setOption(o)
+	return b
+}
+
+// Idle reports whether the Decoder is at rest: no partial line, command or
+// subnegotiation, no CR waiting for its LF, and every option off with no request
+// pending. An idle Decoder decodes what follows exactly as a new one with the same
+// Config would, so a connection between lines can give it back to a pool and take
+// another one (see NewDecoder) when more input arrives.
+func (d *Decoder) Idle() bool {
+	return d.state == stateData && !d.crPending && d.npend == 0 && len(d.line) == 0 &&
+		!d.truncated && len(d.opts) == 0
 }
 
 // LocalEnabled reports whether option opt is enabled on our side (we sent or accepted WILL).
-func (d *Decoder) LocalEnabled(opt byte) bool { return d.us[opt] == qYes }
+func (d *Decoder) LocalEnabled(opt byte) bool { return d.option(opt).us == qYes }
 
 // RemoteEnabled reports whether option opt is enabled on the peer's side (it sent or
 // accepted WILL).
-func (d *Decoder) RemoteEnabled(opt byte) bool { return d.him[opt] == qYes }
+func (d *Decoder) RemoteEnabled(opt byte) bool { return d.option(opt).him == qYes }
+
+// option returns the state of opt: both sides off when it has no entry.
+func (d *Decoder) option(opt byte) option {
+	for _, o := range d.opts {
+		if o.code == opt {
+			return o
+		}
+	}
+	return option{code: opt}
+}
+
+// setOption stores the state of o.code; an option back to off on both sides loses its
+// entry.
+func (d *Decoder) setOption(o option) {
+	off := o.us == qNo && o.him == qNo
+	for i := range d.opts {
+		if d.opts[i].code != o.code {
+			continue
+		}
+		if off {
+			last := len(d.opts) - 1
+			d.opts[i] = d.opts[last]
+			d.opts = d.opts[:last]
+		} else {
+			d.opts[i] = o
+		}
+		return
+	}
+	if !off {
+		d.opts = append(d.opts, o)
+	}
+}
 
 // request is the sending half of the Q method for one side of one option.
 func request(q *qState, opt byte, enable bool, yes, no byte) []byte {
@@ -445,6 +504,10 @@ func (d *Decoder) endLine() {
 }
 
 // reply queues bytes for the peer, merging with a reply emitted just before in this call.
+// It is not inlined: at each call site its temporaries would add to the caller's frame,
+// and those frames are on the stack of every connection's reader.
+//
+//go:noinline
 func (d *Decoder) reply(b ...byte) {
 	if n := len(d.events); n > d.feedStart && d.events[n-1].Kind == EventReply {
 		d.events[n-1].Data = append(d.events[n-1].Data, b...)
@@ -468,67 +531,73 @@ func acceptRemote(opt byte) bool {
 	return false
 }
 
-// negotiate is the receiving half of the RFC 1143 Q method.
+// negotiate is the receiving half of the RFC 1143 Q method. It sends at most one answer
+// (one reply call keeps the frame of this function small: it is on the stack of every
+// connection's reader).
 func (d *Decoder) negotiate(verb, opt byte) {
+	if verb == DO && opt == OptTimingMark {
+		// RFC 860: every DO TM is answered, and no state is kept. inetutils and netkit
+		// hide all output after Ctrl-C until this answer arrives.
+		d.reply(IAC, WILL, OptTimingMark)
+		return
+	}
+	o := d.option(opt)
+	var answer byte // WILL, WONT, DO or DONT to send; 0 for none
+	enabled := false
 	switch verb {
 	case WILL:
-		switch d.him[opt] {
+		switch o.him {
 		case qNo:
-			if !acceptRemote(opt) {
-				d.reply(IAC, DONT, opt)
-				return
+			if acceptRemote(opt) {
+				o.him, answer, enabled = qYes, DO, true
+			} else {
+				answer = DONT
 			}
-			d.him[opt] = qYes
-			d.reply(IAC, DO, opt)
-			d.remoteEnabled(opt)
 		case qWantYes:
-			d.him[opt] = qYes // the answer to our DO
-			d.remoteEnabled(opt)
+			o.him, enabled = qYes, true // the answer to our DO
 		case qWantNo:
-			d.him[opt] = qNo // peer error: WILL in answer to DONT
+			o.him = qNo // peer error: WILL in answer to DONT
 		case qYes:
 			// Already enabled: no reply (RFC 854 loop rule b).
 		}
 	case WONT:
-		switch d.him[opt] {
+		switch o.him {
 		case qYes:
-			d.him[opt] = qNo
-			d.reply(IAC, DONT, opt)
+			o.him, answer = qNo, DONT
 		case qWantYes, qWantNo:
-			d.him[opt] = qNo
+			o.him = qNo
 		case qNo:
 			// Already off: no reply.
 		}
 	case DO:
-		if opt == OptTimingMark {
-			// RFC 860: every DO TM is answered, and no state is kept. inetutils and netkit
-			// hide all output after Ctrl-C until this answer arrives.
-			d.reply(IAC, WILL, OptTimingMark)
-			return
-		}
-		switch d.us[opt] {
+		switch o.us {
 		case qNo:
-			if !acceptLocal(opt) {
-				d.reply(IAC, WONT, opt)
-				return
+			if acceptLocal(opt) {
+				o.us, answer = qYes, WILL
+			} else {
+				answer = WONT
 			}
-			d.us[opt] = qYes
-			d.reply(IAC, WILL, opt)
 		case qWantYes:
-			d.us[opt] = qYes
+			o.us = qYes
 		case qWantNo:
-			d.us[opt] = qNo
+			o.us = qNo
 		case qYes:
 		}
 	case DONT:
-		switch d.us[opt] {
+		switch o.us {
 		case qYes:
-			d.us[opt] = qNo
-			d.reply(IAC, WONT, opt)
+			o.us, answer = qNo, WONT
 		case qWantYes, qWantNo:
-			d.us[opt] = qNo
+			o.us = qNo
 		case qNo:
 		}
+	}
+	d.setOption(o)
+	if answer != 0 {
+		d.reply(IAC, answer, opt)
+	}
+	if enabled {
+		d.remoteEnabled(opt)
 	}
 }
 
@@ -546,7 +615,7 @@ func (d *Decoder) startSubneg(opt byte) {
 	d.sbOverflow = false
 	d.sb = d.sb[:0]
 	// Only payloads of agreed options the client is meant to send are kept.
-	d.sbKeep = (opt == OptNAWS || opt == OptTType) && d.him[opt] == qYes
+	d.sbKeep = (opt == OptNAWS || opt == OptTType) && d.option(opt).him == qYes
 	d.state = stateSBData
 	if opt == IAC {
 		// IAC SB IAC ...: read the second IAC as the start of IAC SE, IAC IAC or an error.
