@@ -57,25 +57,25 @@ type Session struct {
 	srv  *Server
 	hc   *hub.Conn
 
-	state    atomic.Int32
+	state atomic.Int32
+	// Guarded by mu; kept next to state, in what would be its padding.
+	finishing bool         // set by Finish
+	abrupt    bool         // set by Finish (hub.Reason.Abrupt): drop the queue, close at once
+	failure   writeFailure // set by the writer when it gives up
+
 	bytesIn  atomic.Int64
 	bytesOut atomic.Int64
 
 	// Outbound queue, shared by the hub (Deliver), the reader (replies to
 	// Telnet negotiation) and the writer.
-	mu        sync.Mutex
-	more      sync.Cond // on mu; signalled when the queue stops being empty or the session starts finishing
-	queue     [][]byte
-	ctrl      [][]byte // Telnet replies, written before queued chat
-	pending   int64
-	reason    hub.Reason
-	finishing bool
-	failure   writeFailure // set by the writer when it gives up
+	mu      sync.Mutex
+	more    sync.Cond // on mu; signalled when the queue stops being empty or the session starts finishing
+	queue   [][]byte
+	ctrl    [][]byte // Telnet replies, written before queued chat
+	pending int64
 
-	out *writer // used by the writer goroutine only
-
+	out        writer // used by the writer goroutine only
 	readerDone sync.WaitGroup
-	closed     atomic.Bool // the connection is closed (or being closed)
 }
 
 // debug starts a debug log line carrying the session id and address. The
@@ -120,6 +120,9 @@ func (s *Session) Deliver(msg []byte) bool {
 		return false
 	}
 	wasEmpty := len(s.queue) == 0 && len(s.ctrl) == 0
+	if s.queue == nil {
+		s.queue = s.srv.bufs.queue()
+	}
 	s.queue = append(s.queue, msg)
 	s.pending += int64(len(msg))
 	s.mu.Unlock()
@@ -142,7 +145,7 @@ func (s *Session) sendLocal(text string) {
 func (s *Session) sendControl(b []byte) {
 	cfg := &s.srv.cfg
 	s.mu.Lock()
-	if s.finishing && s.reason.Abrupt() ||
+	if s.abrupt ||
 		s.pending+int64(len(b)) > cfg.MaxQueueBytes || len(s.queue)+len(s.ctrl) >= cfg.MaxQueueMsgs {
 		s.mu.Unlock()
 		return
@@ -164,9 +167,8 @@ func (s *Session) Finish(r hub.Reason) {
 		s.mu.Unlock()
 		return
 	}
-	s.finishing = true
-	s.reason = r
-	if r.Abrupt() {
+	s.finishing, s.abrupt = true, r.Abrupt()
+	if s.abrupt {
 		s.queue, s.ctrl, s.pending = nil, nil, 0
 	}
 	s.mu.Unlock()
@@ -185,19 +187,25 @@ func (s *Session) isFinishing() bool {
 
 // next waits until there is output or the session is finishing, and swaps
 // out everything queued. done is the previous batch, already written: its
-// backing array is reused while the writer is busy. An idle session keeps
-// no array: the first message after a pause costs one small allocation.
+// backing array becomes the queue's while the session is busy, and goes
+// back to the server's pool when the writer waits, so that an idle session
+// holds no array and the hub, which appends to the queue, rarely grows one.
 func (s *Session) next(done [][]byte) (batch [][]byte, finishing, abrupt bool) {
 	clear(done)
-	if cap(done) > 1024 {
-		done = nil // do not keep a huge array after a burst
-	}
 	s.mu.Lock()
-	for len(s.ctrl) == 0 && len(s.queue) == 0 && !s.finishing {
-		done, s.queue, s.ctrl = nil, nil, nil
-		s.more.Wait()
+	if len(s.ctrl) == 0 && len(s.queue) == 0 && !s.finishing {
+		empty := s.queue
+		s.queue, s.ctrl = nil, nil
+		s.mu.Unlock()
+		s.srv.bufs.putQueue(done)
+		s.srv.bufs.putQueue(empty)
+		done = nil
+		s.mu.Lock()
+		for len(s.ctrl) == 0 && len(s.queue) == 0 && !s.finishing {
+			s.more.Wait()
+		}
 	}
-	finishing, abrupt = s.finishing, s.finishing && s.reason.Abrupt()
+	finishing, abrupt = s.finishing, s.abrupt
 	switch {
 	case len(s.ctrl) > 0:
 		batch = append(append(done[:0], s.ctrl...), s.queue...)
@@ -237,7 +245,7 @@ func (s *Session) start() bool {
 		s.closeConn()
 		return false
 	}
-	s.out = newWriter(raw, s.srv.bufs)
+	s.out.init(raw, s.srv.bufs)
 	s.setState(StateNew)
 	if err := s.srv.cfg.Hub.Connect(s.hc); err != nil {
 		s.Finish(hub.Reason{Kind: hub.KindShutdown})
@@ -277,14 +285,14 @@ type input struct {
 	limiter *rate.Limiter
 	fl      flood
 
-	events []telnet.Event // decoded from the last read
-	next   int            // index in events of the next event to handle
+	events []telnet.Event // decoded from the last read (at most one read buffer's worth)
 	reason hub.Reason     // why the reader stops, for the hub (none when the session was finishing)
 
-	altered  bool // sanitizing changed the line nextLine found
-	eof      bool // the peer half-closed: events hold the last input
-	stopping bool // the reader is ending
-	readErr  bool // the last read failed: nothing is left to read
+	next     int32 // index in events of the next event to handle
+	altered  bool  // sanitizing changed the line nextLine found
+	ended    bool  // the input ended: the peer half-closed (eof), or a read failed
+	eof      bool  // the peer half-closed: events hold the last input
+	stopping bool  // the reader is ending
 }
 
 func (s *Session) newInput(raw syscall.RawConn) *input {
@@ -298,10 +306,10 @@ func (s *Session) newInput(raw syscall.RawConn) *input {
 }
 
 // eventsFor is room for the events that decoding buf will most likely give:
-// a line per LF, at most an event per IAC, and the last line at the end of
-// input.
+// a line per LF and at most an event per IAC, or one (the last line at the
+// end of input).
 func eventsFor(buf []byte) int {
-	return min(1+bytes.Count(buf, []byte{'\n'})+bytes.Count(buf, []byte{telnet.IAC}), 16)
+	return min(max(bytes.Count(buf, []byte{'\n'})+bytes.Count(buf, []byte{telnet.IAC}), 1), 16)
 }
 
 // decoder returns the session's Telnet decoder, taking one from the pool
@@ -344,13 +352,15 @@ func (in *input) read() bool {
 	if in.stopping {
 		return false
 	}
-	// An idle session keeps no event array. The next one is made here
-	// rather than by the decoder's appends, whose frames are deeper on the
-	// stack (and an allocation can take the runtime's deep slow path).
+	// An idle session keeps no event array. The next one is taken here
+	// rather than grown by the decoder's appends, whose frames are deeper
+	// on the stack (and an allocation can take the runtime's deep slow
+	// path).
+	s.srv.bufs.putEvents(in.events)
 	in.events, in.next = nil, 0
 	buf, err := in.rd.read()
 	if len(buf) > 0 || err != nil {
-		in.events = make([]telnet.Event, 0, eventsFor(buf))
+		in.events = s.srv.bufs.events(eventsFor(buf))
 	}
 	if len(buf) > 0 {
 		s.bytesIn.Add(int64(len(buf)))
@@ -364,12 +374,12 @@ func (in *input) read() bool {
 		in.releaseDecoder()
 		return true
 	}
-	in.readErr = !errors.Is(err, io.EOF)
+	in.ended, in.eof = true, errors.Is(err, io.EOF)
 	if s.isFinishing() {
 		in.stopping = true
 		return false
 	}
-	if errors.Is(err, io.EOF) {
+	if in.eof {
 		// Half-close: every complete line, and the unterminated last
 		// one, is processed before the session ends (nextLine then
 		// stops the reader).
@@ -390,16 +400,16 @@ func (in *input) read() bool {
 }
 
 // end tells the hub why the reader ended, unless the session was already
-// finishing; then, when the reader stopped with input still coming (a
-// flood), it reads and discards that input until the writer closes the
-// connection.
+// finishing; then, when the reader stopped before its input ended (a flood,
+// or the hub stopped), it reads and discards that input until the writer
+// closes the connection.
 //
 //go:noinline
 func (in *input) end() {
 	if in.reason.Kind != "" {
 		in.s.leave(in.reason)
 	}
-	if !in.eof && !in.readErr {
+	if !in.ended {
 		in.s.discardUntilClosed(&in.rd)
 	}
 }
@@ -424,7 +434,7 @@ func (in *input) toHub() {
 func (in *input) nextLine() bool {
 	s := in.s
 	cfg := &s.srv.cfg
-	for !in.stopping && in.next < len(in.events) {
+	for !in.stopping && int(in.next) < len(in.events) {
 		ev := &in.events[in.next]
 		in.next++
 		switch ev.Kind {
@@ -539,61 +549,43 @@ func (s *Session) writeLoop() {
 // many buffers, a plain write for one.
 //
 // A write that makes no progress for the write timeout is a stalled
-// consumer. The deadline is armed only once the socket's buffer is full
-// (most writes never wait, and arming one moves a runtime timer, a
-// measurable part of a small write), in slices of a quarter of the write
-// timeout; progress is credited at the end of the slice it happened in, so
-// a consumer is cut once no byte went out for the write timeout (plus at
-// most a slice). One deadline per write timeout would let a write that made
-// progress only at its start buy a whole second timeout.
+// consumer. The deadline is set in slices of a quarter of the write
+// timeout, and progress is credited at the end of the slice it happened in,
+// so a consumer is cut once no byte went out for the write timeout (plus at
+// most a slice); one deadline per write timeout would let a write that made
+// progress only at its start buy a whole second timeout. A deadline still
+// at least half a slice away is kept rather than set again: setting one
+// moves a runtime timer, a measurable part of a small write.
 func (s *Session) write(batch [][]byte) error {
 	bufs := batch
-	armed := false
-	var lastProgress time.Time
-	for {
-		var n int64
-		var err error
-		bufs, n, err = s.out.write(bufs, armed)
-		s.bytesOut.Add(n)
-		switch {
-		case err == nil:
-			if armed {
-				return s.armWriteDeadline(time.Time{})
-			}
-			return nil
-		case err == syscall.EAGAIN: // full, and not armed yet
-			lastProgress = time.Now()
-			armed = true
-			if err := s.armWriteDeadline(lastProgress); err != nil {
-				return err
-			}
-		case !errors.Is(err, os.ErrDeadlineExceeded) || s.isAbrupt():
-			return err // including Finish(slow)'s "now" deadline
-		default: // a slice went by
-			now := time.Now()
-			if n > 0 {
-				lastProgress = now
-			} else if now.Sub(lastProgress) >= s.srv.cfg.WriteTimeout {
-				return errStalled
-			}
-			if err := s.armWriteDeadline(now); err != nil {
-				return err
+	timeout := s.srv.cfg.WriteTimeout
+	slice := max(timeout/4, time.Millisecond)
+	now := time.Now()
+	lastProgress := now
+	for len(bufs) > 0 {
+		if s.out.deadline.Sub(now) < slice/2 {
+			s.out.deadline = now.Add(slice)
+			_ = s.conn.SetWriteDeadline(s.out.deadline)
+			if s.isAbrupt() {
+				// Finish(slow) may have set its "now" deadline just before ours.
+				return os.ErrDeadlineExceeded
 			}
 		}
-	}
-}
-
-// armWriteDeadline sets the write deadline one slice after now, or clears
-// it when now is zero. It fails when the session is being dropped: Finish
-// may have set its "now" deadline just before, and that one must stand.
-func (s *Session) armWriteDeadline(now time.Time) error {
-	var deadline time.Time
-	if !now.IsZero() {
-		deadline = now.Add(max(s.srv.cfg.WriteTimeout/4, time.Millisecond))
-	}
-	_ = s.conn.SetWriteDeadline(deadline)
-	if s.isAbrupt() {
-		return os.ErrDeadlineExceeded
+		var n int64
+		var err error
+		bufs, n, err = s.out.write(bufs)
+		s.bytesOut.Add(n)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || s.isAbrupt() {
+			return err // including Finish(slow)'s "now" deadline
+		}
+		if now = time.Now(); n > 0 {
+			lastProgress = now
+		} else if now.Sub(lastProgress) >= timeout {
+			return errStalled
+		}
 	}
 	return nil
 }
@@ -601,7 +593,7 @@ func (s *Session) armWriteDeadline(now time.Time) error {
 func (s *Session) isAbrupt() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.finishing && s.reason.Abrupt()
+	return s.abrupt
 }
 
 // fail records why the writer gave up and closes the connection, which
@@ -643,10 +635,9 @@ func (s *Session) closeNow(reset bool) {
 	s.readerDone.Wait()
 }
 
+// closeConn closes the connection; closing it again is harmless.
 func (s *Session) closeConn() {
-	if s.closed.CompareAndSwap(false, true) {
-		_ = s.conn.Close()
-	}
+	_ = s.conn.Close()
 }
 
 // flood counts dropped lines in a sliding 10-second window.

@@ -3,6 +3,7 @@ package client
 import (
 	"io"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -23,26 +24,26 @@ type writer struct {
 	pool *bufferPool
 	fn   func(fd uintptr) bool // tryWrite, bound once
 
+	deadline time.Time // the write deadline last set on the connection
+
 	// State of the current write call.
 	bufs [][]byte // what is left to write
 	n    int64    // bytes written
 	err  error    // the socket's error, if any
-	wait bool     // wait for the socket to take more, rather than return EAGAIN
 }
 
-func newWriter(raw syscall.RawConn, pool *bufferPool) *writer {
-	w := &writer{raw: raw, pool: pool}
+// init prepares w to write through raw with iovec arrays from pool.
+func (w *writer) init(raw syscall.RawConn, pool *bufferPool) {
+	w.raw, w.pool = raw, pool
 	w.fn = w.tryWrite
-	return w
 }
 
 // write writes bufs until all of it is written or an error: the socket's,
-// syscall.EAGAIN when its buffer is full and wait is false, or the poller's
-// (os.ErrDeadlineExceeded, net.ErrClosed, wrapped) while it waits for the
-// socket to take more. It returns what is left of bufs and the number of
-// bytes written; it consumes bufs' elements.
-func (w *writer) write(bufs [][]byte, wait bool) (rest [][]byte, n int64, err error) {
-	w.bufs, w.n, w.err, w.wait = bufs, 0, nil, wait
+// or the poller's (os.ErrDeadlineExceeded, net.ErrClosed, wrapped) when it
+// waited for the socket to take more. It returns what is left of bufs and
+// the number of bytes written; it consumes bufs' elements.
+func (w *writer) write(bufs [][]byte) (rest [][]byte, n int64, err error) {
+	w.bufs, w.n, w.err = bufs, 0, nil
 	if err = w.raw.Write(w.fn); err == nil {
 		err = w.err
 	}
@@ -52,8 +53,8 @@ func (w *writer) write(bufs [][]byte, wait bool) (rest [][]byte, n int64, err er
 }
 
 // tryWrite is called by RawConn.Write: it writes until w.bufs is empty or
-// the socket's buffer is full; then it returns false ("wait until
-// writable") if w.wait, or records EAGAIN.
+// the socket's buffer is full, and returns false ("wait until writable")
+// only in the second case.
 func (w *writer) tryWrite(fd uintptr) bool {
 	for len(w.bufs) > 0 {
 		if len(w.bufs[0]) == 0 {
@@ -71,10 +72,7 @@ func (w *writer) tryWrite(fd uintptr) bool {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			if !w.wait {
-				w.err = err
-			}
-			return !w.wait
+			return false
 		case err != nil:
 			w.err = err
 			return true
