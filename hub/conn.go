@@ -49,6 +49,15 @@ func NewConsole(id, remote string, peer Peer) *Conn {
 	return &Conn{ID: id, Remote: remote, peer: peer, console: true, admin: true, connectedAt: time.Now()}
 }
 
+// ignoring reports whether c has /ignore'd from.
+func (c *Conn) ignoring(from *Conn) bool {
+	if len(c.ignores) == 0 {
+		return false
+	}
+	_, ok := c.ignores[from.key]
+	return ok
+}
+
 // forever marks a mute without end.
 var forever = time.Unix(1<<62, 0)
 

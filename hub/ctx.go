@@ -732,16 +732,13 @@ func (x *Ctx) Unmute(nick string) (string, error) {
 
 // Wall sends a notice to every named user in every room.
 func (x *Ctx) Wall(text string) {
-	msg := x.h.encodeLine("*** NOTICE from " + x.Name() + ": " + text)
-	var slow []*Conn
-	for c := range x.h.conns {
-		if (c.nick != "" || c.console) && !c.peer.Deliver(msg) {
-			slow = append(slow, c)
+	x.h.fanout(x.h.encodeLine("*** NOTICE from "+x.Name()+": "+text), func(yield func(*Conn) bool) {
+		for c := range x.h.conns {
+			if (c.nick != "" || c.console) && !yield(c) {
+				return
+			}
 		}
-	}
-	for _, c := range slow {
-		x.h.slow(c)
-	}
+	})
 }
 
 // Move puts nick into room (created if needed).

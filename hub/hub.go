@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/netip"
 	"strings"
 	"sync"
@@ -561,16 +562,13 @@ func (h *Hub) roomSay(r *Room, from *Conn, msg []byte) {
 		fromKey = from.key
 	}
 	r.record(fromKey, msg, h.cfg.HistorySize)
+	// The hot path: a plain loop (an iterator closure here costs
+	// allocations per message; see BenchmarkBroadcast).
 	var slow []*Conn
 	n := int64(0)
 	for _, m := range r.members {
-		if m == from {
+		if m == from || from != nil && m.ignoring(from) {
 			continue
-		}
-		if from != nil && len(m.ignores) > 0 {
-			if _, ignored := m.ignores[from.key]; ignored {
-				continue
-			}
 		}
 		n++
 		if !m.peer.Deliver(msg) {
@@ -578,9 +576,28 @@ func (h *Hub) roomSay(r *Room, from *Conn, msg []byte) {
 		}
 	}
 	h.Counters.Deliveries.Add(n)
-	for _, m := range slow {
-		h.slow(m)
+	h.dropSlow(slow)
+}
+
+// dropSlow drops connections found over their limits during a fan-out. It
+// runs after the loop: dropping one while ranging over a room would move
+// another member under the iteration.
+func (h *Hub) dropSlow(slow []*Conn) {
+	for _, c := range slow {
+		h.slow(c)
 	}
+}
+
+// fanout hands msg to every connection recipients yields, then drops those
+// over their limits. It serves the rare notices; chat uses roomSay.
+func (h *Hub) fanout(msg []byte, recipients iter.Seq[*Conn]) {
+	var slow []*Conn
+	for c := range recipients {
+		if !c.peer.Deliver(msg) {
+			slow = append(slow, c)
+		}
+	}
+	h.dropSlow(slow)
 }
 
 // deliver sends msg to one connection, dropping it if it is over its limits.
@@ -603,16 +620,13 @@ func (h *Hub) notice(r *Room, skip *Conn, text string) {
 	if h.cfg.AnnounceMax > 0 && len(r.members) > h.cfg.AnnounceMax {
 		return
 	}
-	msg := h.encodeLine(text)
-	var slow []*Conn
-	for _, m := range r.members {
-		if m != skip && !m.peer.Deliver(msg) {
-			slow = append(slow, m)
+	h.fanout(h.encodeLine(text), func(yield func(*Conn) bool) {
+		for _, m := range r.members {
+			if m != skip && !yield(m) {
+				return
+			}
 		}
-	}
-	for _, m := range slow {
-		h.slow(m)
-	}
+	})
 }
 
 // joinRoom moves c into r (leaving its current room), announces it and
