@@ -48,6 +48,7 @@ type lineConn struct {
 	conn    *net.TCPConn
 	r       *bufio.Reader
 	scratch []byte // assembles lines longer than the read buffer
+	pollFD  int    // the socket, once a poller reads it and conn is closed; else -1
 }
 
 // dialOptions says how to open a client connection.
@@ -90,7 +91,7 @@ func dial(ctx context.Context, o dialOptions) (*lineConn, error) {
 		tc.Close()
 		return nil, fmt.Errorf("set deadline: %w", err)
 	}
-	return &lineConn{conn: tc, r: bufio.NewReaderSize(tc, max(o.readBuf, 64))}, nil
+	return &lineConn{conn: tc, r: bufio.NewReaderSize(tc, max(o.readBuf, 64)), pollFD: -1}, nil
 }
 
 // readLine returns the next line without its CR LF and with Telnet commands

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -251,35 +252,40 @@ func TestRunLoadChecks(t *testing.T) {
 		{"duplicate", duplicateOne, false, 0, 3, 0},
 		{"swap", swapTwo, false, 0, 0, 3},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := startFakeServer(t, tc.mutation)
-			timeout := "10s"
-			if tc.wantLost > 0 {
-				timeout = "1s" // the readers wait for the lost line until the deadline
-			}
-			args := []string{"-addr", s.addr(), "-clients", "4", "-senders", "2", "-lines", "20",
-				"-size", "40", "-idle", "1", "-timeout", timeout, "-quiet"}
-			cfg, err := parseConfig(args, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := runLoad(cfg, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out strings.Builder
-			res.print(&out)
-			if res.pass != tc.wantPass || res.lost != tc.wantLost || res.dups != tc.wantDups || res.reordered != tc.wantReordered {
-				t.Fatalf("pass=%v lost=%d dup=%d reordered=%d; want %v %d %d %d\n%s", res.pass, res.lost, res.dups,
-					res.reordered, tc.wantPass, tc.wantLost, tc.wantDups, tc.wantReordered, out.String())
-			}
-			if res.named != 5 || res.deliveries != 3*40-tc.wantLost {
-				t.Fatalf("named=%d deliveries=%d\n%s", res.named, res.deliveries, out.String())
-			}
-			if !strings.Contains(out.String(), "RESULT run="+cfg.run) {
-				t.Fatalf("no RESULT line:\n%s", out.String())
-			}
-		})
+	for _, recv := range []string{recvPoll, recvGoroutine} {
+		for _, tc := range tests {
+			t.Run(recv+"/"+tc.name, func(t *testing.T) {
+				if recv == recvPoll && runtime.GOOS != "linux" {
+					t.Skip("-recv poll needs Linux")
+				}
+				s := startFakeServer(t, tc.mutation)
+				timeout := "10s"
+				if tc.wantLost > 0 {
+					timeout = "1s" // the readers wait for the lost line until the deadline
+				}
+				args := []string{"-addr", s.addr(), "-clients", "4", "-senders", "2", "-lines", "20",
+					"-size", "40", "-idle", "1", "-timeout", timeout, "-quiet", "-recv", recv}
+				cfg, err := parseConfig(args, io.Discard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := runLoad(cfg, io.Discard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out strings.Builder
+				res.print(&out)
+				if res.pass != tc.wantPass || res.lost != tc.wantLost || res.dups != tc.wantDups || res.reordered != tc.wantReordered {
+					t.Fatalf("pass=%v lost=%d dup=%d reordered=%d; want %v %d %d %d\n%s", res.pass, res.lost, res.dups,
+						res.reordered, tc.wantPass, tc.wantLost, tc.wantDups, tc.wantReordered, out.String())
+				}
+				if res.named != 5 || res.deliveries != 3*40-tc.wantLost {
+					t.Fatalf("named=%d deliveries=%d\n%s", res.named, res.deliveries, out.String())
+				}
+				if !strings.Contains(out.String(), "RESULT run="+cfg.run) {
+					t.Fatalf("no RESULT line:\n%s", out.String())
+				}
+			})
+		}
 	}
 }

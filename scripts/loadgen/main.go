@@ -45,7 +45,14 @@ type config struct {
 	churners           int
 	run                string
 	quiet              bool
+	recv               string
 }
+
+// Ways of reading the checked clients (-recv).
+const (
+	recvPoll      = "poll"      // a few epoll loops (Linux)
+	recvGoroutine = "goroutine" // one goroutine per client
+)
 
 // totalClients is the number of connections the run opens up front.
 func (c config) totalClients() int { return c.clients + c.idle + c.stalled }
@@ -75,6 +82,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.churners, "churners", 20, "with -churn: concurrent churning connections")
 	fs.StringVar(&c.run, "run", "", "run id used in nicknames (default: random, 4 lowercase letters/digits)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
+	fs.StringVar(&c.recv, "recv", defaultRecv, "how checked clients are read: poll (one epoll loop per CPU, Linux) or goroutine (one per client)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: loadgen [flags]\n\nOpens many clients against a telchat server and checks delivery.\n\n")
 		fs.PrintDefaults()
@@ -114,6 +122,8 @@ func (c config) validate() error {
 		return fmt.Errorf("counts must not be negative: %w", errBadConfig)
 	case c.senders > c.clients:
 		return fmt.Errorf("-senders %d > -clients %d: %w", c.senders, c.clients, errBadConfig)
+	case c.recv != recvPoll && c.recv != recvGoroutine:
+		return fmt.Errorf("-recv must be %s or %s: %w", recvPoll, recvGoroutine, errBadConfig)
 	case c.rate < 0:
 		return fmt.Errorf("-rate must not be negative: %w", errBadConfig)
 	case c.timeout <= 0:

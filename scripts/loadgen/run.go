@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -41,6 +42,7 @@ var phaseNames = [...]string{"connect", "hold", "send", "drain", "stalled", "don
 
 // receiver is a client whose input is checked.
 type receiver struct {
+	lr       *loadRun
 	index    int
 	lc       *lineConn
 	trackers []seqTracker // by sender index
@@ -49,8 +51,15 @@ type receiver struct {
 
 	// Owned by the reading goroutine until exited is set.
 	dups, reordered, bogus int64
-	lastNano               int64 // arrival time of the latest load line
-	err                    error // why reading stopped before the run stopped it
+	lastNano               int64  // arrival time of the latest load line
+	err                    error  // why reading stopped before the run stopped it
+	carry                  []byte // a partial line, when read by a poller
+}
+
+// finish marks a polled receiver as done reading.
+func (rc *receiver) finish() {
+	rc.exited.Store(true)
+	rc.lr.readersExited.Done()
 }
 
 // loadRun is the shared state of one run.
@@ -70,6 +79,8 @@ type loadRun struct {
 	errs      errorSamples
 
 	readersExited sync.WaitGroup
+	polls         *pollGroup // nil when every receiver has its own goroutine
+	pollersExited sync.WaitGroup
 }
 
 // errorSamples keeps the first few errors of a kind for the report.
@@ -109,6 +120,14 @@ func runLoad(cfg config, progress io.Writer) (*result, error) {
 	}
 	res := &result{cfg: cfg, hist: &lr.hist, sentBy: make([]int64, cfg.senders)}
 	res.memBase, res.memBaseErr = lr.sampleMemory()
+
+	if cfg.recv == recvPoll {
+		polls, err := newPollGroup(lr, runtime.GOMAXPROCS(0))
+		if err != nil {
+			return nil, err
+		}
+		lr.polls = polls
+	}
 
 	stopProgress := lr.startProgress(progress, res)
 	defer stopProgress()
@@ -196,13 +215,22 @@ func (lr *loadRun) connectAll() {
 			lr.conns[i] = lc
 			lr.named.Add(1)
 			if i < cfg.clients {
-				rc := &receiver{index: i, lc: lc, trackers: make([]seqTracker, cfg.senders)}
+				rc := &receiver{lr: lr, index: i, lc: lc, trackers: make([]seqTracker, cfg.senders)}
 				for s := range rc.trackers {
 					rc.trackers[s] = newSeqTracker()
 				}
 				lr.receivers[i] = rc
 				lr.readersExited.Add(1)
 				settled.Done()
+				if lr.polls != nil {
+					err := lr.polls.add(rc)
+					if err == nil {
+						return
+					}
+					if !errors.Is(err, errNotPolled) {
+						lr.errs.add(fmt.Sprintf("client %d (reads on its own goroutine)", i), err)
+					}
+				}
 				lr.readLoop(rc)
 				return
 			}
@@ -242,7 +270,6 @@ func (lr *loadRun) openClient(ctx context.Context, i int) (*lineConn, error) {
 func (lr *loadRun) readLoop(rc *receiver) {
 	defer lr.readersExited.Done()
 	defer rc.exited.Store(true)
-	run := lr.cfg.run
 	for {
 		line, err := rc.lc.readLine()
 		if err != nil {
@@ -251,30 +278,36 @@ func (lr *loadRun) readLoop(rc *receiver) {
 			}
 			return
 		}
-		nick, text, ok := parseChatLine(line)
-		if !ok {
-			continue
-		}
-		gotRun, p, err := parsePayload(text)
-		if err != nil || string(gotRun) != run {
-			continue
-		}
-		now := time.Now().UnixNano()
-		if p.Sender >= lr.cfg.senders || p.Sender == rc.index || string(nick) != lr.nicks[p.Sender] {
-			rc.bogus++
-			continue
-		}
-		switch rc.trackers[p.Sender].observe(p.Seq) {
-		case seqDuplicate:
-			rc.dups++
-			continue
-		case seqReordered:
-			rc.reordered++
-		}
-		lr.hist.record(time.Duration(now - p.SentNano))
-		rc.lastNano = now
-		rc.unique.Store(rc.unique.Load() + 1)
+		lr.checkLine(rc, line)
 	}
+}
+
+// checkLine checks one line that rc received (without its line end, Telnet
+// commands removed) and records it when it is a load line of this run.
+func (lr *loadRun) checkLine(rc *receiver, line []byte) {
+	nick, text, ok := parseChatLine(line)
+	if !ok {
+		return
+	}
+	gotRun, p, err := parsePayload(text)
+	if err != nil || string(gotRun) != lr.cfg.run {
+		return
+	}
+	now := time.Now().UnixNano()
+	if p.Sender >= lr.cfg.senders || p.Sender == rc.index || string(nick) != lr.nicks[p.Sender] {
+		rc.bogus++
+		return
+	}
+	switch rc.trackers[p.Sender].observe(p.Seq) {
+	case seqDuplicate:
+		rc.dups++
+		return
+	case seqReordered:
+		rc.reordered++
+	}
+	lr.hist.record(time.Duration(now - p.SentNano))
+	rc.lastNano = now
+	rc.unique.Store(rc.unique.Load() + 1)
 }
 
 // drainIdle discards everything an idle client receives.
@@ -433,10 +466,14 @@ func (lr *loadRun) stopAndQuit() {
 			lc.conn.SetReadDeadline(now)
 		}
 	}
+	if lr.polls != nil {
+		lr.polls.stop()
+	}
 	lr.readersExited.Wait()
+	lr.pollersExited.Wait()
 	quitBy := time.Now().Add(2 * time.Second) // one bound for all, however many clients
 	for _, lc := range lr.conns {
-		if lc == nil {
+		if lc == nil || lc.quitPolled() {
 			continue
 		}
 		lc.conn.SetWriteDeadline(quitBy)
