@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -310,6 +311,54 @@ func TestConnectionLimits(t *testing.T) {
 			p := expectAdmitted(t, tc.again, s.Addr)
 			failOn(t, p.answer("newcomer"))
 		})
+	}
+}
+
+// closedAtOnce reports whether the server side of p is fully closed: data
+// sent to it is answered with a reset. A side that lingers (half-closed,
+// reading and discarding) takes the data silently.
+func closedAtOnce(p *probe) bool {
+	_ = p.conn.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	defer p.conn.SetDeadline(time.Time{})
+	if _, err := p.conn.Write([]byte("x\n")); err != nil {
+		return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+	}
+	_, err := p.r.ReadByte()
+	return errors.Is(err, syscall.ECONNRESET)
+}
+
+func TestRefusalsLingerUpToACap(t *testing.T) {
+	const full = "the server is full, try again later"
+	// Lingering refusals last a minute here, so a reset can only come from
+	// a refusal that did not linger.
+	s := servertest.Start(t, servertest.Config{Client: client.Config{MaxClients: 1, MaxRefusing: 1, Linger: time.Minute}})
+	expectAdmitted(t, ipA, s.Addr)
+
+	lingering := openProbe(t, ipA, s.Addr) // the one refusal allowed to linger
+	out, err := lingering.rest()
+	failOn(t, err)
+	if want := "! Connection refused: " + full + "\r\n"; out != want {
+		t.Fatalf("first refused connection got %q, want %q", out, want)
+	}
+	// Over the cap: the line, then a full close (a reset answers more data).
+	over := openProbe(t, ipB, s.Addr)
+	out, err = over.rest()
+	failOn(t, err)
+	if want := "! Connection refused: " + full + "\r\n"; out != want {
+		t.Fatalf("refused connection over the cap got %q, want %q", out, want)
+	}
+	servertest.WaitFor(t, "a reset from the refusal over the cap", func() bool { return closedAtOnce(over) })
+	if closedAtOnce(lingering) {
+		t.Fatal("the refusal under the cap did not linger")
+	}
+	// Once the lingering one is gone, refusals linger again.
+	lingering.close()
+	servertest.WaitFor(t, "the lingering refusal to end", func() bool { return s.Server.Refusing() == 0 })
+	again := openProbe(t, ipB, s.Addr)
+	_, err = again.rest()
+	failOn(t, err)
+	if closedAtOnce(again) {
+		t.Fatal("a refusal under the cap did not linger")
 	}
 }
 

@@ -53,6 +53,11 @@ type Config struct {
 	// ConnectBurst (0: unlimited).
 	ConnectRate  float64
 	ConnectBurst int
+	// MaxRefusing caps refused connections that linger (read and discard
+	// the peer's input after the refusal line, for up to Linger) at once.
+	// Past it a refusal writes its line and closes at once, so a flood of
+	// connection attempts cannot hold thousands of descriptors. Default 256.
+	MaxRefusing int
 	// KeepAlive is the TCP keep-alive period. Default 30s; negative disables.
 	KeepAlive time.Duration
 	// ConnState, if set, is called on every session state change.
@@ -81,6 +86,9 @@ func (c *Config) setDefaults() {
 	if c.MsgBurst <= 0 {
 		c.MsgBurst = 10
 	}
+	if c.MaxRefusing <= 0 {
+		c.MaxRefusing = 256
+	}
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -101,6 +109,7 @@ type Server struct {
 
 	active    atomic.Int64
 	refused   atomic.Int64
+	refusing  atomic.Int64 // refusals in flight
 	lastPrune time.Time
 }
 
@@ -127,6 +136,9 @@ func (s *Server) Active() int64 { return s.active.Load() }
 
 // Refused counts connections refused by a limit.
 func (s *Server) Refused() int64 { return s.refused.Load() }
+
+// Refusing is the number of refused connections not yet closed.
+func (s *Server) Refusing() int64 { return s.refusing.Load() }
 
 // Serve accepts connections on ln until Shutdown. It always returns a
 // non-nil error; after Shutdown, ErrServerClosed.
@@ -199,7 +211,8 @@ func (s *Server) accept(conn *net.TCPConn) {
 	if why != "" {
 		s.refused.Add(1)
 		s.cfg.Log.Info().Str("remote", conn.RemoteAddr().String()).Str("why", why).Msg("connection refused")
-		go s.refuse(conn, why)
+		linger := s.refusing.Add(1) <= int64(s.cfg.MaxRefusing)
+		go s.refuse(conn, why, linger)
 		return
 	}
 	s.active.Add(1)
@@ -260,17 +273,21 @@ func (s *Server) pruneLocked(now time.Time) {
 	}
 }
 
-// refuse writes one line saying why, half-closes, lingers briefly and
-// closes.
-func (s *Server) refuse(conn *net.TCPConn, why string) {
+// refuse writes one line saying why and, when linger is set, half-closes
+// and reads until the peer's EOF (Config.Linger at most) before it closes,
+// so that the line is not lost to a reset; otherwise it closes at once.
+func (s *Server) refuse(conn *net.TCPConn, why string, linger bool) {
 	defer s.wg.Done()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	defer s.refusing.Add(-1)
+	_ = conn.SetDeadline(time.Now().Add(s.cfg.Linger))
 	_, _ = conn.Write(telnet.AppendText(nil, "! Connection refused: "+why+"\n"))
-	_ = conn.CloseWrite()
-	buf := make([]byte, 512)
-	for {
-		if _, err := conn.Read(buf); err != nil {
-			break
+	if linger {
+		_ = conn.CloseWrite()
+		buf := make([]byte, 512)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				break
+			}
 		}
 	}
 	_ = conn.Close()
