@@ -249,7 +249,6 @@ func (in *fanIn) stop() {
 	for _, l := range in.loops {
 		l.file.Close()
 	}
-	in.loops = in.loops[:len(in.loops):len(in.loops)]
 }
 
 // run reads ready sockets until stopped.
@@ -317,9 +316,6 @@ func cpuTime() time.Duration {
 // raiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit.
 func raiseFileLimit() error {
 	var lim syscall.Rlimit
-	if err := syscall.Getrusage(0, &syscall.Rusage{}); err != nil {
-		return fmt.Errorf("getrusage: %w", err)
-	}
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return fmt.Errorf("getrlimit: %w", err)
 	}
