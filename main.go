@@ -50,6 +50,8 @@ type options struct {
 	nickTimeout, idleTimeout           time.Duration
 	writeTimeout, linger, shutdownTO   time.Duration
 	maxLine, history, announceMax      int
+	coalesce                           time.Duration
+	coalesceMin                        int
 	maxQueueBytes                      int64
 	maxQueueMsgs                       int
 	maxClients, maxPerIP, msgBurst     int
@@ -76,6 +78,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.maxLine, "max-line", 1024, "longest line of text in bytes; longer lines are cut")
 	fs.IntVar(&o.history, "history", 50, "messages each room keeps for users who join (negative: none)")
 	fs.IntVar(&o.announceMax, "announce-max", 200, "rooms with more members than this get no join/leave lines (-1: always announce)")
+	fs.DurationVar(&o.coalesce, "coalesce", 200*time.Microsecond, "hold the wake-ups of a fan-out to -coalesce-min or more clients this long, so lines arriving together go out in one write (0: off)")
+	fs.IntVar(&o.coalesceMin, "coalesce-min", 256, "smallest fan-out whose wake-ups -coalesce holds")
 	fs.Int64Var(&o.maxQueueBytes, "max-queue-bytes", 4<<20, "per-client outbound queue cap in bytes; over it the client is dropped as slow")
 	fs.IntVar(&o.maxQueueMsgs, "max-queue-msgs", 16384, "per-client outbound queue cap in messages")
 	fs.IntVar(&o.maxClients, "max-clients", 10000, "maximum concurrent connections (0: no limit)")
@@ -104,8 +108,15 @@ func parseFlags(args []string) (*options, error) {
 	if err := applyEnv(fs); err != nil {
 		return nil, err
 	}
+	if o.coalesce > maxCoalesce {
+		return nil, fmt.Errorf("-coalesce %v: at most %v (it delays every line to a big room)", o.coalesce, maxCoalesce)
+	}
 	return o, nil
 }
+
+// maxCoalesce bounds -coalesce: a hold is meant to be a small part of a big
+// fan-out's own duration.
+const maxCoalesce = 100 * time.Millisecond
 
 // applyEnv sets each flag not given on the command line from its
 // environment twin: -max-per-ip from TELCHAT_MAX_PER_IP.
@@ -177,6 +188,8 @@ func run(args []string) error {
 		ServerName:    o.serverName,
 		HistorySize:   o.history,
 		AnnounceMax:   o.announceMax,
+		Coalesce:      o.coalesce,
+		CoalesceMin:   o.coalesceMin,
 		NickTimeout:   o.nickTimeout,
 		IdleTimeout:   o.idleTimeout,
 		Nick:          usertext.NickRules{Unicode: o.unicodeNicks},

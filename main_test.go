@@ -212,6 +212,7 @@ func TestStartupErrors(t *testing.T) {
 		{"bad log level", []string{"-log-level", "loud"}, "-log-level"},
 		{"password file without a hash", []string{"-data-dir", t.TempDir(), "-admin-password-file", filepath.Join(dir, "state.json")}, "bcrypt"},
 		{"pprof off loopback", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-pprof", "0.0.0.0:0"}, "loopback"},
+		{"coalesce too long", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-coalesce", "1s"}, "-coalesce 1s: at most 100ms"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

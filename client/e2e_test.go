@@ -212,3 +212,26 @@ func TestTelnetNegotiationAndIAC(t *testing.T) {
 	c.Write([]byte("ab\xff\xf1cd\r\n"))
 	bob.Expect("<carol> abcd")
 }
+
+func TestCoalescedFanOutKeepsOrderAndHoldsOnlyBriefly(t *testing.T) {
+	const hold = 300 * time.Millisecond
+	s := servertest.Start(t, servertest.Config{Hub: hub.Config{Coalesce: hold, CoalesceMin: 2}})
+	alice := s.Login(t, "alice")
+	bob := s.Login(t, "bob")
+	alice.Expect("bob joined")
+	sent := time.Now()
+	alice.Send("first")
+	alice.Send("second")
+	bob.Expect("<alice> first")
+	bob.Expect("<alice> second")
+	// The wake-up of a fan-out to 2 or more is held for the whole hold: the
+	// lines cannot arrive sooner, and they arrive in order.
+	if elapsed := time.Since(sent); elapsed < hold {
+		t.Fatalf("the lines arrived after %v, before the %v hold ended", elapsed, hold)
+	}
+	// A private message sent while a fan-out is held follows it, in order.
+	alice.Send("third")
+	alice.Send("/msg bob psst")
+	bob.Expect("<alice> third")
+	bob.Expect("psst")
+}

@@ -109,28 +109,37 @@ func (s *Session) Stats() hub.PeerStats {
 // Deliver queues msg without blocking (hub.Peer). It returns false when the
 // queue is over its message or byte cap.
 func (s *Session) Deliver(msg []byte) bool {
+	ok, wake := s.Hold(msg)
+	if wake {
+		s.more.Signal() // the writer waits only on an empty queue
+	}
+	return ok
+}
+
+// Hold queues msg like Deliver without waking the writer (hub.HeldPeer):
+// wake reports that the queue was empty, so the writer may be asleep and
+// needs a Wake.
+func (s *Session) Hold(msg []byte) (ok, wake bool) {
 	cfg := &s.srv.cfg
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.finishing {
-		s.mu.Unlock()
-		return true
+		return true, false
 	}
 	if s.pending+int64(len(msg)) > cfg.MaxQueueBytes || len(s.queue) >= cfg.MaxQueueMsgs {
-		s.mu.Unlock()
-		return false
+		return false, false
 	}
-	wasEmpty := len(s.queue) == 0 && len(s.ctrl) == 0
+	wake = len(s.queue) == 0 && len(s.ctrl) == 0
 	if s.queue == nil {
 		s.queue = s.srv.bufs.queue()
 	}
 	s.queue = append(s.queue, msg)
 	s.pending += int64(len(msg))
-	s.mu.Unlock()
-	if wasEmpty {
-		s.more.Signal() // the writer waits only on an empty queue
-	}
-	return true
+	return true, wake
 }
+
+// Wake wakes the writer for what Hold queued (hub.HeldPeer).
+func (s *Session) Wake() { s.more.Signal() }
 
 // sendLocal queues a line from the session itself (not from the hub), such
 // as a flood warning. Over the cap it is dropped: the hub will notice.

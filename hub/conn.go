@@ -21,6 +21,7 @@ type Conn struct {
 	Addr netip.Addr
 
 	peer        Peer
+	held        HeldPeer // peer, when it can hold wake-ups; else nil
 	console     bool
 	connectedAt time.Time
 
@@ -40,7 +41,8 @@ type Conn struct {
 
 // NewConn describes a new network connection for Hub.Connect.
 func NewConn(id, remote string, addr netip.Addr, peer Peer) *Conn {
-	return &Conn{ID: id, Remote: remote, Addr: addr.Unmap(), peer: peer, connectedAt: time.Now()}
+	held, _ := peer.(HeldPeer)
+	return &Conn{ID: id, Remote: remote, Addr: addr.Unmap(), peer: peer, held: held, connectedAt: time.Now()}
 }
 
 // NewConsole describes an operator console for Hub.Connect: it has admin

@@ -64,6 +64,19 @@ type Peer interface {
 	Finish(r Reason)
 }
 
+// HeldPeer is a Peer whose Deliver can be split in two, so that the hub can
+// hold back the wake-ups of a big fan-out (Config.Coalesce) and lines that
+// arrive together leave in one write.
+type HeldPeer interface {
+	Peer
+	// Hold queues msg like Deliver but does not wake the peer's writer. It
+	// returns ok false when the peer is over its outbound limits, and wake
+	// true when the writer may be asleep and needs a Wake to send msg.
+	Hold(msg []byte) (ok, wake bool)
+	// Wake wakes the writer for what Hold queued. It must not block.
+	Wake()
+}
+
 // PeerStats is what a peer reports about its connection for /clients.
 type PeerStats struct {
 	BytesIn, BytesOut int64
@@ -105,6 +118,14 @@ type Config struct {
 	MaxIgnores int
 	// MaxBans bounds the ban list. Default 10000.
 	MaxBans int
+	// Coalesce is how long the wake-ups of a fan-out to CoalesceMin or more
+	// recipients are held back, so that lines arriving together (several
+	// senders in a busy room) are written with one system call per
+	// recipient. Such a fan-out takes milliseconds of system calls anyway;
+	// the hold adds a small fraction of that. 0: never hold.
+	Coalesce time.Duration
+	// CoalesceMin is the smallest fan-out whose wake-ups are held. Default 256.
+	CoalesceMin int
 	// Nick are the nickname rules.
 	Nick usertext.NickRules
 	// Commands runs command lines. Required.
@@ -144,6 +165,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBans == 0 {
 		c.MaxBans = 10000
+	}
+	if c.CoalesceMin <= 0 {
+		c.CoalesceMin = 256
 	}
 }
 
@@ -215,6 +239,11 @@ type Hub struct {
 	shuttingDown bool
 	rate         rateWindow
 	oper         operLimiter
+
+	// Writers to wake when wakeTimer fires (see Config.Coalesce).
+	toWake    []HeldPeer
+	wakeTimer *time.Timer
+	wakeArmed bool
 }
 
 // New returns a hub; call Run to start it.
@@ -234,6 +263,8 @@ func New(cfg Config) *Hub {
 		consoles: make(map[*Conn]struct{}),
 		motd:     cfg.State.MOTD,
 	}
+	h.wakeTimer = time.NewTimer(time.Hour)
+	h.wakeTimer.Stop()
 	now := time.Now()
 	for _, b := range cfg.State.Bans {
 		if !b.Expired(now) {
@@ -289,6 +320,7 @@ func (h *Hub) send(ev event) bool {
 // stop ends event intake: it releases senders waiting for room in the
 // inbox, waits for the senders in flight, then finishes what got in.
 func (h *Hub) stop() {
+	h.wakeHeld()
 	close(h.stopping)
 	h.sendMu.Lock()
 	h.stopped = true
@@ -378,6 +410,8 @@ func (h *Hub) Run(ctx context.Context) {
 			}
 		case now := <-tick.C:
 			h.tick(now)
+		case <-h.wakeDue():
+			h.wakeHeld()
 		case <-ctx.Done():
 			h.shutdown("server shutting down")
 			h.stop()
@@ -566,17 +600,54 @@ func (h *Hub) roomSay(r *Room, from *Conn, msg []byte) {
 	// allocations per message; see BenchmarkBroadcast).
 	var slow []*Conn
 	n := int64(0)
+	hold := h.cfg.Coalesce > 0 && len(r.members) >= h.cfg.CoalesceMin
 	for _, m := range r.members {
 		if m == from || from != nil && m.ignoring(from) {
 			continue
 		}
 		n++
+		if hold && m.held != nil {
+			ok, wake := m.held.Hold(msg)
+			if wake {
+				h.toWake = append(h.toWake, m.held)
+			}
+			if !ok {
+				slow = append(slow, m)
+			}
+			continue
+		}
 		if !m.peer.Deliver(msg) {
 			slow = append(slow, m)
 		}
 	}
+	if len(h.toWake) > 0 && !h.wakeArmed {
+		h.wakeTimer.Reset(h.cfg.Coalesce)
+		h.wakeArmed = true
+	}
 	h.Counters.Deliveries.Add(n)
 	h.dropSlow(slow)
+}
+
+// wakeDue is the channel of the held wake-ups' timer, nil when none is
+// pending.
+func (h *Hub) wakeDue() <-chan time.Time {
+	if !h.wakeArmed {
+		return nil
+	}
+	return h.wakeTimer.C
+}
+
+// wakeHeld wakes every writer whose wake-up was held back.
+func (h *Hub) wakeHeld() {
+	if h.wakeArmed {
+		h.wakeTimer.Stop()
+		h.wakeArmed = false
+	}
+	for i, p := range h.toWake {
+		p.Wake()
+		h.toWake[i] = nil
+	}
+	h.toWake = h.toWake[:0]
 }
 
 // dropSlow drops connections found over their limits during a fan-out. It

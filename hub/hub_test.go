@@ -12,6 +12,7 @@ import (
 
 	"telchat/commands"
 	"telchat/hub"
+	"telchat/internal/servertest"
 )
 
 // recordingPeer is a hub.Peer that keeps what it is sent.
@@ -163,4 +164,109 @@ func TestLeaveCountsDrops(t *testing.T) {
 			}
 		})
 	}
+}
+
+// holdingPeer is a recordingPeer that implements hub.HeldPeer like a real
+// session: Hold queues, and what is queued is "written" (shows in
+// delivered) only when the writer is woken.
+type holdingPeer struct {
+	*recordingPeer
+	held  []string
+	holds int
+	wakes int
+}
+
+func (p *holdingPeer) Hold(msg []byte) (ok, wake bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.holds++
+	wake = len(p.held) == 0
+	p.held = append(p.held, string(msg))
+	return true, wake
+}
+
+func (p *holdingPeer) Wake() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.wakes++
+	p.out = append(p.out, p.held...)
+	p.held = nil
+}
+
+// Deliver queues and wakes at once, as Session.Deliver does.
+func (p *holdingPeer) Deliver(msg []byte) bool {
+	if _, wake := p.Hold(msg); wake {
+		p.Wake()
+	}
+	return true
+}
+
+// counts returns how many Hold and Wake calls the peer got.
+func (p *holdingPeer) counts() (holds, wakes int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.holds, p.wakes
+}
+
+func TestCoalesceHoldsWakeUpsOfBigFanOuts(t *testing.T) {
+	cases := []struct {
+		name      string
+		coalesce  time.Duration
+		min       int
+		wantHolds bool // the two lines were held and woken together
+	}{
+		{"big room", 500 * time.Millisecond, 3, true},
+		{"room below the minimum", 500 * time.Millisecond, 4, false},
+		{"off", 0, 3, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startHub(t, hub.Config{Coalesce: tc.coalesce, CoalesceMin: tc.min})
+			alice, _ := join(t, h, "alice")
+			join(t, h, "bob")
+			p := &holdingPeer{recordingPeer: newRecordingPeer()}
+			c := hub.NewConn("carol-id", "127.0.0.1:1", netip.MustParseAddr("127.0.0.1"), p)
+			if err := h.Connect(c); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Input(c, "carol", false); err != nil {
+				t.Fatal(err)
+			}
+			holdsBefore, wakesBefore := waitIdle(t, h, p)
+			for _, line := range []string{"one", "two"} {
+				if err := h.Input(alice, line, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			servertest.WaitFor(t, "carol to get both lines", func() bool {
+				return strings.Contains(p.delivered(), "<alice> two")
+			})
+			if out := p.delivered(); strings.Index(out, "<alice> one") > strings.Index(out, "<alice> two") {
+				t.Fatalf("lines out of order: %q", out)
+			}
+			holds, wakes := p.counts()
+			holds, wakes = holds-holdsBefore, wakes-wakesBefore
+			// Deliver is Hold plus Wake here, so the counts tell the paths
+			// apart: held lines share one wake-up, delivered ones get one each.
+			want := [2]int{2, 2}
+			if tc.wantHolds {
+				want = [2]int{2, 1}
+			}
+			if got := [2]int{holds, wakes}; got != want {
+				t.Fatalf("holds, wakes = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// waitIdle waits until the hub has handled everything sent so far and
+// returns the peer's counts then.
+func waitIdle(t *testing.T, h *hub.Hub, p *holdingPeer) (holds, wakes int) {
+	t.Helper()
+	done := make(chan struct{})
+	if err := h.Do(func() { close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	return p.counts()
 }
