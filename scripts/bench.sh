@@ -2,8 +2,11 @@
 # bench.sh: runs the standard telchat workloads, each against a fresh server
 # process on 127.0.0.1, and prints a table of the loadgen RESULT lines.
 #
-# usage: scripts/bench.sh [--smoke] [WORKLOAD...]
+# usage: scripts/bench.sh [--smoke] [--peer ngircd|nats] [WORKLOAD...]
 #   --smoke    tiny versions of workloads a and f (seconds), for CI
+#   --peer P   run the workloads against another server instead of telchat,
+#              for comparison: ngircd (IRC, loadgen -proto irc) or nats
+#              (nats-server, loadgen -proto nats); see "Peers" below
 #   WORKLOAD   any of: a b c2k c10k d e f (default: all)
 #
 # Workloads:
@@ -27,10 +30,46 @@
 # never-reading client is cut by the stall timeout well within the run;
 # loadgen waits 10 s (-stall-wait) after the readers finish before it checks.
 #
+# Peers (--peer): the same loadgen flags plus -proto, a fresh peer server per
+# workload on 127.0.0.1:$PORT with a config file in the temporary directory:
+#   ngircd ($NGIRCD_BIN, default /usr/sbin/ngircd; run as "ngircd -n -f FILE"):
+#     Listen 127.0.0.1, Ports $PORT; PAM, Ident and DNS off (no lookups per
+#     connection); MaxConnections 0 and MaxConnectionsIP 0 (no limit);
+#     MaxJoins 0; MaxPenaltyTime 0 (no flood penalty, i.e. no rate limit);
+#     MaxNickLength 30 (loadgen's nicknames are up to 13 characters, the
+#     default is 9); PingTimeout/PongTimeout 3600 s (loadgen answers PINGs
+#     anyway); IncludeDir is an empty directory (no system snippets). Every
+#     client registers (NICK/USER) and JOINs #bench, idle ones too. ngircd
+#     has no setting for its per-client send queue: it is fixed at build
+#     time (a client whose unsent output outgrows it is disconnected, "Write
+#     buffer space exhausted"); a reader lagging behind as-fast-as-possible
+#     senders can therefore be cut, and workload e's stalled client is cut
+#     that way rather than by a timeout. ngircd listens with a backlog of
+#     10 (ss shows it; not configurable): with loadgen's 200 connections in
+#     flight the kernel drops SYNs and clients wait for SYN retransmits (1,
+#     3, 7, ... s; b did not get its 1000 clients named within 120 s), so
+#     loadgen gets -dial-concurrency 10 against ngircd.
+#   nats (nats-server $NATS_VERSION, built from the Go module proxy in a
+#     throwaway module in the temporary directory, or $NATS_SERVER_BIN; run
+#     as "nats-server -a 127.0.0.1 -p $PORT -c FILE"): max_pending
+#     $QUEUE_BYTES (per-client outbound cap, as telchat's -max-queue-bytes;
+#     the default is 64 MiB too); write_deadline $STALL_TIMEOUT in workload
+#     e (as telchat's -write-timeout; default 10s elsewhere); everything else
+#     default (no connection limit below 64K). Clients CONNECT with
+#     echo false (nobody gets their own lines, as in telchat), SUB bench.>
+#     and PUB on bench.NICK.
+#   The open file limit (raised to the hard limit, which c10k needs above
+#   10100) is inherited by the peer.
+#   With --peer, each row shows what loadgen's checks said for that peer
+#   (workload e's "stalled client must be cut" included), and the exit
+#   status is 0 when every workload produced a RESULT line: the peer is
+#   measured, not judged.
+#
 # Environment: PORT (default 23230), QUEUE_BYTES, QUEUE_MSGS, STALL_TIMEOUT,
-# EXTRA_SERVER_FLAGS (appended to every server command line), TELCHAT_BIN
+# EXTRA_SERVER_FLAGS (appended to every telchat command line), TELCHAT_BIN
 # (use this server binary instead of building), KEEP_LOGS=1 (keep the
-# per-workload logs). Exit status: 0 when every workload passed.
+# per-workload logs), NGIRCD_BIN, NATS_SERVER_BIN, NATS_VERSION (default
+# v2.15.2). Exit status: 0 when every workload passed (see --peer above).
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -44,22 +83,40 @@ read -r -a EXTRA <<<"${EXTRA_SERVER_FLAGS:-}"
 SERVER_FLAGS=(-max-per-ip 0 -connect-rate 0 -msg-rate 0 -max-clients 20000 -log-level warn
 	-max-queue-bytes "$QUEUE_BYTES" -max-queue-msgs "$QUEUE_MSGS")
 
+NGIRCD_BIN="${NGIRCD_BIN:-/usr/sbin/ngircd}"
+NATS_VERSION="${NATS_VERSION:-v2.15.2}"
+
 smoke=0
+peer=""
 selected=()
-for arg in "$@"; do
-	case "$arg" in
+while (($#)); do
+	case "$1" in
 	--smoke) smoke=1 ;;
+	--peer)
+		(($# >= 2)) || { log "--peer needs a value: ngircd or nats"; exit 2; }
+		peer="$2"
+		shift
+		;;
+	--peer=*) peer="${1#--peer=}" ;;
 	-h | --help)
 		sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
-	a | b | c2k | c10k | d | e | f) selected+=("$arg") ;;
+	a | b | c2k | c10k | d | e | f) selected+=("$1") ;;
 	*)
-		log "unknown argument: $arg (try --help)"
+		log "unknown argument: $1 (try --help)"
 		exit 2
 		;;
 	esac
+	shift
 done
+case "$peer" in
+"" | ngircd | nats) ;;
+*)
+	log "unknown peer: $peer (ngircd or nats)"
+	exit 2
+	;;
+esac
 
 # Each workload: name, extra server flags (or "-"), loadgen flags.
 declare -A DESC LG SRV
@@ -106,19 +163,109 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-build_tools "$WORK"
+if [[ -n "$peer" ]]; then
+	log "building loadgen"
+	(cd "$ROOT" && go build -o "$WORK/loadgen" ./scripts/loadgen)
+else
+	build_tools "$WORK"
+fi
+
+# setup_peer: finds or builds the peer server and sets PEER_BIN, PEER_PROTO
+# and SERVER_NAME.
+setup_peer() {
+	case "$peer" in
+	ngircd)
+		[[ -x "$NGIRCD_BIN" ]] || { log "error: $NGIRCD_BIN not found (set NGIRCD_BIN)"; exit 2; }
+		PEER_BIN="$NGIRCD_BIN"
+		PEER_PROTO=irc
+		PEER_LG=(-dial-concurrency 10) # ngircd's listen backlog is 10
+		SERVER_NAME="ngircd $("$PEER_BIN" --version 2>/dev/null | sed -n '1s/^ngIRCd \([^-]*\).*/\1/p')"
+		mkdir -p "$WORK/ngircd.conf.d"
+		;;
+	nats)
+		if [[ -n "${NATS_SERVER_BIN:-}" ]]; then
+			PEER_BIN="$NATS_SERVER_BIN"
+		else
+			log "building nats-server $NATS_VERSION (throwaway module in $WORK/natspeer)"
+			mkdir -p "$WORK/natspeer"
+			(cd "$WORK/natspeer" && export GOWORK=off GOFLAGS=-mod=mod &&
+				go mod init natspeer >/dev/null 2>&1 &&
+				go get "github.com/nats-io/nats-server/v2@$NATS_VERSION" &&
+				go build -o "$WORK/nats-server" github.com/nats-io/nats-server/v2)
+			PEER_BIN="$WORK/nats-server"
+		fi
+		PEER_PROTO=nats
+		SERVER_NAME="nats-server $("$PEER_BIN" --version 2>/dev/null | sed -n 's/^nats-server: //p')"
+		;;
+	esac
+}
+
+# start_peer WORKLOAD: writes the peer's config for WORKLOAD and starts it.
+start_peer() {
+	local w="$1" conf
+	case "$peer" in
+	ngircd)
+		conf="$WORK/ngircd-$w.conf"
+		cat >"$conf" <<-EOF
+			[Global]
+			Name = bench.localhost
+			Info = telchat bench peer
+			AdminInfo1 = bench
+			AdminInfo2 = bench
+			AdminEMail = bench@localhost
+			Listen = 127.0.0.1
+			Ports = $PORT
+			MotdPhrase = bench
+			[Limits]
+			MaxConnections = 0
+			MaxConnectionsIP = 0
+			MaxJoins = 0
+			MaxNickLength = 30
+			MaxPenaltyTime = 0
+			PingTimeout = 3600
+			PongTimeout = 3600
+			[Options]
+			PAM = no
+			Ident = no
+			DNS = no
+			IncludeDir = $WORK/ngircd.conf.d
+		EOF
+		start_command "$PORT" "$WORK/server-$w.log" "$PEER_BIN" -n -f "$conf"
+		;;
+	nats)
+		conf="$WORK/nats-$w.conf"
+		{
+			echo "max_pending: $QUEUE_BYTES"
+			[[ "$w" == e ]] && echo "write_deadline: \"$STALL_TIMEOUT\""
+		} >"$conf"
+		start_command "$PORT" "$WORK/server-$w.log" "$PEER_BIN" -a 127.0.0.1 -p "$PORT" -c "$conf"
+		;;
+	esac
+}
+
+SERVER_NAME=telchat
+PEER_PROTO=telchat
+PEER_LG=() # loadgen flags added for the peer (after the workload's own)
+[[ -z "$peer" ]] || setup_peer
+log "server: $SERVER_NAME (loadgen -proto $PEER_PROTO)"
 
 declare -A RESULTS STATUS
 failed=0
+missing=0 # a workload without a RESULT line (not measured at all)
 for w in "${order[@]}"; do
 	[[ -n "${LG[$w]:-}" ]] || { log "workload $w is not part of this mode"; exit 2; }
 	log ""
-	log "=== workload $w: ${DESC[$w]}"
-	srv_extra=()
-	[[ "${SRV[$w]}" == - ]] || read -r -a srv_extra <<<"${SRV[$w]}"
-	start_server "$WORK/telchat" "$PORT" "$WORK/server-$w.log" "${SERVER_FLAGS[@]}" -data-dir "$WORK/data-$w" \
-		"${srv_extra[@]}" "${EXTRA[@]}"
+	log "=== workload $w ($SERVER_NAME): ${DESC[$w]}"
+	if [[ -n "$peer" ]]; then
+		start_peer "$w"
+	else
+		srv_extra=()
+		[[ "${SRV[$w]}" == - ]] || read -r -a srv_extra <<<"${SRV[$w]}"
+		start_server "$WORK/telchat" "$PORT" "$WORK/server-$w.log" "${SERVER_FLAGS[@]}" -data-dir "$WORK/data-$w" \
+			"${srv_extra[@]}" "${EXTRA[@]}"
+	fi
 	read -r -a lg_flags <<<"${LG[$w]}"
+	[[ -z "$peer" ]] || lg_flags+=(-proto "$PEER_PROTO" "${PEER_LG[@]}")
 	rc=0
 	"$WORK/loadgen" -addr "127.0.0.1:$PORT" -pid "$SERVER_PID" "${lg_flags[@]}" >"$WORK/loadgen-$w.log" || rc=$?
 	grep -v '^RESULT' "$WORK/loadgen-$w.log" >&2 || true
@@ -130,19 +277,27 @@ for w in "${order[@]}"; do
 	stop_server
 	RESULTS[$w]="$(grep '^RESULT' "$WORK/loadgen-$w.log" || true)"
 	if ((rc == 0)); then STATUS[$w]=PASS; else STATUS[$w]="FAIL($rc)"; failed=1; fi
-	log "=== workload $w: ${STATUS[$w]}"
+	[[ -n "${RESULTS[$w]}" ]] || missing=1
+	log "=== workload $w ($SERVER_NAME): ${STATUS[$w]}"
 done
 
 echo
-printf '%-5s %-8s %7s %9s %10s %9s %9s %9s %12s %9s %10s %9s\n' \
+label_width=5
+if [[ -n "$peer" ]]; then
+	echo "server: $SERVER_NAME (loadgen -proto $PEER_PROTO)"
+	label_width=$((${#peer} + 5))
+fi
+printf "%-${label_width}s %-8s %7s %9s %10s %9s %9s %9s %12s %9s %10s %9s\n" \
 	work status clients connect_s msgs/s p50_ms p99_ms max_ms lost/dup/reo rss_peakMB rss/conn_B syscw/msg
 for w in "${order[@]}"; do
 	r="${RESULTS[$w]}"
 	f() { result_field "$r" "$1"; }
 	peak="$(f rss_peak_kb)"
 	[[ "$peak" =~ ^[0-9]+$ ]] && peak="$((peak / 1024))"
-	printf '%-5s %-8s %7s %9s %10s %9s %9s %9s %12s %9s %10s %9s\n' \
-		"$w" "${STATUS[$w]}" "$(($(f clients) + $(f idle) + $(f stalled)))" "$(f connect_s)" "$(f msgs_per_s)" \
+	label="$w"
+	[[ -z "$peer" ]] || label="$peer:$w"
+	printf "%-${label_width}s %-8s %7s %9s %10s %9s %9s %9s %12s %9s %10s %9s\n" \
+		"$label" "${STATUS[$w]}" "$(($(f clients) + $(f idle) + $(f stalled)))" "$(f connect_s)" "$(f msgs_per_s)" \
 		"$(f p50_ms)" "$(f p99_ms)" "$(f max_ms)" "$(f lost)/$(f dup)/$(f reordered)" "$peak" \
 		"$(f rss_per_conn_b)" "$(f syscw_per_delivery)"
 done
@@ -150,6 +305,14 @@ echo
 for w in "${order[@]}"; do
 	echo "$w: ${RESULTS[$w]:-no RESULT line}"
 done
+if [[ -n "$peer" ]]; then
+	if ((missing)); then
+		echo "bench: peer $peer: some workload produced no RESULT line"
+		exit 1
+	fi
+	echo "bench: peer $peer measured (the status column shows loadgen's checks)"
+	exit 0
+fi
 if ((failed)); then
 	echo "bench: FAIL"
 	exit 1

@@ -42,11 +42,20 @@ SERVER_PID=""
 start_server() {
 	local bin="$1" port="$2" logfile="$3"
 	shift 3
+	start_command "$port" "$logfile" "$bin" -addr "127.0.0.1:$port" "$@"
+}
+
+# start_command PORT LOGFILE COMMAND [ARGS...]: like start_server for any
+# server command line that makes it listen on 127.0.0.1:PORT (used for the
+# peer servers of bench.sh --peer). The command must stay in the foreground.
+start_command() {
+	local port="$1" logfile="$2"
+	shift 2
 	if port_in_use "$port"; then
 		log "error: 127.0.0.1:$port is already in use (set PORT to another port)"
 		return 1
 	fi
-	"$bin" -addr "127.0.0.1:$port" "$@" </dev/null >"$logfile" 2>&1 &
+	"$@" </dev/null >"$logfile" 2>&1 &
 	SERVER_PID=$!
 	local i
 	for ((i = 0; i < 150; i++)); do

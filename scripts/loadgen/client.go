@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -49,6 +50,10 @@ type lineConn struct {
 	r       *bufio.Reader
 	scratch []byte // assembles lines longer than the read buffer
 	pollFD  int    // the socket, once a poller reads it and conn is closed; else -1
+
+	// wmu makes each write whole, so that a PONG written by the reading
+	// goroutine never lands inside a line that a sender is writing.
+	wmu sync.Mutex
 }
 
 // dialOptions says how to open a client connection.
@@ -234,8 +239,18 @@ func (c *lineConn) sendNick(nick string) error {
 
 // writeLine sends text followed by LF.
 func (c *lineConn) writeLine(text string) error {
-	if _, err := io.WriteString(c.conn, text+"\n"); err != nil {
+	if err := c.write([]byte(text + "\n")); err != nil {
 		return fmt.Errorf("write line: %w", err)
+	}
+	return nil
+}
+
+// write sends b in one piece with respect to other calls of write.
+func (c *lineConn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if _, err := c.conn.Write(b); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
 }

@@ -75,6 +75,12 @@ func TestParseConfig(t *testing.T) {
 		{"churn defaults", []string{"-churn", "10s", "-clients", "4", "-senders", "4"}, false,
 			func(c config) bool { return c.timeout == 70*time.Second && c.rate == 10 && c.lines == 101 }},
 		{"churn longer than timeout", []string{"-churn", "10s", "-timeout", "5s"}, true, nil},
+		{"proto irc", []string{"-proto", "irc"}, false, func(c config) bool { return c.proto == protoIRC && c.ircChannel == "#bench" }},
+		{"proto nats", []string{"-proto", "nats"}, false, func(c config) bool { return c.proto == protoNATS }},
+		{"unknown proto", []string{"-proto", "xmpp"}, true, nil},
+		{"churn needs telchat", []string{"-proto", "irc", "-churn", "10s"}, true, nil},
+		{"bad irc channel", []string{"-proto", "irc", "-irc-channel", "bench"}, true, nil},
+		{"irc size too big", []string{"-proto", "irc", "-size", "500"}, true, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,19 +197,9 @@ func (s *fakeServer) serve(c net.Conn) {
 func (s *fakeServer) relay(nick, text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := []byte("<" + nick + "> " + text + "\r\n")
-	_, p, err := parsePayload([]byte(text))
-	special := err == nil && p.Sender == 0
-	switch {
-	case special && p.Seq == 5 && s.mutation == dropOne:
+	out := applyMutation(s.mutation, &s.held, text, []byte("<"+nick+"> "+text+"\r\n"))
+	if out == nil {
 		return
-	case special && p.Seq == 5 && s.mutation == duplicateOne:
-		out = append(out, out...)
-	case special && p.Seq == 5 && s.mutation == swapTwo:
-		s.held = out
-		return
-	case special && p.Seq == 6 && s.mutation == swapTwo:
-		out = append(out, s.held...)
 	}
 	for other, c := range s.members {
 		if other != nick {
@@ -211,6 +207,26 @@ func (s *fakeServer) relay(nick, text string) {
 			c.Write(out)
 		}
 	}
+}
+
+// applyMutation returns what a fake server relays for the load line text,
+// whose wire form for every receiver is out: nil to relay nothing now.
+// held keeps the line that swapTwo holds back.
+func applyMutation(m fakeMutation, held *[]byte, text string, out []byte) []byte {
+	_, p, err := parsePayload([]byte(text))
+	special := err == nil && p.Sender == 0
+	switch {
+	case special && p.Seq == 5 && m == dropOne:
+		return nil
+	case special && p.Seq == 5 && m == duplicateOne:
+		return append(out, out...)
+	case special && p.Seq == 5 && m == swapTwo:
+		*held = out
+		return nil
+	case special && p.Seq == 6 && m == swapTwo:
+		return append(out, *held...)
+	}
+	return out
 }
 
 func TestRegister(t *testing.T) {

@@ -1,6 +1,8 @@
 // Command loadgen drives a telchat server with many raw TCP clients and
 // checks end-to-end delivery: latency, loss, duplicates and reordering per
 // sender, plus server memory and write system calls when given its pid.
+// With -proto irc or -proto nats it drives an IRC or NATS server the same
+// way, so that telchat can be compared with them (see proto.go).
 //
 // Every client answers the nickname prompt with a nickname unique to the run
 // (lg<run><i>). Once all clients are named, the first -senders clients each
@@ -46,6 +48,8 @@ type config struct {
 	run                string
 	quiet              bool
 	recv               string
+	proto              string // protocol spoken to the server (-proto)
+	ircChannel         string // channel every client joins with -proto irc
 }
 
 // Ways of reading the checked clients (-recv).
@@ -82,9 +86,11 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.churners, "churners", 20, "with -churn: concurrent churning connections")
 	fs.StringVar(&c.run, "run", "", "run id used in nicknames (default: random, 4 lowercase letters/digits)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
+	fs.StringVar(&c.proto, "proto", protoTelchat, "server protocol: telchat, irc (one channel, PRIVMSG) or nats (subjects "+natsSubject+".NICK)")
+	fs.StringVar(&c.ircChannel, "irc-channel", "#bench", "with -proto irc: the channel every client joins")
 	fs.StringVar(&c.recv, "recv", defaultRecv, "how checked clients are read: poll (one epoll loop per CPU, Linux) or goroutine (one per client)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: loadgen [flags]\n\nOpens many clients against a telchat server and checks delivery.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: loadgen [flags]\n\nOpens many clients against a telchat (or IRC, NATS) server and checks delivery.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -122,6 +128,14 @@ func (c config) validate() error {
 		return fmt.Errorf("counts must not be negative: %w", errBadConfig)
 	case c.senders > c.clients:
 		return fmt.Errorf("-senders %d > -clients %d: %w", c.senders, c.clients, errBadConfig)
+	case c.proto != protoTelchat && c.proto != protoIRC && c.proto != protoNATS:
+		return fmt.Errorf("-proto must be %s, %s or %s: %w", protoTelchat, protoIRC, protoNATS, errBadConfig)
+	case c.churn > 0 && c.proto != protoTelchat:
+		return fmt.Errorf("-churn needs -proto %s: %w", protoTelchat, errBadConfig)
+	case c.proto == protoIRC && !validIRCChannel(c.ircChannel):
+		return fmt.Errorf("-irc-channel %q must start with # or & and have no space, comma or control byte: %w", c.ircChannel, errBadConfig)
+	case c.proto == protoIRC && c.size > ircMaxPayload:
+		return fmt.Errorf("-size above %d with -proto irc (512-byte IRC lines): %w", ircMaxPayload, errBadConfig)
 	case c.recv != recvPoll && c.recv != recvGoroutine:
 		return fmt.Errorf("-recv must be %s or %s: %w", recvPoll, recvGoroutine, errBadConfig)
 	case c.rate < 0:
@@ -151,6 +165,19 @@ func validRunID(id string) bool {
 	}
 	for _, r := range id {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// validIRCChannel reports whether name can be used as an IRC channel.
+func validIRCChannel(name string) bool {
+	if len(name) < 2 || len(name) > 50 || name[0] != '#' && name[0] != '&' {
+		return false
+	}
+	for _, r := range name {
+		if r <= ' ' || r == ',' || r == 0x7 || r == ':' {
 			return false
 		}
 	}

@@ -225,7 +225,9 @@ func (rc *receiver) consume(data []byte) {
 		if bytes.IndexByte(line, telnetIAC) >= 0 {
 			line = stripTelnet(line)
 		}
-		rc.lr.checkLine(rc, line)
+		if pong := rc.lr.checkLine(rc, line); pong != nil {
+			rc.replyPolled(pong)
+		}
 	}
 	if len(data) > maxLineBytes {
 		data = nil
@@ -236,13 +238,27 @@ func (rc *receiver) consume(data []byte) {
 // defaultRecv is the default of -recv.
 const defaultRecv = recvPoll
 
-// quitPolled sends /quit on a socket a poller read and closes it. It reports
-// false when the connection was not handed to a poller.
-func (lc *lineConn) quitPolled() bool {
+// replyPolled writes a PONG, best effort: with one write(2) on the polled
+// socket (non-blocking, so a full send buffer loses it), or on the
+// connection while the receiver is not yet polled. Polled receivers never
+// send, so nothing else writes the socket meanwhile.
+func (rc *receiver) replyPolled(pong []byte) {
+	if fd := rc.lc.pollFD; fd >= 0 {
+		syscall.Write(fd, pong)
+		return
+	}
+	rc.lc.write(pong)
+}
+
+// quitPolled sends quit (unless empty) on a socket a poller read and closes
+// it. It reports false when the connection was not handed to a poller.
+func (lc *lineConn) quitPolled(quit []byte) bool {
 	if lc.pollFD < 0 {
 		return false
 	}
-	syscall.Write(lc.pollFD, []byte("/quit loadgen done\n")) // best effort, like writeLine
+	if len(quit) > 0 {
+		syscall.Write(lc.pollFD, quit) // best effort, like the other quit lines
+	}
 	syscall.Close(lc.pollFD)
 	lc.pollFD = -1
 	return true

@@ -26,4 +26,4 @@ func (*pollGroup) stop() {}
 const defaultRecv = recvGoroutine
 
 // quitPolled reports that no connection was handed to a poller.
-func (*lineConn) quitPolled() bool { return false }
+func (*lineConn) quitPolled([]byte) bool { return false }

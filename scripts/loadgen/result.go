@@ -105,8 +105,8 @@ func (r *result) rssPerConnBytes() int64 {
 // print writes the human summary and the RESULT line.
 func (r *result) print(w io.Writer) {
 	c := r.cfg
-	fmt.Fprintf(w, "loadgen run=%s mode=%s addr=%s clients=%d idle=%d stalled=%d senders=%d lines=%d size=%d rate=%g\n",
-		c.run, r.mode(), c.addr, c.clients, c.idle, c.stalled, c.senders, c.lines, c.size, c.rate)
+	fmt.Fprintf(w, "loadgen run=%s mode=%s proto=%s addr=%s clients=%d idle=%d stalled=%d senders=%d lines=%d size=%d rate=%g\n",
+		c.run, r.mode(), c.proto, c.addr, c.clients, c.idle, c.stalled, c.senders, c.lines, c.size, c.rate)
 	fmt.Fprintf(w, "connect:    %d/%d named in %.3fs (%.0f/s), errors %d\n", r.named, c.totalClients(),
 		r.connectTime.Seconds(), float64(r.named)/max(r.connectTime.Seconds(), 1e-9), r.connectErrs)
 	fmt.Fprintf(w, "delivery:   %d/%d lines in %.3fs = %.0f msgs/s (all readers complete: %v)\n",
@@ -158,6 +158,7 @@ func (r *result) resultLine() string {
 	kv := func(k string, v any) { fmt.Fprintf(&b, " %s=%v", k, v) }
 	kv("run", c.run)
 	kv("mode", r.mode())
+	kv("proto", c.proto)
 	kv("clients", c.clients)
 	kv("idle", c.idle)
 	kv("stalled", c.stalled)

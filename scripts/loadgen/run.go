@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -54,6 +55,8 @@ type receiver struct {
 	lastNano               int64  // arrival time of the latest load line
 	err                    error  // why reading stopped before the run stopped it
 	carry                  []byte // a partial line, when read by a poller
+	ps                     parseState
+	pong                   []byte // reply to a server PING, reused
 }
 
 // finish marks a polled receiver as done reading.
@@ -65,6 +68,7 @@ func (rc *receiver) finish() {
 // loadRun is the shared state of one run.
 type loadRun struct {
 	cfg      config
+	proto    protocol
 	deadline time.Time
 	nicks    []string // nicknames of the up-front clients, by index
 	hist     latencyHistogram
@@ -118,6 +122,11 @@ func runLoad(cfg config, progress io.Writer) (*result, error) {
 	for i := range lr.nicks {
 		lr.nicks[i] = nickFor(cfg.run, i)
 	}
+	proto, err := newProtocol(cfg)
+	if err != nil {
+		return nil, err
+	}
+	lr.proto = proto
 	res := &result{cfg: cfg, hist: &lr.hist, sentBy: make([]int64, cfg.senders)}
 	res.memBase, res.memBaseErr = lr.sampleMemory()
 
@@ -259,7 +268,7 @@ func (lr *loadRun) openClient(ctx context.Context, i int) (*lineConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := lc.register(lr.nicks[i]); err != nil {
+	if err := lr.proto.register(lc, lr.nicks[i]); err != nil {
 		lc.conn.Close()
 		return nil, err
 	}
@@ -278,49 +287,83 @@ func (lr *loadRun) readLoop(rc *receiver) {
 			}
 			return
 		}
-		lr.checkLine(rc, line)
+		if pong := lr.checkLine(rc, line); pong != nil {
+			lr.replyFromReader(rc, pong)
+		}
 	}
 }
 
-// checkLine checks one line that rc received (without its line end, Telnet
-// commands removed) and records it when it is a load line of this run.
-func (lr *loadRun) checkLine(rc *receiver, line []byte) {
-	nick, text, ok := parseChatLine(line)
-	if !ok {
+// replyFromReader writes a PONG from rc's reading goroutine, best effort. A
+// sender's connection is also written by its sending goroutine, which may
+// block while the server is busy writing to this reader: the PONG is then
+// written from a goroutine of its own so that reading goes on.
+func (lr *loadRun) replyFromReader(rc *receiver, pong []byte) {
+	if rc.index >= lr.cfg.senders {
+		rc.lc.write(pong)
 		return
+	}
+	go rc.lc.write(append([]byte(nil), pong...))
+}
+
+// checkLine checks one line that rc received (without its line end, Telnet
+// commands removed) and records it when it is a load line of this run. When
+// the line is a keep-alive request of the server, it returns the reply to
+// write (valid until the next call), else nil.
+func (lr *loadRun) checkLine(rc *receiver, line []byte) (pong []byte) {
+	nick, text, ok := lr.proto.parse(&rc.ps, line)
+	if !ok {
+		if reply, isPing := lr.proto.appendPong(rc.pong[:0], line); isPing {
+			rc.pong = reply
+			return reply
+		}
+		return nil
 	}
 	gotRun, p, err := parsePayload(text)
 	if err != nil || string(gotRun) != lr.cfg.run {
-		return
+		return nil
 	}
 	now := time.Now().UnixNano()
 	if p.Sender >= lr.cfg.senders || p.Sender == rc.index || string(nick) != lr.nicks[p.Sender] {
-		rc.bogus++
-		return
+		if rc.bogus++; rc.bogus == 1 {
+			lr.errs.add(fmt.Sprintf("client %d", rc.index), fmt.Errorf("bogus line %.200q", line))
+		}
+		return nil
 	}
 	switch rc.trackers[p.Sender].observe(p.Seq) {
 	case seqDuplicate:
 		rc.dups++
-		return
+		return nil
 	case seqReordered:
 		rc.reordered++
 	}
 	lr.hist.record(time.Duration(now - p.SentNano))
 	rc.lastNano = now
 	rc.unique.Store(rc.unique.Load() + 1)
+	return nil
 }
 
-// drainIdle discards everything an idle client receives.
+// drainIdle discards everything an idle client receives except the
+// server's keep-alive requests, which it answers.
 func (lr *loadRun) drainIdle(lc *lineConn) {
 	defer lr.readersExited.Done()
+	var pong []byte
+	partial := false // the previous read ended inside a line
 	for {
-		if _, err := lc.r.ReadSlice('\n'); err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		line, err := lc.r.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			if !lr.stopping.Load() && !isTimeout(err) {
 				lr.idleDrops.Add(1)
 				lr.errs.add("idle client", err)
 			}
 			return
 		}
+		if err == nil && !partial {
+			var isPing bool
+			if pong, isPing = lr.proto.appendPong(pong[:0], bytes.TrimRight(line, "\r\n")); isPing {
+				lc.write(pong) // best effort, like the quit line
+			}
+		}
+		partial = err != nil
 	}
 }
 
@@ -357,9 +400,14 @@ func (lr *loadRun) sendLines(s int, lc *lineConn, start, until time.Time) (int64
 	if cfg.rate > 0 {
 		interval = time.Duration(float64(time.Second) / cfg.rate)
 	}
-	w := bufio.NewWriterSize(lc.conn, 8192)
+	// Lines are written in batches of about sendBatch bytes (one per line
+	// with -rate), always whole lines, so that a PONG from the reading
+	// goroutine cannot split one.
+	const sendBatch = 8192
+	batch := make([]byte, 0, sendBatch+cfg.size+256)
 	buf := make([]byte, 0, cfg.size+64)
-	var sent int64
+	nick := lr.nicks[s]
+	var sent, batched int64 // lines written, lines in batch
 	for seq := range cfg.lines {
 		if lr.stopping.Load() {
 			break
@@ -374,19 +422,21 @@ func (lr *loadRun) sendLines(s int, lc *lineConn, start, until time.Time) (int64
 			break
 		}
 		buf = appendPayload(buf[:0], cfg.run, payload{Sender: s, Seq: seq, SentNano: time.Now().UnixNano()}, cfg.size)
-		buf = append(buf, '\n')
-		if _, err := w.Write(buf); err != nil {
-			return sent, fmt.Errorf("send line %d: %w", seq, err)
-		}
-		if interval > 0 {
-			if err := w.Flush(); err != nil {
+		batch = lr.proto.appendChat(batch, nick, buf)
+		batched++
+		if interval > 0 || len(batch) >= sendBatch {
+			if err := lc.write(batch); err != nil {
 				return sent, fmt.Errorf("send line %d: %w", seq, err)
 			}
+			sent += batched
+			batch, batched = batch[:0], 0
 		}
-		sent++
 	}
-	if err := w.Flush(); err != nil {
-		return sent, fmt.Errorf("flush: %w", err)
+	if len(batch) > 0 {
+		if err := lc.write(batch); err != nil {
+			return sent, fmt.Errorf("flush: %w", err)
+		}
+		sent += batched
 	}
 	return sent, nil
 }
@@ -457,7 +507,8 @@ func (lr *loadRun) checkStalled() (cut int64, drained int64) {
 	return cutCount.Load(), bytes.Load()
 }
 
-// stopAndQuit stops the readers, then sends /quit on every client and closes it.
+// stopAndQuit stops the readers, then sends the protocol's quit line (telchat
+// /quit, IRC QUIT) on every client and closes it.
 func (lr *loadRun) stopAndQuit() {
 	lr.stopping.Store(true)
 	now := time.Now()
@@ -472,12 +523,15 @@ func (lr *loadRun) stopAndQuit() {
 	lr.readersExited.Wait()
 	lr.pollersExited.Wait()
 	quitBy := time.Now().Add(2 * time.Second) // one bound for all, however many clients
+	quit := lr.proto.quitLine()
 	for _, lc := range lr.conns {
-		if lc == nil || lc.quitPolled() {
+		if lc == nil || lc.quitPolled(quit) {
 			continue
 		}
-		lc.conn.SetWriteDeadline(quitBy)
-		lc.writeLine("/quit loadgen done") // best effort: the server may have cut it
+		if len(quit) > 0 {
+			lc.conn.SetWriteDeadline(quitBy)
+			lc.write(quit) // best effort: the server may have cut it
+		}
 		lc.conn.Close()
 	}
 }
@@ -507,6 +561,7 @@ func (lr *loadRun) collect(res *result, expected []int64, sendStart time.Time) {
 			res.lost += int64(t.lost(int(res.sentBy[s])))
 			if int64(t.maxSeq) >= res.sentBy[s] {
 				res.bogus++ // a sequence number that was never sent
+				lr.errs.add(fmt.Sprintf("client %d", i), fmt.Errorf("sender %d: got seq %d, sent %d lines", s, t.maxSeq, res.sentBy[s]))
 			}
 		}
 	}
