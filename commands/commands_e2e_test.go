@@ -20,6 +20,7 @@ import (
 	"telchat/hub"
 	"telchat/internal/servertest"
 	"telchat/store"
+	"telchat/usertext"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -634,6 +635,39 @@ func TestBanKicksAndRefuses(t *testing.T) {
 	}
 	ada.Send("/unban 127.0.0.1")
 	ada.Expect("*** Unbanned 127.0.0.1")
+	s.Login(t, "carol")
+}
+
+func TestUnicodeNicknameBansCoverLookAlikes(t *testing.T) {
+	s := start(t, servertest.Config{Hub: hub.Config{Nick: usertext.NickRules{Unicode: true}}})
+	ada := loginAdmin(t, s, "ada")
+	cases := []struct {
+		ban     string   // the banned nickname, as the admin types it
+		refused []string // nicknames refused at login because of it
+	}{
+		{"\u0441\u043e\u0440", []string{"\u0441\u043e\u0440", "cop", "COP"}},                                             // сор (Cyrillic) and its Latin look-alike
+		{"\u0410\u043b\u0438\u0441\u0430", []string{"\u0410\u043b\u0438\u0441\u0430", "\u0430\u043b\u0438\u0441\u0430"}}, // Алиса, any case
+		{"cop2", []string{"\u0441\u043e\u04402"}},                                                                        // a Latin ban covers the Cyrillic look-alike
+	}
+	for _, tc := range cases {
+		ada.Send("/ban " + tc.ban + " 1h impostor")
+		ada.Expect("*** Banned ")
+		for _, nick := range tc.refused {
+			c := s.Dial(t)
+			c.ExpectPrompt()
+			c.Send(nick)
+			if out := c.ExpectEOF(); !strings.Contains(out, "! You are banned from this server: impostor") {
+				t.Fatalf("ban %q, login %q (%+q): got %q", tc.ban, nick, nick, out)
+			}
+		}
+	}
+	// A user already online under a look-alike is kicked by the ban.
+	bob := s.Login(t, "bob")
+	ada.Send("/ban \uff42\uff4f\uff42 1h impostor") // ｂｏｂ (fullwidth): a look-alike of bob
+	if out := bob.ExpectEOF(); !strings.Contains(out, "You were banned by ada") {
+		t.Fatalf("look-alike ban did not kick bob: %q", out)
+	}
+	// Other names are not caught.
 	s.Login(t, "carol")
 }
 

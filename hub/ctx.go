@@ -643,7 +643,7 @@ func (x *Ctx) Ban(mask string, d time.Duration, reason string) (BanResult, error
 	res := BanResult{Mask: m}
 	var hit []*Conn
 	for c := range h.conns {
-		if c.console || !b.Matches(c.key, c.Addr, now) {
+		if c.console || !h.banMatches(b, c.key, c.Addr, now) {
 			continue
 		}
 		if c == x.c {
@@ -675,6 +675,7 @@ func (x *Ctx) Unban(mask string) (string, error) {
 	for i, b := range x.h.bans {
 		if b.Mask == m {
 			x.h.bans = append(x.h.bans[:i], x.h.bans[i+1:]...)
+			x.h.forgetBanKeys()
 			x.h.persist()
 			return m, nil
 		}
@@ -691,7 +692,10 @@ func (x *Ctx) Bans() []store.Ban {
 			kept = append(kept, b)
 		}
 	}
-	clear(x.h.bans[len(kept):])
+	if len(kept) < len(x.h.bans) {
+		clear(x.h.bans[len(kept):])
+		x.h.forgetBanKeys()
+	}
 	x.h.bans = kept
 	return append([]store.Ban(nil), kept...)
 }

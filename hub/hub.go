@@ -234,6 +234,7 @@ type Hub struct {
 	nicks        map[string]*Conn // key -> named conn
 	rooms        map[string]*Room // key -> room
 	bans         []store.Ban
+	banKeys      map[string]string // see banKey
 	motd         string
 	consoles     map[*Conn]struct{}
 	shuttingDown bool
@@ -803,12 +804,47 @@ func (h *Hub) tick(now time.Time) {
 // be empty) or addr.
 func (h *Hub) findBan(key string, addr netip.Addr, now time.Time) (store.Ban, bool) {
 	for _, b := range h.bans {
-		if b.Matches(key, addr, now) {
+		if h.banMatches(b, key, addr, now) {
 			return b, true
 		}
 	}
 	return store.Ban{}, false
 }
+
+// banMatches reports whether b applies to a client with nickname key (may
+// be empty) and address addr. With Unicode nicknames a key is a confusable
+// skeleton, so a nickname ban is compared by the key of its own nickname:
+// a ban on "сор" (Cyrillic) applies to "сор" and to "cop".
+func (h *Hub) banMatches(b store.Ban, key string, addr netip.Addr, now time.Time) bool {
+	if h.cfg.Nick.Unicode && key != "" {
+		if nick, ok := b.NickMask(); ok {
+			return !b.Expired(now) && h.banKey(b.Mask, nick) == key
+		}
+	}
+	return b.Matches(key, addr, now)
+}
+
+// banKey returns the nickname key of a nickname ban mask, cached: with
+// Unicode nicknames a key takes normalization and a skeleton. The cache is
+// emptied whenever the ban list changes (forgetBanKeys), so it never holds
+// more than the bans.
+func (h *Hub) banKey(mask, nick string) string {
+	if k, ok := h.banKeys[mask]; ok {
+		return k
+	}
+	k := nick // a mask the rules refuse as a name is compared as written
+	if _, key, err := h.cfg.Nick.CheckNick(nick); err == nil {
+		k = key
+	}
+	if h.banKeys == nil {
+		h.banKeys = make(map[string]string)
+	}
+	h.banKeys[mask] = k
+	return k
+}
+
+// forgetBanKeys empties banKey's cache after a change to the ban list.
+func (h *Hub) forgetBanKeys() { clear(h.banKeys) }
 
 // persist hands a snapshot of the durable state to the saver.
 func (h *Hub) persist() {

@@ -159,6 +159,17 @@ func foldNick(s string) string {
 	return strings.ToLower(s)
 }
 
+// NickMask returns the nickname of a nickname ban, in the lower-case form
+// Matches compares, and false for an address or prefix ban (or a mask
+// ParseMask rejects).
+func (b Ban) NickMask() (string, bool) {
+	m, err := parseMask(b.Mask)
+	if err != nil || m.kind != maskNick {
+		return "", false
+	}
+	return m.nick, true
+}
+
 // Expired reports whether the ban has an expiry time and now is at or after it.
 func (b Ban) Expired(now time.Time) bool {
 	return !b.Expires.IsZero() && !now.Before(b.Expires)
