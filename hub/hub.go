@@ -826,8 +826,8 @@ func (h *Hub) banMatches(b store.Ban, key string, addr netip.Addr, now time.Time
 
 // banKey returns the nickname key of a nickname ban mask, cached: with
 // Unicode nicknames a key takes normalization and a skeleton. The cache is
-// emptied whenever the ban list changes (forgetBanKeys), so it never holds
-// more than the bans.
+// emptied whenever bans are removed (forgetBanKeys), so it never holds more
+// entries than there are bans.
 func (h *Hub) banKey(mask, nick string) string {
 	if k, ok := h.banKeys[mask]; ok {
 		return k
