@@ -605,8 +605,12 @@ func (s *Session) isAbrupt() bool {
 	return s.abrupt
 }
 
-// fail records why the writer gave up and closes the connection, which
-// ends the reader, which reports the reason to the hub.
+// fail records why the writer gave up and resets the connection, which
+// ends the reader, which reports the reason to the hub. A reset, not a
+// close: the writer failed because the peer stopped taking data (stalled,
+// or cut as slow, which interrupts the write) or is gone, and what the
+// kernel still holds for it must be discarded, not left to drain from an
+// orphaned socket.
 func (s *Session) fail(err error) {
 	f := writeError
 	if errors.Is(err, errStalled) {
@@ -618,7 +622,7 @@ func (s *Session) fail(err error) {
 	}
 	s.mu.Unlock()
 	s.debug().Err(err).Msg("writer failed")
-	s.closeNow(errors.Is(err, errStalled))
+	s.closeNow(true)
 }
 
 // closeGracefully half-closes after the flush, lingers reading (and
