@@ -302,6 +302,9 @@ func TestConnectionLimits(t *testing.T) {
 			if got := s.Server.Refused(); got != int64(len(tc.refuse)) {
 				t.Fatalf("Refused() = %d, want %d", got, len(tc.refuse))
 			}
+			if got := s.Hub.Counters.Refused.Load(); got != int64(len(tc.refuse)) {
+				t.Fatalf("the hub's Refused counter (/stats) = %d, want %d", got, len(tc.refuse))
+			}
 			// The refused ones did not disturb the ones let in.
 			failOn(t, in[len(in)-1].answer("stayer"))
 			tc.leave(t, in[0])

@@ -210,6 +210,7 @@ func (s *Server) accept(conn *net.TCPConn) {
 
 	if why != "" {
 		s.refused.Add(1)
+		s.cfg.Hub.Counters.Refused.Add(1) // /stats counts every refusal
 		s.cfg.Log.Info().Str("remote", conn.RemoteAddr().String()).Str("why", why).Msg("connection refused")
 		linger := s.refusing.Add(1) <= int64(s.cfg.MaxRefusing)
 		go s.refuse(conn, why, linger)
