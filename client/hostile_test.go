@@ -294,6 +294,47 @@ func TestTruncatedSequenceAtEOF(t *testing.T) {
 	}
 }
 
+func TestRunawaySubnegotiationIsDroppedAtTheLineEnd(t *testing.T) {
+	// A stray IAC SB (say, from nc and pasted binary) with no IAC SE: past
+	// the 512-byte cap the rest of its line is dropped, the sender is told
+	// once, and the next line is read normally.
+	cases := []struct {
+		name   string
+		before string // sent before the nickname prompt is answered, or after login
+		login  bool
+	}{
+		{"at the nickname prompt", "\xff\xfa\x18" + strings.Repeat("A", 1000) + "\r\n", false},
+		{"in chat", "hello \xff\xfa\x18" + strings.Repeat("A", 1000) + "\n", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := servertest.Start(t, servertest.Config{})
+			watch := s.Login(t, "watch")
+			var c *servertest.Client
+			if tc.login {
+				c = s.Login(t, "sb")
+			} else {
+				c = s.Dial(t)
+				c.ExpectPrompt()
+			}
+			c.Write([]byte(tc.before))
+			c.Expect("! Garbled input: a Telnet subnegotiation (IAC SB) over 512 bytes was dropped up to the line end")
+			if !tc.login {
+				c.Send("sb")
+				c.Expect("*** Welcome, sb!")
+			}
+			c.Send("after")
+			l := watch.Expect("<sb> after")
+			checkClean(t, "watch", l)
+			for _, l := range watch.Sync() {
+				if strings.Contains(l, "AAAA") {
+					t.Fatalf("watch got the subnegotiation's bytes: %q", l)
+				}
+			}
+		})
+	}
+}
+
 func TestTextFromOthersIsSanitized(t *testing.T) {
 	// Each payload goes through every way text reaches another user; the
 	// victim must get exactly the visible text.

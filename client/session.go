@@ -449,6 +449,8 @@ func (in *input) nextLine() bool {
 		switch ev.Kind {
 		case telnet.EventReply:
 			s.sendControl(ev.Data)
+		case telnet.EventSubnegTooLong:
+			s.sendLocal("! Garbled input: a Telnet subnegotiation (IAC SB) over " + itoa(telnet.DefaultMaxSub) + " bytes was dropped up to the line end")
 		case telnet.EventLine:
 			if ev.Truncated {
 				s.sendLocal("! Line too long: cut to " + itoa(cfg.MaxLine) + " bytes")

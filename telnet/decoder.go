@@ -16,11 +16,12 @@ type EventKind uint8
 
 // Kinds of Event.
 const (
-	EventLine         EventKind = iota + 1 // Event.Line holds one complete line
-	EventReply                             // Event.Data holds bytes to send to the peer promptly (negotiation answers, AYT answer)
-	EventInterrupt                         // IAC IP, IAC ABORT, IAC BRK or raw ^C (0x03): the partial line was discarded
-	EventWindowSize                        // NAWS: Event.Width, Event.Height (0 replaced by 80x24 defaults, clamped)
-	EventTerminalType                      // TTYPE IS: Event.Text (sanitized printable ASCII, max 40 bytes)
+	EventLine          EventKind = iota + 1 // Event.Line holds one complete line
+	EventReply                              // Event.Data holds bytes to send to the peer promptly (negotiation answers, AYT answer)
+	EventInterrupt                          // IAC IP, IAC ABORT, IAC BRK or raw ^C (0x03): the partial line was discarded
+	EventWindowSize                         // NAWS: Event.Width, Event.Height (0 replaced by 80x24 defaults, clamped)
+	EventTerminalType                       // TTYPE IS: Event.Text (sanitized printable ASCII, max 40 bytes)
+	EventSubnegTooLong                      // a subnegotiation payload passed MaxSub bytes: it is dropped, up to its IAC SE or the next CR or LF; no fields
 )
 
 // String returns the name of the kind, e.g. "Line".
@@ -36,6 +37,8 @@ func (k EventKind) String() string {
 		return "WindowSize"
 	case EventTerminalType:
 		return "TerminalType"
+	case EventSubnegTooLong:
+		return "SubnegTooLong"
 	}
 	return fmt.Sprintf("EventKind(%d)", uint8(k))
 }
@@ -114,6 +117,14 @@ const (
 // keeps the RFC 1143 option state of the connection. See the package documentation for what
 // it does with each construct.
 //
+// Its memory is bounded by Config.MaxLine and Config.MaxSub, and no input can stall it: a
+// subnegotiation (IAC SB) whose payload passes MaxSub bytes is reported once with
+// EventSubnegTooLong and abandoned. Its payload bytes are dropped, never delivered, up to
+// its IAC SE or up to the first CR or LF from the overflowing byte on, whichever comes
+// first; that CR or LF is then decoded as ordinary data (it ends the line typed before the
+// IAC SB, if any), so a client that sent a stray IAC SB, such as an nc user pasting
+// binary, is heard again from its next line on.
+//
 // A Decoder is not safe for concurrent use: call Feed, Finish and the Request methods from
 // one goroutine, or under one lock.
 type Decoder struct {
@@ -131,7 +142,7 @@ type Decoder struct {
 	sbOpt      byte   // option of the subnegotiation being read
 	sbKeep     bool   // the payload is wanted (agreed NAWS or TTYPE); otherwise it is only counted
 	sbLen      int    // payload bytes seen (unescaped), counted against maxSub
-	sbOverflow bool   // the payload exceeded maxSub; it will be discarded
+	sbOverflow bool   // the payload exceeded maxSub: reported, discarded, and ended early by CR or LF
 	sb         []byte // the kept payload, never longer than maxSub
 
 	// opts holds the options that are not off on both sides, in no order. A connection
@@ -187,9 +198,16 @@ func (d *Decoder) Feed(dst []Event, p []byte) []Event {
 		case stateSBOption:
 			d.startSubneg(b)
 		case stateSBData:
-			if b == IAC {
+			switch {
+			case b == IAC:
 				d.state = stateSBIAC
-			} else {
+			case (b == '\r' || b == '\n') && d.sbLen >= d.maxSub:
+				// A runaway subnegotiation (no IAC SE in sight): abandon it at the first line
+				// end past the cap, and let that line end through as data.
+				d.subnegByte(b) // reports the overflow if this byte is the first one past the cap
+				d.state = stateData
+				d.data(b)
+			default:
 				d.subnegByte(b)
 			}
 		case stateSBIAC:
@@ -624,10 +642,15 @@ func (d *Decoder) startSubneg(opt byte) {
 	}
 }
 
-// subnegByte handles one (unescaped) payload byte.
+// subnegByte handles one (unescaped) payload byte. The first byte past maxSub marks the
+// payload as overflowed and emits EventSubnegTooLong, once per subnegotiation; it and all
+// later payload bytes are dropped.
 func (d *Decoder) subnegByte(b byte) {
 	if d.sbLen >= d.maxSub {
-		d.sbOverflow = true
+		if !d.sbOverflow {
+			d.sbOverflow = true
+			d.events = append(d.events, Event{Kind: EventSubnegTooLong})
+		}
 		return
 	}
 	d.sbLen++

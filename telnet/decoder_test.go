@@ -577,7 +577,7 @@ func TestSubnegotiation(t *testing.T) {
 			name: "SB over MaxSub discarded, scanning continues to IAC SE",
 			cfg:  telnet.Config{MaxSub: 8},
 			in:   chunks(willTType, bs(hx("ff fa 18 00"), "abcdefghij", hx("ff f0"), "hi\n")),
-			want: []telnet.Event{reply(doTType), line("hi")},
+			want: []telnet.Event{reply(doTType), tooLong, line("hi")},
 		},
 		{
 			name: "SB exactly MaxSub kept",
@@ -589,7 +589,150 @@ func TestSubnegotiation(t *testing.T) {
 			name: "IAC IAC counts against MaxSub",
 			cfg:  telnet.Config{MaxSub: 4},
 			in:   chunks(willTType, bs(hx("ff fa 18 00"), "ab", 0xff, 0xff, 0xff, 0xff, hx("ff f0"), "hi\n")),
-			want: []telnet.Event{reply(doTType), line("hi")},
+			want: []telnet.Event{reply(doTType), tooLong, line("hi")},
+		},
+	})
+}
+
+// TestSubnegOverflow covers the runaway subnegotiation: a stray IAC SB that never sees its
+// IAC SE must not swallow the rest of the session. Past MaxSub the subnegotiation is
+// reported and abandoned at its IAC SE or at the next CR or LF, whichever comes first.
+// runDecodeCases also feeds every row as one chunk and byte by byte.
+func TestSubnegOverflow(t *testing.T) {
+	const maxSub = telnet.DefaultMaxSub
+	willNAWS, willTType := hx("ff fb 1f"), hx("ff fb 18")
+	doNAWS := reply("ff fd 1f")
+	as := func(n int) string { return strings.Repeat("A", n) }
+	// The repro: nc user, stray IAC SB TTYPE, 1000 bytes of text, then lines.
+	repro := bs(hx("ff fa 18"), as(1000), "\r\nsbnick\r\n")
+	// splitEvery cuts b into reads of n bytes.
+	splitEvery := func(b []byte, n int) [][]byte {
+		var out [][]byte
+		for len(b) > 0 {
+			k := min(n, len(b))
+			out = append(out, b[:k])
+			b = b[k:]
+		}
+		return out
+	}
+	runDecodeCases(t, []decodeCase{
+		{
+			name: "repro: the line after a runaway SB is decoded",
+			in:   chunks(repro),
+			want: []telnet.Event{tooLong, line("sbnick")},
+		},
+		{
+			name: "repro in 1-byte reads",
+			in:   splitEvery(repro, 1),
+			want: []telnet.Event{tooLong, line("sbnick")},
+		},
+		{
+			name: "repro in 7-byte reads",
+			in:   splitEvery(repro, 7),
+			want: []telnet.Event{tooLong, line("sbnick")},
+		},
+		{
+			name: "runaway SB of an agreed option (payload kept until the cap)",
+			in:   chunks(willTType, bs(hx("ff fa 18 00"), as(1000), "\nhi\n")),
+			want: []telnet.Event{reply(doTType), tooLong, line("hi")},
+		},
+		{
+			name: "text typed before the SB is the line its line end ends",
+			in:   chunks(bs("ab", hx("ff fa 99"), as(maxSub+1), "cd\r\nnext\r\n")),
+			want: []telnet.Event{tooLong, line("ab"), line("next")},
+		},
+		{
+			name: "bare CR ends it at once, CR NUL swallowed as usual",
+			in:   chunks(bs(hx("ff fa 99"), as(maxSub+5), "\r"), bs("\x00x\r")),
+			want: []telnet.Event{tooLong, line("x")},
+		},
+		{
+			name: "CR pending from before the SB: LF ends the SB and is swallowed",
+			in:   chunks(bs("a\r", hx("ff fa 99"), as(maxSub+1), "\nb\n")),
+			want: []telnet.Event{line("a"), tooLong, line("b")},
+		},
+		{
+			name: "reported once however long the overflow",
+			in:   splitEvery(bs(hx("ff fa 99"), as(20*maxSub), "\nok\n"), 4096),
+			want: []telnet.Event{tooLong, line("ok")},
+		},
+		{
+			name:   "unterminated runaway SB then EOF: Finish delivers the text before it",
+			in:     chunks(bs("ab", hx("ff fa 99"), as(maxSub+1))),
+			finish: true,
+			want:   []telnet.Event{tooLong, line("ab")},
+		},
+		{
+			name: "SB just under the cap ending with IAC SE",
+			in:   chunks(willTType, bs(hx("ff fa 18 00"), as(maxSub-2), hx("ff f0"), "hi\n")),
+			want: []telnet.Event{reply(doTType), ttype(as(telnet.MaxTermTypeLen)), line("hi")},
+		},
+		{
+			name: "SB exactly at the cap, CR LF inside, ending with IAC SE",
+			in:   chunks(willTType, bs(hx("ff fa 18 00"), "\r\n", as(maxSub-3), hx("ff f0"), "hi\n")),
+			want: []telnet.Event{reply(doTType), ttype(as(telnet.MaxTermTypeLen)), line("hi")},
+		},
+		{
+			name: "under the cap a line end is payload: SB without IAC SE absorbs lines",
+			in:   chunks(bs(hx("ff fa 99"), as(maxSub-10), "\r\nhi\r\n", hx("ff f0"), "ok\n")),
+			want: []telnet.Event{line("ok")},
+		},
+		{
+			name: "over-cap SB ending with IAC SE before any line end",
+			in:   chunks(willTType, bs(hx("ff fa 18 00"), as(2*maxSub), hx("ff f0"), "hi\n")),
+			want: []telnet.Event{reply(doTType), tooLong, line("hi")},
+		},
+		{
+			name: "over-cap SB ending with IAC SE in the middle of a line: the line continues",
+			in:   chunks(bs("ab", hx("ff fa 99"), as(maxSub+1), hx("ff f0"), "cd\n")),
+			want: []telnet.Event{tooLong, line("abcd")},
+		},
+		{
+			name: "over-cap SB ending with IAC SE, byte by byte",
+			in:   splitEvery(bs(hx("ff fa 99"), as(maxSub+3), hx("ff f0"), "hi\n"), 1),
+			want: []telnet.Event{tooLong, line("hi")},
+		},
+		{
+			name: "IAC IAC past the cap is no line end",
+			in:   chunks(bs(hx("ff fa 99"), as(maxSub), hx("ff ff ff ff"), "x", hx("ff f0"), "hi\n")),
+			want: []telnet.Event{tooLong, line("hi")},
+		},
+		{
+			name: "IAC IP past the cap ends it as a command",
+			in:   chunks(bs(hx("ff fa 99"), as(maxSub+1), hx("ff f4"), "hi\n")),
+			want: []telnet.Event{tooLong, intr, line("hi")},
+		},
+		{
+			name: "after abandoning, the next SB works",
+			in:   chunks(willNAWS, bs(hx("ff fa 1f"), as(maxSub+1), "\n", hx("ff fa 1f 00 50 00 18 ff f0"), "x\n")),
+			want: []telnet.Event{doNAWS, tooLong, size(80, 24), line("x")},
+		},
+		{
+			name: "payload at the cap, then LF: the LF is the overflowing byte and ends it",
+			cfg:  telnet.Config{MaxSub: 4},
+			in:   chunks(willNAWS, bs("ab", hx("ff fa 1f 00 50 00 18 0a"), "cd\n")),
+			want: []telnet.Event{doNAWS, tooLong, line("ab"), line("cd")},
+		},
+		{
+			name: "NAWS 10x13 (0x0A, 0x0D in the payload)",
+			in:   chunks(willNAWS, hx("ff fa 1f 00 0a 00 0d ff f0")),
+			want: []telnet.Event{doNAWS, size(10, 13)},
+		},
+		{
+			name: "NAWS 13x10 in the middle of a line",
+			in:   chunks(willNAWS, bs("ab", hx("ff fa 1f 00 0d 00 0a ff f0"), "c\r\n")),
+			want: []telnet.Event{doNAWS, size(13, 10), line("abc")},
+		},
+		{
+			name: "NAWS 0x0D0A x 0x0A0D clamped",
+			in:   chunks(willNAWS, hx("ff fa 1f 0d 0a 0a 0d ff f0")),
+			want: []telnet.Event{doNAWS, size(telnet.MaxWidth, telnet.MaxHeight)},
+		},
+		{
+			name: "NAWS with line-end bytes exactly at a cap of 4",
+			cfg:  telnet.Config{MaxSub: 4},
+			in:   chunks(willNAWS, hx("ff fa 1f 0a 0d 0d 0a ff f0"), bs("x\n")),
+			want: []telnet.Event{doNAWS, size(telnet.MaxWidth, telnet.MaxHeight), line("x")},
 		},
 	})
 }
@@ -729,6 +872,7 @@ func TestEventString(t *testing.T) {
 		{intr, "Interrupt"},
 		{size(80, 24), "WindowSize(80x24)"},
 		{ttype("XTERM"), `TerminalType("XTERM")`},
+		{tooLong, "SubnegTooLong"},
 		{telnet.Event{Kind: 99}, "EventKind(99)"},
 	}
 	for _, c := range cases {

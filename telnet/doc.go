@@ -2,7 +2,8 @@
 // server whose users connect with `telnet HOST PORT` or plain `nc HOST PORT`.
 //
 // It does no I/O. A [Decoder] turns the bytes a client sends into [Event] values: complete
-// lines, replies that must be written back, interrupts, window sizes and terminal types.
+// lines, replies that must be written back, interrupts, window sizes, terminal types and
+// notices of dropped overlong subnegotiations.
 // [AppendText] encodes outgoing text for the wire. The same Decoder serves Telnet clients and
 // raw nc users; nc users simply never send commands.
 //
@@ -88,11 +89,30 @@
 // # Subnegotiation
 //
 // IAC SB <option> <payload> IAC SE. Inside the payload IAC IAC is a data 0xFF; CR, LF and
-// text are payload, never part of a line. The payload is capped at Config.MaxSub bytes
-// (default 512) counted after unescaping; a longer one is scanned to its IAC SE and
-// discarded. IAC followed by anything but SE or IAC ends the subnegotiation (it is discarded)
-// and is handled as a command. Subnegotiations for options that are not enabled on the
-// client's side are ignored, as are ones in the wrong direction (SB TTYPE SEND from a client).
+// text are payload, never part of a line. IAC followed by anything but SE or IAC ends the
+// subnegotiation (it is discarded) and is handled as a command. Subnegotiations for options
+// that are not enabled on the client's side are ignored, as are ones in the wrong direction
+// (SB TTYPE SEND from a client).
+//
+// The payload is capped at Config.MaxSub bytes (default 512) counted after unescaping. Real
+// clients stay far below it, so a longer payload is taken for a stray IAC SB (an nc user who
+// pasted binary, say) that will never see its IAC SE. The first byte past the cap emits
+// [EventSubnegTooLong], once, and abandons the subnegotiation: its whole payload, the bytes
+// before the cap included, is dropped and never reaches a line or any other event. The
+// decoder then discards input until either
+//
+//   - IAC SE, which ends the subnegotiation as usual (IAC x ends it as a command, see above);
+//   - or a CR or LF (0x0D, 0x0A; the overflowing byte itself counts), which goes back to
+//     normal data processing: that CR or LF is decoded as a line end, so it ends the line
+//     typed before the IAC SB (emitted if not empty, without the dropped bytes), a LF or NUL
+//     after a CR is swallowed, and the next line is decoded normally.
+//
+// So a runaway subnegotiation costs at most the rest of its line. The line-end escape applies
+// only after the cap was passed: a CR or LF inside a payload within the cap (NAWS sends 0x0A
+// and 0x0D for sizes 10 and 13) is payload. The caller should tell the client about the
+// drop in one line when it sees EventSubnegTooLong.
+//
+// The payloads that are read, when within the cap:
 //
 //   - NAWS: 4 bytes after unescaping, big-endian width then height; emits EventWindowSize.
 //     0 means "not sent" and becomes 80 (width) or 24 (height); values are clamped to

@@ -53,6 +53,9 @@ func ttype(s string) telnet.Event { return telnet.Event{Kind: telnet.EventTermin
 
 var intr = telnet.Event{Kind: telnet.EventInterrupt}
 
+// tooLong reports a subnegotiation dropped for passing MaxSub.
+var tooLong = telnet.Event{Kind: telnet.EventSubnegTooLong}
+
 // replyText is the reply to IAC AYT.
 func replyText() telnet.Event {
 	return telnet.Event{Kind: telnet.EventReply, Data: []byte(telnet.AYTAnswer)}
@@ -149,6 +152,10 @@ func checkInvariants(t *testing.T, cfg telnet.Config, evs []telnet.Event) {
 		case telnet.EventWindowSize:
 			if e.Width < 1 || e.Width > telnet.MaxWidth || e.Height < 1 || e.Height > telnet.MaxHeight {
 				t.Errorf("event %d: window size %dx%d out of range", i, e.Width, e.Height)
+			}
+		case telnet.EventSubnegTooLong:
+			if e.Line != "" || e.Truncated || e.Data != nil || e.Width != 0 || e.Height != 0 || e.Text != "" {
+				t.Errorf("event %d: %v has fields set", i, e)
 			}
 		case telnet.EventTerminalType:
 			if e.Text == "" || len(e.Text) > telnet.MaxTermTypeLen {

@@ -49,12 +49,13 @@ func TestLongLineBoundedMemory(t *testing.T) {
 	}
 }
 
-// TestLongSubnegBoundedMemory floods an agreed TTYPE subnegotiation and checks the payload
-// buffer stays within MaxSub and no payload byte leaks into a line.
+// TestLongSubnegBoundedMemory floods an agreed TTYPE subnegotiation without a line end and
+// checks the payload buffer stays within MaxSub, the overflow is reported once and no
+// payload byte leaks into a line.
 func TestLongSubnegBoundedMemory(t *testing.T) {
 	d := NewDecoder(Config{})
 	evs := d.Feed(nil, []byte{IAC, WILL, OptTType, IAC, SB, OptTType, TTypeIs})
-	chunk := bytes.Repeat([]byte("x\r\n"), 1000)
+	chunk := bytes.Repeat([]byte("x\x00\t"), 1000)
 	chunk = append(chunk, IAC, IAC)
 	for range 300 {
 		evs = d.Feed(evs, chunk)
@@ -63,8 +64,8 @@ func TestLongSubnegBoundedMemory(t *testing.T) {
 		}
 	}
 	evs = d.Feed(evs, []byte{IAC, SE, 'h', 'i', '\n'})
-	if len(evs) != 2 || evs[0].Kind != EventReply || evs[1].Line != "hi" {
-		t.Errorf("got %v, want the DO TTYPE reply and line hi", evs)
+	if len(evs) != 3 || evs[0].Kind != EventReply || evs[1].Kind != EventSubnegTooLong || evs[2].Line != "hi" {
+		t.Errorf("got %v, want the DO TTYPE reply, SubnegTooLong and line hi", evs)
 	}
 }
 

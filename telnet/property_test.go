@@ -3,6 +3,7 @@ package telnet_test
 import (
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -129,6 +130,7 @@ func FuzzDecoder(f *testing.F) {
 		bs("abc\x7f\x08\x15\x03\x04x\r\x00y\rz\n"),
 		bs(hx("ff fa 18 00"), "unterminated", hx("ff")),
 		bs("a", hx("ff ff"), "b", hx("ff f6 ff f7 ff f8 ff 41")),
+		bs(hx("ff fa 18"), strings.Repeat("A", 1000), "\r\nsbnick\r\n"), // runaway SB
 	}
 	for i, s := range seeds {
 		f.Add(s, uint64(i))
