@@ -76,8 +76,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.linger, "linger", 2*time.Second, "after the goodbye and half-close, read and discard input this long before closing")
 	fs.DurationVar(&o.shutdownTO, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take before connections are cut")
 	fs.IntVar(&o.maxLine, "max-line", 1024, "longest line of text in bytes; longer lines are cut")
-	fs.IntVar(&o.history, "history", 50, "messages each room keeps for users who join (negative: none)")
-	fs.IntVar(&o.announceMax, "announce-max", 200, "rooms with more members than this get no join/leave lines (-1: always announce)")
+	fs.IntVar(&o.history, "history", 50, "messages each room keeps for users who join (0: none)")
+	fs.IntVar(&o.announceMax, "announce-max", 200, "rooms with more members than this get no join/leave lines (0: never announce, -1: always)")
 	fs.DurationVar(&o.coalesce, "coalesce", 200*time.Microsecond, "hold the wake-ups of a fan-out to -coalesce-min or more clients this long, so lines arriving together go out in one write (0: off)")
 	fs.IntVar(&o.coalesceMin, "coalesce-min", 256, "smallest fan-out whose wake-ups -coalesce holds")
 	fs.Int64Var(&o.maxQueueBytes, "max-queue-bytes", 4<<20, "per-client outbound queue cap in bytes; over it the client is dropped as slow")
@@ -108,11 +108,66 @@ func parseFlags(args []string) (*options, error) {
 	if err := applyEnv(fs); err != nil {
 		return nil, err
 	}
-	if o.coalesce > maxCoalesce {
-		return nil, fmt.Errorf("-coalesce %v: at most %v (it delays every line to a big room)", o.coalesce, maxCoalesce)
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
+
+// check refuses values that have no meaning (rather than quietly using a
+// default), each with a one-line reason.
+func (o *options) check() error {
+	checks := []struct {
+		bad bool
+		msg string
+	}{
+		{o.coalesce > maxCoalesce, fmt.Sprintf("-coalesce %v: at most %v (it delays every line to a big room)", o.coalesce, maxCoalesce)},
+		{o.coalesce < 0, "-coalesce must not be negative (0 turns it off)"},
+		{o.maxLine < minMaxLine, fmt.Sprintf("-max-line %d: at least %d bytes", o.maxLine, minMaxLine)},
+		{o.nickTimeout <= 0, "-nick-timeout must be positive"},
+		{o.idleTimeout < 0, "-idle-timeout must not be negative (0: never)"},
+		{o.writeTimeout <= 0, "-write-timeout must be positive"},
+		{o.linger <= 0, "-linger must be positive"},
+		{o.shutdownTO <= 0, "-shutdown-timeout must be positive"},
+		{o.history < 0, "-history must not be negative (0: none)"},
+		{o.announceMax < -1, "-announce-max must be -1 (always), 0 (never) or a room size"},
+		{o.coalesceMin < 1, "-coalesce-min must be at least 1"},
+		{o.maxQueueBytes <= 0 || o.maxQueueMsgs <= 0, "-max-queue-bytes and -max-queue-msgs must be positive"},
+		{o.maxClients < 0 || o.maxPerIP < 0, "-max-clients and -max-per-ip must not be negative (0: no limit)"},
+		{o.connectRate < 0 || o.msgRate < 0, "-connect-rate and -msg-rate must not be negative (0: no limit)"},
+		{o.connectRate > 0 && o.connectBurst < 1, "-connect-burst must be at least 1"},
+		{o.msgRate > 0 && o.msgBurst < 1, "-msg-burst must be at least 1"},
+		{o.floodDrops < 0, "-flood-drops must not be negative (0: never)"},
+	}
+	for _, c := range checks {
+		if c.bad {
+			return errors.New(c.msg)
+		}
+	}
+	return nil
+}
+
+// hubHistory turns -history into hub.Config.HistorySize, where 0 means the
+// default and a negative number none.
+func hubHistory(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// hubAnnounceMax turns -announce-max into hub.Config.AnnounceMax, where 0
+// means the default: "never" is a limit of 1 (in a room of one member there
+// is nobody to tell).
+func hubAnnounceMax(n int) int {
+	if n == 0 {
+		return 1
+	}
+	return n
+}
+
+// minMaxLine is the smallest -max-line: a nickname and a command must fit.
+const minMaxLine = 64
 
 // maxCoalesce bounds -coalesce: a hold is meant to be a small part of a big
 // fan-out's own duration.
@@ -186,8 +241,8 @@ func run(args []string) error {
 	saver := store.NewSaver(o.dataDir, log)
 	h := hub.New(hub.Config{
 		ServerName:    o.serverName,
-		HistorySize:   o.history,
-		AnnounceMax:   o.announceMax,
+		HistorySize:   hubHistory(o.history),
+		AnnounceMax:   hubAnnounceMax(o.announceMax),
 		Coalesce:      o.coalesce,
 		CoalesceMin:   o.coalesceMin,
 		NickTimeout:   o.nickTimeout,

@@ -213,6 +213,10 @@ func TestStartupErrors(t *testing.T) {
 		{"password file without a hash", []string{"-data-dir", t.TempDir(), "-admin-password-file", filepath.Join(dir, "state.json")}, "bcrypt"},
 		{"pprof off loopback", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-pprof", "0.0.0.0:0"}, "loopback"},
 		{"coalesce too long", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-coalesce", "1s"}, "-coalesce 1s: at most 100ms"},
+		{"max-line too small", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-max-line", "0"}, "-max-line 0: at least 64 bytes"},
+		{"negative linger", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-linger", "-1s"}, "-linger must be positive"},
+		{"burst of zero with a rate", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-msg-burst", "0"}, "-msg-burst must be at least 1"},
+		{"negative history", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-history", "-3"}, "-history must not be negative"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,5 +243,24 @@ func TestHashPassword(t *testing.T) {
 	hash := strings.TrimSpace(string(out))
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("sesame")) != nil {
 		t.Fatalf("%q is not a hash of the password", hash)
+	}
+}
+
+func TestZeroMeansNoneForHistoryAndAnnouncements(t *testing.T) {
+	cases := []struct {
+		flag, hub int
+		fn        func(int) int
+		name      string
+	}{
+		{0, -1, hubHistory, "history 0: none"},
+		{50, 50, hubHistory, "history 50"},
+		{0, 1, hubAnnounceMax, "announce-max 0: never (a room of one has nobody to tell)"},
+		{-1, -1, hubAnnounceMax, "announce-max -1: always"},
+		{200, 200, hubAnnounceMax, "announce-max 200"},
+	}
+	for _, tc := range cases {
+		if got := tc.fn(tc.flag); got != tc.hub {
+			t.Errorf("%s: hub gets %d, want %d", tc.name, got, tc.hub)
+		}
 	}
 }

@@ -129,7 +129,7 @@ func TestConsoleRunsAdminCommands(t *testing.T) {
 	con.Send("  STATS  ")
 	con.Expect("connections now 3 (named 2)")
 	con.Send("who")
-	con.Expect("! Usage: /who [ROOM]")
+	con.Expect("*** 2 in #lobby: bob, carol") // every room: only the lobby has members
 	con.Send("who lobby")
 	con.Expect("*** 2 in #lobby: bob, carol")
 	con.Send("me waves")

@@ -459,10 +459,12 @@ func TestLookAlikeNicknames(t *testing.T) {
 				{"\u0430lice", "alphabets"},               // Cyrillic а with Latin
 				{"\u0430dmin", "reserved"},                // look-alike of a reserved name
 				{"\uff41\uff4c\uff49\uff43\uff45", taken}, // fullwidth alice
+				{"aIice", taken},                          // capital i for l
+				{"c0p", taken},                            // zero for o
 				{"alice\u200b", ""},                       // zero width: refused, any reason
 			},
 			accepted: "\u0410\u043b\u0438\u0441\u0430", // Алиса is a name of its own
-			renames:  []try{{"\u0441\u043e\u0440", taken}, {"ALICE", taken}, {"\u0430lice", "alphabets"}},
+			renames:  []try{{"\u0441\u043e\u0440", taken}, {"ALICE", taken}, {"\u0430lice", "alphabets"}, {"aIice", taken}},
 		},
 	}
 	for _, tc := range cases {

@@ -39,6 +39,13 @@ type Command struct {
 	Summary string
 	// Perm says who may run it.
 	Perm Perm
+	// ChatOnly commands need a chat user (a nickname and a room): the
+	// operator console neither lists nor runs them.
+	ChatOnly bool
+	// ConsoleArgs and ConsoleSummary, when set, replace Args and Summary on
+	// the operator console, where a command that works on "your room" has
+	// to name one instead.
+	ConsoleArgs, ConsoleSummary string
 	// MinArgs and MaxArgs bound the number of arguments. With Rest, the
 	// last argument takes the rest of the line, spaces included.
 	MinArgs, MaxArgs int
@@ -48,12 +55,72 @@ type Command struct {
 	Run func(x *hub.Ctx, args []string) error
 }
 
-// Usage is the command's usage line, e.g. "/msg NICK TEXT".
+// Usage is the command's usage line for chat users, e.g. "/msg NICK TEXT".
 func (c *Command) Usage() string {
-	if c.Args == "" {
-		return "/" + c.Name
+	return usage(c.Name, c.Args)
+}
+
+// UsageFor is the command's usage line as who sees it: the console's form
+// when the command has one.
+func (c *Command) UsageFor(who Caller) string {
+	if who.Console && c.ConsoleArgs != "" {
+		return usage(c.Name, c.ConsoleArgs)
 	}
-	return "/" + c.Name + " " + c.Args
+	return c.Usage()
+}
+
+// SummaryFor is the command's help text as who sees it.
+func (c *Command) SummaryFor(who Caller) string {
+	if who.Console && c.ConsoleSummary != "" {
+		return c.ConsoleSummary
+	}
+	return c.Summary
+}
+
+func usage(name, args string) string {
+	if args == "" {
+		return "/" + name
+	}
+	return "/" + name + " " + args
+}
+
+// Caller is who runs a command or asks about one: what /help lists, what
+// Suggest offers and what Run allows all follow from it.
+type Caller struct {
+	// Admin may run AdminOnly commands (the console, or a user after
+	// /oper).
+	Admin bool
+	// Console is an operator console: no nickname and no room.
+	Console bool
+}
+
+// callerOf describes the caller behind x.
+func callerOf(x *hub.Ctx) Caller {
+	return Caller{Admin: x.IsAdmin(), Console: x.IsConsole()}
+}
+
+// Allowed reports whether who may run the command.
+func (c *Command) Allowed(who Caller) bool {
+	return c.refusal(who) == refusedNot
+}
+
+// refusedWhy is why a caller may not run a command.
+type refusedWhy uint8
+
+const (
+	refusedNot     refusedWhy = iota // allowed
+	refusedAdmin                     // an admin command, the caller is no admin
+	refusedConsole                   // a chat user's command, the caller is a console
+)
+
+func (c *Command) refusal(who Caller) refusedWhy {
+	switch {
+	case c.Perm == AdminOnly && !who.Admin:
+		return refusedAdmin
+	case c.ChatOnly && who.Console:
+		return refusedConsole
+	}
+	return refusedNot
 }
 
 // ErrUsage marks a wrong call; the caller is shown the usage line.
@@ -94,7 +161,7 @@ func (t *Table) init(cmds []*Command) error {
 			t.index[n] = c
 		}
 		if c.Run == nil || c.Summary == "" || c.MaxArgs < c.MinArgs || c.MaxArgs > 0 && c.Args == "" ||
-			c.Rest && c.MaxArgs == 0 {
+			c.Rest && c.MaxArgs == 0 || c.ChatOnly && (c.ConsoleArgs != "" || c.ConsoleSummary != "") {
 			return fmt.Errorf("commands: incomplete entry %q", c.Name)
 		}
 	}
@@ -149,6 +216,7 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 		x.Reply("! Empty command; type /help for the list")
 		return
 	}
+	who := callerOf(x)
 	cmd, ok := t.Lookup(name)
 	if !ok {
 		shown := name
@@ -156,20 +224,24 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 			shown = truncate(shown, maxName) + "..."
 		}
 		msg := "! Unknown command /" + shown + ": type /help for the list"
-		if s := t.Suggest(name, x.IsAdmin()); s != "" {
+		if s := t.Suggest(name, who); s != "" {
 			msg += " (did you mean /" + s + "?)"
 		}
 		x.Reply(msg)
 		return
 	}
-	if cmd.Perm == AdminOnly && !x.IsAdmin() {
+	switch cmd.refusal(who) {
+	case refusedAdmin:
 		x.Audit(cmd.Name, false, "not an admin")
 		x.Reply("! Permission denied: /" + cmd.Name + " is for admins")
+		return
+	case refusedConsole:
+		x.Reply("! " + capitalize(hub.ErrNotConsole.Error()) + ": /" + cmd.Name + " needs a nickname and a room")
 		return
 	}
 	args := SplitArgs(rest, cmd.MaxArgs, cmd.Rest)
 	if len(args) < cmd.MinArgs || len(args) > cmd.MaxArgs {
-		x.Reply("! Usage: " + cmd.Usage())
+		x.Reply("! Usage: " + cmd.UsageFor(who))
 		return
 	}
 	if cmd.Perm == AdminOnly {
@@ -177,7 +249,7 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 	}
 	if err := cmd.Run(x, args); err != nil {
 		if errors.Is(err, ErrUsage) {
-			x.Reply("! Usage: " + cmd.Usage())
+			x.Reply("! Usage: " + cmd.UsageFor(who))
 			return
 		}
 		if errors.Is(err, ErrPermission) {
@@ -188,25 +260,36 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 }
 
 // maxSuggestDistance is the largest edit distance at which Suggest still
-// offers a command.
-const maxSuggestDistance = 2
+// offers a command: 1 for a name of up to shortName bytes, 2 for a longer
+// one. Two edits in a three-letter word leave one letter in common ("xyz"
+// and "bye"), which is no basis for a guess.
+func maxSuggestDistance(name string) int {
+	if len(name) <= shortName {
+		return 1
+	}
+	return 2
+}
+
+// shortName is the longest typed name that gets only one edit of slack.
+const shortName = 4
 
 // Suggest returns the command name or alias closest to name (a mistyped
 // command, with or without the slash), or "" when none is close enough.
-// Admin commands are offered only to admins. A name the user has started
-// to type ("wh" for "who") counts as close; one-character aliases are never
+// Only commands who may run are offered. A name the user has started to
+// type ("wh" for "who") counts as close; one-character aliases are never
 // offered.
-func (t *Table) Suggest(name string, admin bool) string {
+func (t *Table) Suggest(name string, who Caller) string {
 	name = strings.ToLower(strings.TrimPrefix(name, "/"))
 	if name == "" || len(name) > maxName {
 		return ""
 	}
-	if c, exact := t.index[name]; exact && (c.Perm == Anyone || admin) {
+	if c, exact := t.index[name]; exact && c.Allowed(who) {
 		return name
 	}
-	best, bestScore := "", 2*maxSuggestDistance+1
+	limit := maxSuggestDistance(name)
+	best, bestScore := "", 2*limit+1
 	for _, c := range t.list { // name order: ties go to the first
-		if c.Perm == AdminOnly && !admin {
+		if !c.Allowed(who) {
 			continue
 		}
 		for _, n := range c.names() {
@@ -214,8 +297,8 @@ func (t *Table) Suggest(name string, admin bool) string {
 				continue
 			}
 			d := distance(name, n)
-			if d > maxSuggestDistance || d >= len(name) {
-				d = maxSuggestDistance + 1
+			if d > limit || d >= len(name) {
+				d = limit + 1
 			}
 			score := 2 * d
 			if len(name) >= 2 && strings.HasPrefix(n, name) {
@@ -268,20 +351,22 @@ func capitalize(s string) string {
 	return string(s[0]-'a'+'A') + s[1:]
 }
 
-// HelpLines is the /help listing for a caller: one line per command.
-func (t *Table) HelpLines(admin bool) []string {
+// HelpLines is the /help listing for who: one line per command they may
+// run, in the form they use.
+func (t *Table) HelpLines(who Caller) []string {
 	width := 0
 	for _, c := range t.list {
-		if c.Perm == Anyone || admin {
-			width = max(width, len(c.Usage()))
+		if c.Allowed(who) {
+			width = max(width, len(c.UsageFor(who)))
 		}
 	}
 	var out []string
 	for _, c := range t.list {
-		if c.Perm == AdminOnly && !admin {
+		if !c.Allowed(who) {
 			continue
 		}
-		line := "  " + c.Usage() + strings.Repeat(" ", width-len(c.Usage())) + "  " + c.Summary
+		u := c.UsageFor(who)
+		line := "  " + u + strings.Repeat(" ", width-len(u)) + "  " + c.SummaryFor(who)
 		if len(c.Aliases) > 0 {
 			line += " (also /" + strings.Join(c.Aliases, ", /") + ")"
 		}

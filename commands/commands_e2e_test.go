@@ -407,7 +407,7 @@ func TestHelpListsTheTable(t *testing.T) {
 	alice.Send("/h /me")
 	alice.Expect("*** /me ACTION: ")
 	alice.Send("/help kick")
-	alice.Expect("! No command /kick")
+	alice.Expect("! /kick is an operator command, for admins only")
 	alice.Send("/help hepl")
 	alice.Expect("(did you mean /help?)")
 
@@ -432,11 +432,12 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		{"/JION x", "! Unknown command /jion: type /help for the list (did you mean /join?)"},
 		{"/wh", "(did you mean /who?)"},
 		{"/xyzzy", "! Unknown command /xyzzy: type /help for the list"},
+		{"/xyz", "! Unknown command /xyz: type /help for the list"}, // not "/bye": two edits in three letters
 		{"/" + strings.Repeat("z", 200), "! Unknown command /" + strings.Repeat("z", 32) + "...: type /help for the list"},
 		{"/", "! Empty command; type /help for the list"},
 	} {
 		alice.Send(tc.send)
-		if l := alice.Line(); !strings.Contains(l, tc.want) || strings.Contains(tc.want, "xyzzy") && l != tc.want {
+		if l := alice.Line(); !strings.Contains(l, tc.want) || strings.Contains(tc.want, "/xyz") && l != tc.want {
 			t.Errorf("%q: got %q, want %q", tc.send, l, tc.want)
 		}
 	}
@@ -648,6 +649,7 @@ func TestUnicodeNicknameBansCoverLookAlikes(t *testing.T) {
 		{"\u0441\u043e\u0440", []string{"\u0441\u043e\u0440", "cop", "COP"}},                                             // сор (Cyrillic) and its Latin look-alike
 		{"\u0410\u043b\u0438\u0441\u0430", []string{"\u0410\u043b\u0438\u0441\u0430", "\u0430\u043b\u0438\u0441\u0430"}}, // Алиса, any case
 		{"cop2", []string{"\u0441\u043e\u04402"}},                                                                        // a Latin ban covers the Cyrillic look-alike
+		{"bill", []string{"biII", "BILL"}},                                                                               // capital i for l: the Lookalike key
 	}
 	for _, tc := range cases {
 		ada.Send("/ban " + tc.ban + " 1h impostor")
@@ -700,6 +702,21 @@ func TestMute(t *testing.T) {
 	ada.Expect("! You cannot do that to yourself")
 	ada.Send("/mute bob")
 	ada.Expect("*** Muted bob until /unmute")
+	// A muted user cannot rename (every rename is announced) ...
+	bob.Send("/nick bob2")
+	bob.Expect("! You are muted; you cannot change your nickname")
+	// ... and the mute holds for the name: leaving and coming back does
+	// not end it.
+	bob.Send("/quit")
+	bob.ExpectEOF()
+	carol.Expect("*** bob left")
+	bob = s.Login(t, "bob")
+	bob.Send("still muted?")
+	bob.Expect("! You are muted; your message was not sent")
+	ada.Send("/unmute bob")
+	ada.Expect("*** Unmuted bob")
+	bob.Send("free at last")
+	carol.Expect("<bob> free at last")
 }
 
 func TestWallMOTDStatsClients(t *testing.T) {
@@ -950,6 +967,21 @@ func (c *testConsole) Send(line string) {
 	}
 }
 
+// Line returns the console's next line of output.
+func (c *testConsole) Line() string {
+	c.t.Helper()
+	select {
+	case l, ok := <-c.lines:
+		if !ok {
+			c.t.Fatal("console: output ended")
+		}
+		return l
+	case <-time.After(servertest.Timeout):
+		c.t.Fatal("console: timed out waiting for a line")
+	}
+	return ""
+}
+
 // Expect reads console output until a line contains want.
 func (c *testConsole) Expect(want string) string {
 	c.t.Helper()
@@ -967,6 +999,214 @@ func (c *testConsole) Expect(want string) string {
 			seen = append(seen, l)
 		case <-timeout:
 			c.t.Fatalf("console: timed out waiting for %q; seen %q", want, seen)
+		}
+	}
+}
+
+// badDuration is the answer to a duration argument that does not parse.
+func badDuration(d string) string {
+	return `! Bad duration "` + d + `": use a number of seconds or a number with s, m, h or d, like 90s, 30m, 2h, 7d`
+}
+
+// TestBadDurationsAreRefused: an optional duration that starts like one
+// must be one, for an admin in chat and on the console; a word is a reason.
+func TestBadDurationsAreRefused(t *testing.T) {
+	s := start(t, servertest.Config{})
+	ada := loginAdmin(t, s, "ada")
+	bob := s.Login(t, "bob")
+	ada.Sync()
+	con := startConsole(t, s.Hub)
+	tests := []struct {
+		line, want string
+	}{
+		{"/ban 192.0.2.3 1w", badDuration("1w")},
+		{"/ban 1.2.3.4 -5", badDuration("-5")},
+		{"/ban 192.0.2.4 0", badDuration("0")},
+		{"/ban 192.0.2.4 +1 spam", badDuration("+1")},
+		{"/ban 192.0.2.4 12x spam", badDuration("12x")},
+		{"/mute bob 1w", badDuration("1w")},
+		{"/mute bob -5", badDuration("-5")},
+		{"/mute bob never", "! Usage: /mute NICK [DURATION]"},
+		{"/shutdown 1w", badDuration("1w")},
+		{"/shutdown -5 now", badDuration("-5")},
+		{"/bans", "*** 0 bans:"},
+		{"/ban 192.0.2.5 spam wave", "*** Banned 192.0.2.5 for good; 0 connection(s) kicked"},
+		{"/ban 192.0.2.6 90s spam", "*** Banned 192.0.2.6 for 1m30s; 0 connection(s) kicked"},
+		{"/ban 192.0.2.7 7d", "*** Banned 192.0.2.7 for 168h0m0s; 0 connection(s) kicked"},
+	}
+	for _, tt := range tests {
+		ada.Send(tt.line)
+		if l := ada.Line(); l != tt.want {
+			t.Errorf("ada: %q: got %q, want %q", tt.line, l, tt.want)
+		}
+		if strings.HasPrefix(tt.want, "! ") {
+			con.Send(strings.TrimPrefix(tt.line, "/"))
+			if l := con.Line(); l != tt.want {
+				t.Errorf("console: %q: got %q, want %q", tt.line, l, tt.want)
+			}
+		}
+	}
+	// Nothing was muted, and the server is still up.
+	bob.Send("still talking")
+	ada.Expect("<bob> still talking")
+	ada.Send("/bans")
+	ada.Expect("*** 3 bans:")
+	if l := ada.Line(); !strings.HasPrefix(l, "  192.0.2.5 by ada since ") || !strings.HasSuffix(l, ": spam wave") || strings.Contains(l, "until") {
+		t.Fatalf("ban line %q", l)
+	}
+}
+
+// TestConsoleSetsTopics: the console names the room; the room hears it, a
+// newcomer sees it, and it survives a restart.
+func TestConsoleSetsTopics(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saver := store.NewSaver(dir, zerolog.Nop())
+	s := start(t, servertest.Config{Hub: hub.Config{State: st, Saver: saver}, Client: client.Config{Linger: shortLinger}})
+	alice := s.Login(t, "alice")
+	bob := s.Login(t, "bob")
+	bob.Send("/join den")
+	bob.Expect("You are now in #den")
+	alice.Sync()
+	con := startConsole(t, s.Hub)
+	tests := []struct {
+		line    string
+		console string // the console's answer
+		alice   string // what alice, in #lobby, sees ("": nothing)
+		bob     string // what bob, in #den, sees
+	}{
+		{"topic", "! Usage: /topic ROOM [TEXT]", "", ""},
+		{"topic #lobby", "*** #lobby has no topic", "", ""},
+		{"topic #lobby Welcome all", "*** You set the topic of #lobby to: Welcome all", "*** console set the topic of #lobby to: Welcome all", ""},
+		{"/TOPIC Den 2 rules: be nice", "*** You set the topic of #den to: 2 rules: be nice", "", "*** console set the topic of #den to: 2 rules: be nice"},
+		{"topic lobby", "*** Topic for #lobby: Welcome all", "", ""},
+		{"topic nowhere x", "! No such room: #nowhere", "", ""},
+		{"topic bad/name x", "! Room name must be", "", ""},
+	}
+	for _, tt := range tests {
+		con.Send(tt.line)
+		if l := con.Line(); !strings.HasPrefix(l, tt.console) {
+			t.Errorf("console %q: got %q, want %q", tt.line, l, tt.console)
+		}
+		for _, u := range []struct {
+			c    *servertest.Client
+			want string
+		}{{alice, tt.alice}, {bob, tt.bob}} {
+			got := u.c.Sync()
+			if u.want == "" && len(got) > 0 || u.want != "" && !slices.Equal(got, []string{u.want}) {
+				t.Errorf("console %q: %s got %q, want %q", tt.line, u.c.Nick, got, u.want)
+			}
+		}
+	}
+	carol := s.Dial(t)
+	carol.ExpectPrompt()
+	carol.Send("carol")
+	carol.Expect("You are now in #lobby")
+	if l := carol.Line(); l != "*** Topic for #lobby: Welcome all" {
+		t.Fatalf("newcomer got %q", l)
+	}
+	alice.Send("/topic")
+	alice.Expect("*** Topic for #lobby: Welcome all")
+	// The den is kept when it empties: an admin topic.
+	bob.Send("/part")
+	bob.Expect("You are now in #lobby")
+	con.Send("rooms")
+	con.Expect("  #den (0) 2 rules: be nice")
+
+	s.Shutdown()
+	if err := saver.Close(); err != nil {
+		t.Fatalf("saver: %v", err)
+	}
+	st, err = store.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Topics["lobby"] != "Welcome all" || st.Topics["den"] != "2 rules: be nice" {
+		t.Fatalf("saved topics %q", st.Topics)
+	}
+}
+
+// TestConsoleHelpAndWho: the console's help lists only what it can run,
+// and who without a room lists every room.
+func TestConsoleHelpAndWho(t *testing.T) {
+	s := start(t, servertest.Config{})
+	alice := s.Login(t, "alice")
+	bob := s.Login(t, "bob")
+	bob.Send("/join den")
+	bob.Expect("You are now in #den")
+	bob.Send("/away lunch")
+	bob.Expect("*** You are away: lunch")
+	_ = loginAdmin(t, s, "ada")
+	alice.Sync()
+	con := startConsole(t, s.Hub)
+
+	con.Send("help")
+	con.Expect("*** Commands (the leading / is optional here):")
+	table := commands.New()
+	var listed []string
+	for range len(table.Commands()) - 10 {
+		listed = append(listed, con.Line())
+	}
+	console := commands.Caller{Admin: true, Console: true}
+	for _, c := range table.Commands() {
+		got := slices.ContainsFunc(listed, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), c.UsageFor(console)+" ") })
+		if got != c.Allowed(console) {
+			t.Errorf("console help lists %s: %v, want %v", c.UsageFor(console), got, c.Allowed(console))
+		}
+	}
+	for _, tt := range []struct{ line, want string }{
+		{"who", "*** 2 in #lobby: @ada, alice"},
+		{"", "*** 1 in #den: bob (away)"},
+		{"who #den", "*** 1 in #den: bob (away)"},
+		{"help who", "*** /who [ROOM]: list the users in ROOM, or in every room (also /names)"},
+		{"help nick", "! /nick is for chat users only: the console has no nickname or room"},
+		{"nick boss", "! Only a chat user can do that: /nick needs a nickname and a room"},
+		{"msg alice hi", "! Only a chat user can do that: /msg needs a nickname and a room"},
+	} {
+		if tt.line != "" {
+			con.Send(tt.line)
+		}
+		if l := con.Line(); l != tt.want {
+			t.Errorf("console %q: got %q, want %q", tt.line, l, tt.want)
+		}
+	}
+	// Chat users' help is unchanged by the console's.
+	alice.Send("/help who")
+	alice.Expect("*** /who [ROOM]: list the users in your room, or in ROOM (also /names)")
+	alice.Send("/help nick")
+	alice.Expect("*** /nick NEW: change your nickname")
+}
+
+// TestHelpAboutAdminCommands: a user asking about an admin command hears
+// the same news as running it; suggestions are only offered when close.
+func TestHelpAboutAdminCommands(t *testing.T) {
+	s := start(t, servertest.Config{})
+	alice := s.Login(t, "alice")
+	ada := loginAdmin(t, s, "ada")
+	alice.Sync()
+	tests := []struct {
+		c          *servertest.Client
+		line, want string
+	}{
+		{alice, "/help kick", "! /kick is an operator command, for admins only"},
+		{alice, "/kick ada", "! Permission denied: /kick is for admins"},
+		{alice, "/help /BAN", "! /ban is an operator command, for admins only"},
+		{alice, "/help broadcast", "! /wall is an operator command, for admins only"},
+		{alice, "/help zzz", "! No command /zzz; type /help for the list"},
+		{alice, "/xyz", "! Unknown command /xyz: type /help for the list"},
+		{alice, "/byee", "! Unknown command /byee: type /help for the list (did you mean /bye?)"},
+		{alice, "/mtdo", "! Unknown command /mtdo: type /help for the list"},
+		{alice, "/rommms", "! Unknown command /rommms: type /help for the list (did you mean /rooms?)"},
+		{ada, "/help kick", "*** /kick NICK [REASON]: disconnect a user"},
+		{ada, "/kcik", "! Unknown command /kcik: type /help for the list (did you mean /kick?)"},
+	}
+	for _, tt := range tests {
+		tt.c.Send(tt.line)
+		if l := tt.c.Line(); l != tt.want {
+			t.Errorf("%s %q: got %q, want %q", tt.c.Nick, tt.line, l, tt.want)
 		}
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,6 +77,10 @@ func TestParseDuration(t *testing.T) {
 		{"4294967295", 4294967295 * time.Second},
 		{"65535d", 65535 * 24 * time.Hour},
 		{"0", 0},
+		{"+5s", 5 * time.Second},
+		{"+5", 0},
+		{"1w", 0},
+		{"-5", 0},
 		{"0s", 0},
 		{"0d", 0},
 		{"-5s", 0},
@@ -90,13 +96,75 @@ func TestParseDuration(t *testing.T) {
 	for _, tt := range tests {
 		got, err := ParseDuration(tt.in)
 		if tt.want == 0 {
-			if err == nil || !errors.Is(err, ErrUsage) {
-				t.Errorf("ParseDuration(%q) = %v, %v; want an error wrapping ErrUsage", tt.in, got, err)
+			if err == nil || !errors.Is(err, ErrBadDuration) || errors.Is(err, ErrUsage) {
+				t.Errorf("ParseDuration(%q) = %v, %v; want an error wrapping ErrBadDuration", tt.in, got, err)
+			} else if want := "bad duration " + strconv.Quote(tt.in) + ": use a number of seconds or a number with s, m, h or d, like 90s, 30m, 2h, 7d"; err.Error() != want {
+				t.Errorf("ParseDuration(%q) error %q, want %q", tt.in, err, want)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestLooksLikeDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"1w", true},
+		{"0", true},
+		{"90s", true},
+		{"-5", true},
+		{"+5", true},
+		{"-", false},
+		{"+x", false},
+		{"--5", false},
+		{"", false},
+		{"spam", false},
+		{"forever", false},
+		{"h1", false},
+		{"#1", false},
+	}
+	for _, tt := range tests {
+		if got := looksLikeDuration(tt.in); got != tt.want {
+			t.Errorf("looksLikeDuration(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestOptionalDuration(t *testing.T) {
+	tests := []struct {
+		in     string
+		d      time.Duration
+		reason string
+		bad    bool // an error wrapping ErrBadDuration
+	}{
+		{"", 0, "", false},
+		{"1h flooding", time.Hour, "flooding", false},
+		{"30", 30 * time.Second, "", false},
+		{"7d  spam  here", 7 * 24 * time.Hour, "spam  here", false},
+		{"spammers", 0, "spammers", false},
+		{"spam 1h", 0, "spam 1h", false},
+		{"1w", 0, "", true},
+		{"-5", 0, "", true},
+		{"+5", 0, "", true},
+		{"0", 0, "", true},
+		{"0 reason", 0, "", true},
+		{"2nd warning", 0, "", true}, // starts with a digit: meant as a duration
+	}
+	for _, tt := range tests {
+		d, reason, err := optionalDuration(tt.in)
+		if tt.bad {
+			if !errors.Is(err, ErrBadDuration) {
+				t.Errorf("optionalDuration(%q) = %v, %q, %v; want ErrBadDuration", tt.in, d, reason, err)
+			}
+			continue
+		}
+		if err != nil || d != tt.d || reason != tt.reason {
+			t.Errorf("optionalDuration(%q) = %v, %q, %v; want %v, %q", tt.in, d, reason, err, tt.d, tt.reason)
 		}
 	}
 }
@@ -118,7 +186,7 @@ func TestSuggest(t *testing.T) {
 		{"nmaes", false, "names"},
 		{"qiut", false, "quit"},
 		{"kcik", true, "kick"},
-		{"kcik", false, "nick"}, // never an admin command for a user
+		{"kcik", false, ""}, // never an admin command for a user, and "nick" is 2 edits away
 		{"kick", false, "nick"},
 		{"kick", true, "kick"},
 		{"stast", true, "stats"},
@@ -126,14 +194,51 @@ func TestSuggest(t *testing.T) {
 		{"x", false, ""}, // one letter is no basis for a guess
 		{"k", true, ""},
 		{"xyzzy", true, ""},
+		{"xyz", false, ""}, // two edits in three letters: "bye" is no guess
+		{"xyz", true, ""},  // nor "wall"
+		{"byee", false, "bye"},
+		{"hlep", false, "help"},
+		{"jon", false, "join"},
+		{"mssg", false, "msg"},
+		{"qt", false, ""}, // two edits from "quit" in two letters
+		{"mtod", false, "motd"},
+		{"mtdo", false, ""}, // two edits from "motd": too many for 4 letters
+		{"rooom", false, "rooms"},
+		{"rommms", false, "rooms"}, // two edits, 6 letters
+		{"shtdwn", true, "shutdown"},
+		{"shtdwnn", true, ""}, // three edits
+		{"wallz", false, ""},  // an admin command's neighbour, for a user
 		{"", false, ""},
 		{"/", false, ""},
 		{strings.Repeat("a", 33), true, ""},
 		{"\xff\xfe", true, ""},
 	}
 	for _, tt := range tests {
-		if got := table.Suggest(tt.name, tt.admin); got != tt.want {
+		if got := table.Suggest(tt.name, Caller{Admin: tt.admin}); got != tt.want {
 			t.Errorf("Suggest(%q, admin=%v) = %q, want %q", tt.name, tt.admin, got, tt.want)
+		}
+	}
+	// The console is offered only what it can run.
+	console := Caller{Admin: true, Console: true}
+	for _, tt := range []struct{ name, want string }{
+		{"jion", ""}, {"mgs", ""}, {"kcik", "kick"}, {"whoo", "who"}, {"tpic", "topic"}, {"qiut", "quit"},
+	} {
+		if got := table.Suggest(tt.name, console); got != tt.want {
+			t.Errorf("Suggest(%q, console) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestMaxSuggestDistance(t *testing.T) {
+	tests := []struct {
+		name string
+		want int
+	}{
+		{"", 1}, {"x", 1}, {"xyz", 1}, {"abcd", 1}, {"abcde", 2}, {"shutdwn", 2},
+	}
+	for _, tt := range tests {
+		if got := maxSuggestDistance(tt.name); got != tt.want {
+			t.Errorf("maxSuggestDistance(%q) = %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }
@@ -166,6 +271,8 @@ func TestDistance(t *testing.T) {
 var (
 	userCommands  = []string{"help", "who", "whois", "msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "rooms", "topic", "motd", "quit", "oper"}
 	adminCommands = []string{"kick", "ban", "unban", "bans", "mute", "unmute", "wall", "motd", "move", "clients", "stats", "shutdown"}
+	// chatOnly commands need a nickname or a room; the console has neither.
+	chatOnly = []string{"msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "oper"}
 )
 
 func TestTableIntegrity(t *testing.T) {
@@ -189,7 +296,8 @@ func TestTableIntegrity(t *testing.T) {
 		t.Error("Commands() is not in name order")
 	}
 	seen := map[string]bool{}
-	userHelp, adminHelp := table.HelpLines(false), table.HelpLines(true)
+	console := Caller{Admin: true, Console: true}
+	userHelp, adminHelp, consoleHelp := table.HelpLines(Caller{}), table.HelpLines(Caller{Admin: true}), table.HelpLines(console)
 	for _, c := range table.Commands() {
 		if c.Summary == "" || c.Run == nil {
 			t.Errorf("/%s: no summary or no Run", c.Name)
@@ -223,6 +331,15 @@ func TestTableIntegrity(t *testing.T) {
 		if listed(userHelp) != (c.Perm == Anyone) {
 			t.Errorf("/help for users lists /%s: %v", c.Name, !(c.Perm == Anyone))
 		}
+		if c.ChatOnly != slices.Contains(chatOnly, c.Name) {
+			t.Errorf("/%s: ChatOnly %v", c.Name, c.ChatOnly)
+		}
+		onConsole := slices.ContainsFunc(consoleHelp, func(l string) bool {
+			return strings.HasPrefix(strings.TrimSpace(l), c.UsageFor(console)+" ") && strings.Contains(l, c.SummaryFor(console))
+		})
+		if onConsole != !c.ChatOnly || c.Allowed(console) != !c.ChatOnly {
+			t.Errorf("console: /%s listed %v, allowed %v; ChatOnly %v", c.Name, onConsole, c.Allowed(console), c.ChatOnly)
+		}
 	}
 }
 
@@ -240,6 +357,7 @@ func TestInitRejectsBadTables(t *testing.T) {
 		{"upper case", []*Command{{Name: "A", Summary: "s", Run: run}}},
 		{"empty name", []*Command{{Name: "", Summary: "s", Run: run}}},
 		{"slash", []*Command{{Name: "/a", Summary: "s", Run: run}}},
+		{"console form of a chat-only command", []*Command{{Name: "a", Summary: "s", ChatOnly: true, ConsoleSummary: "c", Run: run}}},
 	}
 	for _, tt := range tests {
 		if err := (&Table{}).init(tt.cmds); err == nil {
@@ -276,7 +394,7 @@ func BenchmarkRunLookupSuggest(b *testing.B) {
 	for b.Loop() {
 		name, rest := Split("/msgg bob hello there")
 		if _, ok := table.Lookup(name); !ok {
-			_ = table.Suggest(name, false)
+			_ = table.Suggest(name, Caller{})
 		}
 		_ = SplitArgs(rest, 2, true)
 	}
@@ -341,5 +459,188 @@ func TestRefusalsAreLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "wrong\"") {
 		t.Fatalf("the password attempt was logged:\n%s", logs.String())
+	}
+}
+
+// recPeer is a hub.Peer that keeps the lines it is sent.
+type recPeer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (p *recPeer) Deliver(msg []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lines = append(p.lines, strings.Split(strings.TrimSuffix(string(msg), "\r\n"), "\r\n")...)
+	return true
+}
+
+func (p *recPeer) Finish(hub.Reason) {}
+
+// take returns the lines received since the last take.
+func (p *recPeer) take() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.lines
+	p.lines = nil
+	return out
+}
+
+// callerRig is a running hub with two users, alice in #lobby and bob in
+// #den, and an operator console.
+type callerRig struct {
+	h        *hub.Hub
+	conns    map[string]*hub.Conn
+	peers    map[string]*recPeer
+	shutdown atomic.Int32 // OnShutdown calls
+}
+
+func newCallerRig(t *testing.T) *callerRig {
+	t.Helper()
+	r := &callerRig{conns: map[string]*hub.Conn{}, peers: map[string]*recPeer{}}
+	r.h = hub.New(hub.Config{Commands: New(), Log: zerolog.Nop(), OnShutdown: func(string) { r.shutdown.Add(1) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	go r.h.Run(ctx)
+	t.Cleanup(func() {
+		cancel()
+		<-r.h.Done()
+	})
+	loopback := netip.MustParseAddr("127.0.0.1")
+	for i, name := range []string{"alice", "bob", "console"} {
+		p := &recPeer{}
+		c := hub.NewConn("s-"+name, "127.0.0.1:"+strconv.Itoa(i+1), loopback, p)
+		if name == "console" {
+			c = hub.NewConsole("s-console", "console", p)
+		}
+		r.conns[name], r.peers[name] = c, p
+		if err := r.h.Connect(c); err != nil {
+			t.Fatal(err)
+		}
+		if name != "console" {
+			if err := r.h.Input(c, name, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.run(t, "bob", "/join den")
+	return r
+}
+
+// run has who type line and waits until the hub has handled it.
+func (r *callerRig) run(t *testing.T, who, line string) {
+	t.Helper()
+	if err := r.h.Input(r.conns[who], line, false); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	if err := r.h.Do(func() { close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("hub stalled on %q", line)
+	}
+}
+
+// drain forgets everything received so far.
+func (r *callerRig) drain() {
+	for _, p := range r.peers {
+		p.take()
+	}
+}
+
+const badDurationHelp = ": use a number of seconds or a number with s, m, h or d, like 90s, 30m, 2h, 7d"
+
+// TestCallerRules runs commands as a user and on the console and checks
+// every line everyone got: durations, console topics and who, what help
+// says about commands the caller cannot run.
+func TestCallerRules(t *testing.T) {
+	r := newCallerRig(t)
+	r.drain()
+	tests := []struct {
+		by, line string
+		want     map[string][]string // everyone not named gets nothing
+	}{
+		// 1: durations are valid or refused, never a reason.
+		{"console", "ban 192.0.2.3 1w", map[string][]string{"console": {`! Bad duration "1w"` + badDurationHelp}}},
+		{"console", "ban 1.2.3.4 -5", map[string][]string{"console": {`! Bad duration "-5"` + badDurationHelp}}},
+		{"console", "ban 192.0.2.4 0", map[string][]string{"console": {`! Bad duration "0"` + badDurationHelp}}},
+		{"console", "ban 192.0.2.4 +5 x", map[string][]string{"console": {`! Bad duration "+5"` + badDurationHelp}}},
+		{"console", "bans", map[string][]string{"console": {"*** 0 bans:"}}},
+		{"console", "ban 192.0.2.5 spam wave", map[string][]string{"console": {"*** Banned 192.0.2.5 for good; 0 connection(s) kicked"}}},
+		{"console", "ban 192.0.2.6 2h spam", map[string][]string{"console": {"*** Banned 192.0.2.6 for 2h0m0s; 0 connection(s) kicked"}}},
+		{"console", "mute bob 1w", map[string][]string{"console": {`! Bad duration "1w"` + badDurationHelp}}},
+		{"console", "mute bob -1", map[string][]string{"console": {`! Bad duration "-1"` + badDurationHelp}}},
+		{"console", "mute bob forever", map[string][]string{"console": {"! Usage: /mute NICK [DURATION]"}}},
+		{"console", "shutdown 1w", map[string][]string{"console": {`! Bad duration "1w"` + badDurationHelp}}},
+		{"console", "shutdown -5 now", map[string][]string{"console": {`! Bad duration "-5"` + badDurationHelp}}},
+		// 2: the console sets a named room's topic.
+		{"console", "topic", map[string][]string{"console": {"! Usage: /topic ROOM [TEXT]"}}},
+		{"console", "topic lobby", map[string][]string{"console": {"*** #lobby has no topic"}}},
+		{"console", "topic #Lobby  Welcome  all", map[string][]string{
+			"console": {"*** You set the topic of #lobby to: Welcome  all"},
+			"alice":   {"*** console set the topic of #lobby to: Welcome  all"},
+		}},
+		{"console", "topic #lobby", map[string][]string{"console": {"*** Topic for #lobby: Welcome  all"}}},
+		{"console", "topic den 1 rule: be nice", map[string][]string{
+			"console": {"*** You set the topic of #den to: 1 rule: be nice"},
+			"bob":     {"*** console set the topic of #den to: 1 rule: be nice"},
+		}},
+		{"console", "topic nosuch hi", map[string][]string{"console": {"! No such room: #nosuch"}}},
+		{"alice", "/topic", map[string][]string{"alice": {"*** Topic for #lobby: Welcome  all"}}},
+		{"alice", "/topic mine", map[string][]string{"alice": {"! Only admins can set the lobby's topic"}}},
+		// A user's /topic TEXT is still all text, even when it names a room.
+		{"bob", "/topic #lobby is elsewhere", map[string][]string{"bob": {"*** bob set the topic of #den to: #lobby is elsewhere"}}},
+		// 4: who on the console without a room lists every room.
+		{"console", "who", map[string][]string{"console": {"*** 1 in #den: bob", "*** 1 in #lobby: alice"}}},
+		{"console", "names lobby", map[string][]string{"console": {"*** 1 in #lobby: alice"}}},
+		{"alice", "/who", map[string][]string{"alice": {"*** 1 in #lobby: alice"}}},
+		// 3: the console runs only what it can.
+		{"console", "me waves", map[string][]string{"console": {"! Only a chat user can do that: /me needs a nickname and a room"}}},
+		{"console", "join den", map[string][]string{"console": {"! Only a chat user can do that: /join needs a nickname and a room"}}},
+		{"console", "help me", map[string][]string{"console": {"! /me is for chat users only: the console has no nickname or room"}}},
+		{"console", "help topic", map[string][]string{"console": {"*** /topic ROOM [TEXT]: show or set a room's topic (kept across restarts)"}}},
+		{"console", "help who", map[string][]string{"console": {"*** /who [ROOM]: list the users in ROOM, or in every room (also /names)"}}},
+		{"console", "jion den", map[string][]string{"console": {"! Unknown command /jion: type /help for the list"}}},
+		{"alice", "/help topic", map[string][]string{"alice": {"*** /topic [TEXT]: show or set your room's topic"}}},
+		// 5: help about an admin command agrees with running it.
+		{"alice", "/help kick", map[string][]string{"alice": {"! /kick is an operator command, for admins only"}}},
+		{"alice", "/kick bob", map[string][]string{"alice": {"! Permission denied: /kick is for admins"}}},
+		{"alice", "/help broadcast", map[string][]string{"alice": {"! /wall is an operator command, for admins only"}}},
+		{"alice", "/help nosuch", map[string][]string{"alice": {"! No command /nosuch; type /help for the list"}}},
+		{"alice", "/xyz", map[string][]string{"alice": {"! Unknown command /xyz: type /help for the list"}}},
+		{"alice", "/byee", map[string][]string{"alice": {"! Unknown command /byee: type /help for the list (did you mean /bye?)"}}},
+		{"console", "help kick", map[string][]string{"console": {"*** /kick NICK [REASON]: disconnect a user"}}},
+	}
+	for _, tt := range tests {
+		r.run(t, tt.by, tt.line)
+		for name, p := range r.peers {
+			if got := p.take(); !slices.Equal(got, tt.want[name]) {
+				t.Errorf("%s: %q: %s got %q, want %q", tt.by, tt.line, name, got, tt.want[name])
+			}
+		}
+	}
+	if n := r.shutdown.Load(); n != 0 {
+		t.Errorf("a bad duration shut the server down (%d calls)", n)
+	}
+
+	// The console's help lists exactly what it can run, in its own form.
+	r.run(t, "console", "help")
+	lines := r.peers["console"].take()
+	if len(lines) == 0 || lines[0] != "*** Commands (the leading / is optional here):" {
+		t.Fatalf("console help: %q", lines)
+	}
+	console := Caller{Admin: true, Console: true}
+	for _, c := range New().Commands() {
+		listed := slices.ContainsFunc(lines, func(l string) bool {
+			return strings.HasPrefix(strings.TrimSpace(l), c.UsageFor(console)+" ")
+		})
+		if listed != !c.ChatOnly {
+			t.Errorf("console help lists %s: %v (ChatOnly %v)", c.UsageFor(console), listed, c.ChatOnly)
+		}
+	}
+	if len(lines) != 1+len(New().Commands())-len(chatOnly) {
+		t.Errorf("console help has %d lines: %q", len(lines), lines)
 	}
 }

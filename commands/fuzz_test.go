@@ -188,11 +188,11 @@ func FuzzCommandLine(f *testing.F) {
 		if c, ok := table.Lookup(name); ok && c == nil {
 			t.Fatal("Lookup found a nil command")
 		}
-		for _, admin := range []bool{false, true} {
-			if s := table.Suggest(name, admin); s != "" {
+		for _, who := range []Caller{{}, {Admin: true}, {Admin: true, Console: true}} {
+			if s := table.Suggest(name, who); s != "" {
 				c, ok := table.Lookup(s)
-				if !ok || c.Perm == AdminOnly && !admin {
-					t.Fatalf("Suggest(%q, %v) = %q, not a command for them", name, admin, s)
+				if !ok || !c.Allowed(who) {
+					t.Fatalf("Suggest(%q, %+v) = %q, not a command for them", name, who, s)
 				}
 			}
 		}

@@ -16,37 +16,39 @@ func builtin(t *Table) []*Command {
 	return []*Command{
 		{Name: "help", Aliases: []string{"h", "?"}, Args: "[COMMAND]", Summary: "list the commands, or explain one",
 			MaxArgs: 1, Run: func(x *hub.Ctx, a []string) error { return t.help(x, a) }},
-		{Name: "who", Aliases: []string{"names"}, Args: "[ROOM]", Summary: "list the users in your room",
-			MaxArgs: 1, Run: who},
+		{Name: "who", Aliases: []string{"names"}, Args: "[ROOM]", Summary: "list the users in your room, or in ROOM",
+			ConsoleSummary: "list the users in ROOM, or in every room",
+			MaxArgs:        1, Run: who},
 		{Name: "whois", Args: "NICK", Summary: "show a user's room, idle time, connect time and away message",
 			MinArgs: 1, MaxArgs: 1, Run: whois},
-		{Name: "msg", Aliases: []string{"w", "tell", "query"}, Args: "NICK TEXT", Summary: "send a private message",
+		{Name: "msg", Aliases: []string{"w", "tell", "query"}, Args: "NICK TEXT", Summary: "send a private message", ChatOnly: true,
 			MinArgs: 2, MaxArgs: 2, Rest: true, Run: func(x *hub.Ctx, a []string) error { return x.Private(a[0], a[1]) }},
-		{Name: "reply", Aliases: []string{"r"}, Args: "TEXT", Summary: "answer the last private message you got",
+		{Name: "reply", Aliases: []string{"r"}, Args: "TEXT", Summary: "answer the last private message you got", ChatOnly: true,
 			MinArgs: 1, MaxArgs: 1, Rest: true, Run: func(x *hub.Ctx, a []string) error { return x.ReplyLast(a[0]) }},
-		{Name: "me", Aliases: []string{"action"}, Args: "ACTION", Summary: "say what you are doing: * you ACTION",
+		{Name: "me", Aliases: []string{"action"}, Args: "ACTION", Summary: "say what you are doing: * you ACTION", ChatOnly: true,
 			MinArgs: 1, MaxArgs: 1, Rest: true, Run: func(x *hub.Ctx, a []string) error { return x.Emote(a[0]) }},
-		{Name: "nick", Args: "NEW", Summary: "change your nickname",
+		{Name: "nick", Args: "NEW", Summary: "change your nickname", ChatOnly: true,
 			MinArgs: 1, MaxArgs: 1, Run: func(x *hub.Ctx, a []string) error { return x.Rename(a[0]) }},
-		{Name: "away", Args: "[TEXT]", Summary: "set an away message; without text, clear it",
+		{Name: "away", Args: "[TEXT]", Summary: "set an away message; without text, clear it", ChatOnly: true,
 			MaxArgs: 1, Rest: true, Run: away},
-		{Name: "ignore", Args: "[NICK]", Summary: "stop a user's messages reaching you; without NICK, list",
+		{Name: "ignore", Args: "[NICK]", Summary: "stop a user's messages reaching you; without NICK, list", ChatOnly: true,
 			MaxArgs: 1, Run: ignore},
-		{Name: "unignore", Args: "NICK", Summary: "see a user's messages again",
+		{Name: "unignore", Args: "NICK", Summary: "see a user's messages again", ChatOnly: true,
 			MinArgs: 1, MaxArgs: 1, Run: unignore},
-		{Name: "join", Aliases: []string{"j"}, Args: "ROOM", Summary: "go to a room, creating it if needed",
+		{Name: "join", Aliases: []string{"j"}, Args: "ROOM", Summary: "go to a room, creating it if needed", ChatOnly: true,
 			MinArgs: 1, MaxArgs: 1, Run: join},
-		{Name: "part", Aliases: []string{"leave"}, Summary: "leave your room for the lobby",
+		{Name: "part", Aliases: []string{"leave"}, Summary: "leave your room for the lobby", ChatOnly: true,
 			Run: func(x *hub.Ctx, a []string) error { return x.Part() }},
 		{Name: "rooms", Aliases: []string{"list"}, Summary: "list rooms with their member counts and topics",
 			Run: rooms},
 		{Name: "topic", Args: "[TEXT]", Summary: "show or set your room's topic",
+			ConsoleArgs: "ROOM [TEXT]", ConsoleSummary: "show or set a room's topic (kept across restarts)",
 			MaxArgs: 1, Rest: true, Run: topic},
 		{Name: "motd", Args: "[set TEXT]", Summary: "show the message of the day (admins: set it)",
 			MaxArgs: 2, Rest: true, Run: motd},
 		{Name: "quit", Aliases: []string{"exit", "bye"}, Args: "[REASON]", Summary: "leave the chat",
 			MaxArgs: 1, Rest: true, Run: quit},
-		{Name: "oper", Args: "PASSWORD", Summary: "become an admin with the server's admin password",
+		{Name: "oper", Args: "PASSWORD", Summary: "become an admin with the server's admin password", ChatOnly: true,
 			MinArgs: 1, MaxArgs: 1, Rest: true, Run: func(x *hub.Ctx, a []string) error { return x.Oper(a[0]) }},
 
 		{Name: "kick", Args: "NICK [REASON]", Summary: "disconnect a user", Perm: AdminOnly,
@@ -56,7 +58,7 @@ func builtin(t *Table) []*Command {
 		{Name: "unban", Args: "NICK|IP|CIDR", Summary: "lift a ban", Perm: AdminOnly,
 			MinArgs: 1, MaxArgs: 1, Run: unban},
 		{Name: "bans", Summary: "list the bans", Perm: AdminOnly, Run: bans},
-		{Name: "mute", Args: "NICK [DURATION]", Summary: "stop a user from talking", Perm: AdminOnly,
+		{Name: "mute", Args: "NICK [DURATION]", Summary: "stop a user from talking (e.g. /mute bob 10m)", Perm: AdminOnly,
 			MinArgs: 1, MaxArgs: 2, Run: mute},
 		{Name: "unmute", Args: "NICK", Summary: "let a muted user talk again", Perm: AdminOnly,
 			MinArgs: 1, MaxArgs: 1, Run: unmute},
@@ -72,16 +74,24 @@ func builtin(t *Table) []*Command {
 }
 
 func (t *Table) help(x *hub.Ctx, a []string) error {
+	who := callerOf(x)
 	if len(a) == 1 {
 		c, ok := t.Lookup(a[0])
-		if !ok || c.Perm == AdminOnly && !x.IsAdmin() {
+		if !ok {
 			msg := fmt.Sprintf("no command /%s; type /help for the list", truncate(strings.TrimPrefix(a[0], "/"), maxName))
-			if s := t.Suggest(a[0], x.IsAdmin()); s != "" {
+			if s := t.Suggest(a[0], who); s != "" {
 				msg += " (did you mean /" + s + "?)"
 			}
 			return errors.New(msg)
 		}
-		line := "*** " + c.Usage() + ": " + c.Summary
+		switch c.refusal(who) {
+		case refusedAdmin:
+			// The same news as running it: "Permission denied: ... is for admins".
+			return fmt.Errorf("/%s is an operator command, for admins only", c.Name)
+		case refusedConsole:
+			return fmt.Errorf("/%s is for chat users only: the console has no nickname or room", c.Name)
+		}
+		line := "*** " + c.UsageFor(who) + ": " + c.SummaryFor(who)
 		if len(c.Aliases) > 0 {
 			line += " (also /" + strings.Join(c.Aliases, ", /") + ")"
 		}
@@ -89,10 +99,10 @@ func (t *Table) help(x *hub.Ctx, a []string) error {
 		return nil
 	}
 	head := "*** Commands (anything else you type is said to your room):"
-	if x.IsConsole() {
+	if who.Console {
 		head = "*** Commands (the leading / is optional here):"
 	}
-	x.Reply(append([]string{head}, t.HelpLines(x.IsAdmin())...)...)
+	x.Reply(append([]string{head}, t.HelpLines(who)...)...)
 	return nil
 }
 
@@ -101,11 +111,31 @@ func who(x *hub.Ctx, a []string) error {
 	if len(a) == 1 {
 		room = a[0]
 	} else if x.IsConsole() {
-		return ErrUsage // the console is in no room
+		// The console is in no room: every room, most members first.
+		list := x.Rooms()
+		lines := make([]string, 0, len(list))
+		for _, r := range list {
+			name, users, err := x.Who(r.Name)
+			if err != nil {
+				return err
+			}
+			lines = append(lines, whoLine(name, users))
+		}
+		x.Reply(lines...)
+		return nil
 	}
 	name, users, err := x.Who(room)
 	if err != nil {
 		return err
+	}
+	x.Reply(whoLine(name, users))
+	return nil
+}
+
+// whoLine is the /who line for one room: "*** 2 in #lobby: @ada, bob (away)".
+func whoLine(name string, users []hub.UserInfo) string {
+	if len(users) == 0 {
+		return "*** 0 in #" + name
 	}
 	parts := make([]string, 0, len(users))
 	for _, u := range users {
@@ -118,8 +148,7 @@ func who(x *hub.Ctx, a []string) error {
 		}
 		parts = append(parts, n)
 	}
-	x.Reply(fmt.Sprintf("*** %d in #%s: %s", len(users), name, strings.Join(parts, ", ")))
-	return nil
+	return fmt.Sprintf("*** %d in #%s: %s", len(users), name, strings.Join(parts, ", "))
 }
 
 func whois(x *hub.Ctx, a []string) error {
@@ -207,11 +236,35 @@ func rooms(x *hub.Ctx, _ []string) error {
 	return nil
 }
 
+// topic is "/topic [TEXT]" for a chat user (their room) and "topic ROOM
+// [TEXT]" on the console, which is in no room.
 func topic(x *hub.Ctx, a []string) error {
+	room, text := "", ""
 	if len(a) == 1 {
-		return x.SetTopic(truncate(a[0], 300))
+		text = a[0]
 	}
-	room, t, err := x.Topic()
+	if x.IsConsole() {
+		if text == "" {
+			return ErrUsage
+		}
+		room, text, _ = strings.Cut(text, " ")
+		text = strings.TrimSpace(text)
+	}
+	if text != "" {
+		if err := x.SetTopic(room, truncate(text, 300)); err != nil {
+			return err
+		}
+		if x.IsConsole() {
+			// The room's members are told; the console is not one of them.
+			name, t, err := x.Topic(room)
+			if err != nil {
+				return err
+			}
+			x.Reply("*** You set the topic of #" + name + " to: " + t)
+		}
+		return nil
+	}
+	room, t, err := x.Topic(room)
 	if err != nil {
 		return err
 	}
@@ -275,16 +328,9 @@ func kick(x *hub.Ctx, a []string) error {
 }
 
 func ban(x *hub.Ctx, a []string) error {
-	var d time.Duration
-	reason := ""
-	if len(a) >= 2 {
-		rest := strings.Join(a[1:], " ")
-		first, more, _ := strings.Cut(rest, " ")
-		if pd, err := ParseDuration(first); err == nil {
-			d, reason = pd, strings.TrimSpace(more)
-		} else {
-			reason = rest
-		}
+	d, reason, err := optionalDuration(strings.Join(a[1:], " "))
+	if err != nil {
+		return err
 	}
 	res, err := x.Ban(a[0], d, truncate(reason, 200))
 	if err != nil {
@@ -332,9 +378,12 @@ func bans(x *hub.Ctx, _ []string) error {
 func mute(x *hub.Ctx, a []string) error {
 	var d time.Duration
 	if len(a) == 2 {
+		if !looksLikeDuration(a[1]) {
+			return ErrUsage
+		}
 		pd, err := ParseDuration(a[1])
 		if err != nil {
-			return ErrUsage
+			return err
 		}
 		d = pd
 	}
@@ -404,16 +453,15 @@ func stats(x *hub.Ctx, _ []string) error {
 }
 
 func shutdown(x *hub.Ctx, a []string) error {
-	var d time.Duration
-	reason := ""
-	if len(a) >= 1 {
-		rest := strings.Join(a, " ")
-		first, more, _ := strings.Cut(rest, " ")
-		if pd, err := ParseDuration(first); err == nil {
-			d, reason = pd, strings.TrimSpace(more)
-		} else {
-			reason = rest
-		}
+	// "/shutdown 0 REASON" is a shutdown now, with a reason.
+	rest := strings.Join(a, " ")
+	if first, more, _ := strings.Cut(rest, " "); first == "0" {
+		x.Shutdown(0, truncate(strings.TrimSpace(more), 200))
+		return nil
+	}
+	d, reason, err := optionalDuration(rest)
+	if err != nil {
+		return err
 	}
 	if d > time.Hour {
 		return fmt.Errorf("%w: at most an hour", ErrUsage)
@@ -422,12 +470,22 @@ func shutdown(x *hub.Ctx, a []string) error {
 	return nil
 }
 
+// ErrBadDuration is the error for a duration argument that does not parse.
+// Its message, shown to the caller, names the accepted forms.
+var ErrBadDuration = errors.New("bad duration")
+
+// badDuration wraps ErrBadDuration for s.
+func badDuration(s string) error {
+	return fmt.Errorf("%w %q: use a number of seconds or a number with s, m, h or d, like 90s, 30m, 2h, 7d",
+		ErrBadDuration, truncate(s, maxName))
+}
+
 // ParseDuration accepts positive Go durations ("90s", "1h30m"), a number of
-// seconds ("30") and days ("7d"). Errors wrap ErrUsage.
+// seconds ("30") and days ("7d"). Errors wrap ErrBadDuration.
 func ParseDuration(s string) (time.Duration, error) {
 	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
 		if n == 0 {
-			return 0, fmt.Errorf("%w: bad duration %q", ErrUsage, s)
+			return 0, badDuration(s)
 		}
 		return time.Duration(n) * time.Second, nil
 	}
@@ -438,9 +496,35 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%w: bad duration %q", ErrUsage, s)
+		return 0, badDuration(s)
 	}
 	return d, nil
+}
+
+// looksLikeDuration reports whether an optional argument is meant as a
+// duration: it starts with a digit, or with '-' or '+' and a digit. Such an
+// argument must parse (ParseDuration); anything else ("spam", "forever") is
+// not a duration at all.
+func looksLikeDuration(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	return s != "" && s[0] >= '0' && s[0] <= '9'
+}
+
+// optionalDuration splits "[DURATION] [REASON]": a first word that looks
+// like a duration must be a valid one, and the rest is the reason. Without
+// one, d is 0 and all of rest is the reason.
+func optionalDuration(rest string) (d time.Duration, reason string, err error) {
+	rest = strings.TrimSpace(rest)
+	first, more, _ := strings.Cut(rest, " ")
+	if !looksLikeDuration(first) {
+		return 0, rest, nil
+	}
+	if d, err = ParseDuration(first); err != nil {
+		return 0, "", err
+	}
+	return d, strings.TrimSpace(more), nil
 }
 
 func truncate(s string, n int) string {

@@ -27,6 +27,7 @@ type Conn struct {
 
 	// Owned by the hub goroutine.
 	nick, key  string
+	loose      string // the nickname's Lookalike key ("" without Unicode nicknames)
 	namedAt    time.Time
 	room       *Room
 	roomIndex  int

@@ -29,6 +29,9 @@ var (
 	ErrRetryLater   = errors.New("too many attempts, try again later")
 	ErrAltered      = errors.New("nicknames cannot contain control characters or escape sequences")
 	ErrSameNick     = errors.New("that is your nickname already")
+	// ErrMutedNick: a muted user may not change nickname (each change would
+	// be announced, and the mute holds for the name).
+	ErrMutedNick    = errors.New("you are muted; you cannot change your nickname")
 	ErrAdminAlready = errors.New("you are an admin already")
 )
 
@@ -209,6 +212,9 @@ func (x *Ctx) Rename(nick string) error {
 	if x.altered {
 		return ErrAltered
 	}
+	if x.h.isMuted(c, time.Now()) {
+		return ErrMutedNick
+	}
 	display, key, err := x.h.cfg.Nick.CheckNick(nick)
 	if err != nil {
 		return err
@@ -216,18 +222,17 @@ func (x *Ctx) Rename(nick string) error {
 	if display == c.nick {
 		return ErrSameNick
 	}
-	if other, taken := x.h.nicks[key]; taken && other != c {
+	id := nickID{key: key, loose: x.h.cfg.Nick.Lookalike(display)}
+	if x.h.taken(id, c) {
 		return ErrNickTaken
 	}
 	// Only nickname bans: an address ban concerns the connection, not the
 	// name it asks for.
-	if ban, banned := x.h.findBan(key, netip.Addr{}, time.Now()); banned {
+	if ban, banned := x.h.findBan(id, netip.Addr{}, time.Now()); banned {
 		return fmt.Errorf("that nickname is banned%s", suffix(ban.Reason))
 	}
 	old, oldKey := c.nick, c.key
-	delete(x.h.nicks, oldKey)
-	c.nick, c.key = display, key
-	x.h.nicks[key] = c
+	x.h.setNick(c, display, id)
 	if key != oldKey {
 		// Whoever ignored the old name keeps ignoring the user.
 		for m := range x.h.conns {
@@ -370,36 +375,56 @@ func (x *Ctx) Rooms() []RoomInfo {
 	return out
 }
 
-// Topic returns the caller's room and its topic.
-func (x *Ctx) Topic() (room, topic string, err error) {
-	c, err := x.user()
+// Topic returns a room and its topic: the room named room, or the caller's
+// room when room is empty.
+func (x *Ctx) Topic(room string) (name, topic string, err error) {
+	r, err := x.topicRoom(room)
 	if err != nil {
 		return "", "", err
 	}
-	return c.room.name, c.room.topic, nil
+	return r.name, r.topic, nil
 }
 
-// SetTopic sets the topic of the caller's room and tells its members.
-func (x *Ctx) SetTopic(topic string) error {
-	c, err := x.user()
+// SetTopic sets the topic of the room named room, or of the caller's room
+// when room is empty, and tells its members. Only admins may name a room
+// (a console has no room of its own), and it must exist.
+func (x *Ctx) SetTopic(room, topic string) error {
+	c := x.c
+	if room != "" && !c.admin {
+		return errors.New("only admins can set the topic of a room by name")
+	}
+	r, err := x.topicRoom(room)
 	if err != nil {
 		return err
 	}
 	if x.h.muted(c) {
 		return nil
 	}
-	if c.room.key == LobbyName && !c.admin {
+	if r.key == LobbyName && !c.admin {
 		return errors.New("only admins can set the lobby's topic")
 	}
-	c.room.topic = topic
+	r.topic = topic
 	if c.admin {
 		// An admin's topic keeps the room (and its topic) across restarts
 		// even when empty; a user's topic goes with the room.
-		c.room.persistent = true
+		r.persistent = true
 	}
-	x.h.notice(c.room, nil, "*** "+c.nick+" set the topic of #"+c.room.name+" to: "+topic)
+	x.h.notice(r, nil, "*** "+x.Name()+" set the topic of #"+r.name+" to: "+topic)
 	x.h.persist()
 	return nil
+}
+
+// topicRoom is the existing room named room, or the caller's room when room
+// is empty.
+func (x *Ctx) topicRoom(room string) (*Room, error) {
+	if room != "" {
+		return x.h.roomFor(room, false)
+	}
+	c, err := x.user()
+	if err != nil {
+		return nil, err
+	}
+	return c.room, nil
 }
 
 // Who lists the members of room (the caller's room when empty).
@@ -643,7 +668,7 @@ func (x *Ctx) Ban(mask string, d time.Duration, reason string) (BanResult, error
 	res := BanResult{Mask: m}
 	var hit []*Conn
 	for c := range h.conns {
-		if c.console || !h.banMatches(b, c.key, c.Addr, now) {
+		if c.console || !h.banMatches(b, nickID{key: c.key, loose: c.loose}, c.Addr, now) {
 			continue
 		}
 		if c == x.c {
@@ -715,6 +740,7 @@ func (x *Ctx) Mute(nick string, d time.Duration) (string, error) {
 		to.mutedUntil = time.Now().Add(d)
 		text += " for " + d.String()
 	}
+	x.h.mutes[to.key] = to.mutedUntil // the mute holds for the name
 	x.h.deliver(to, x.h.encodeLine(text))
 	return to.nick, nil
 }
@@ -725,8 +751,8 @@ func (x *Ctx) Unmute(nick string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if to.mutedUntil.IsZero() || !to.mutedUntil.Equal(forever) && !time.Now().Before(to.mutedUntil) {
-		to.mutedUntil = time.Time{}
+	delete(x.h.mutes, to.key)
+	if !x.h.isMuted(to, time.Now()) {
 		return "", fmt.Errorf("there is no mute on %s", to.nick)
 	}
 	to.mutedUntil = time.Time{}

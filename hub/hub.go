@@ -232,9 +232,11 @@ type Hub struct {
 	// Everything below is owned by the Run goroutine.
 	conns        map[*Conn]struct{}
 	nicks        map[string]*Conn // key -> named conn
+	lookalikes   map[string]*Conn // Lookalike key -> named conn (Unicode nicknames only)
 	rooms        map[string]*Room // key -> room
 	bans         []store.Ban
-	banKeys      map[string]string // see banKey
+	banKeys      map[string]nickID    // see banID
+	mutes        map[string]time.Time // nickname key -> end of its mute (forever: until /unmute)
 	motd         string
 	consoles     map[*Conn]struct{}
 	shuttingDown bool
@@ -251,18 +253,20 @@ type Hub struct {
 func New(cfg Config) *Hub {
 	cfg.setDefaults()
 	h := &Hub{
-		cfg:      cfg,
-		log:      cfg.Log,
-		in:       make(chan event, 4096),
-		done:     make(chan struct{}),
-		quit:     make(chan struct{}),
-		stopping: make(chan struct{}),
-		started:  time.Now(),
-		conns:    make(map[*Conn]struct{}),
-		nicks:    make(map[string]*Conn),
-		rooms:    make(map[string]*Room),
-		consoles: make(map[*Conn]struct{}),
-		motd:     cfg.State.MOTD,
+		cfg:        cfg,
+		log:        cfg.Log,
+		in:         make(chan event, 4096),
+		done:       make(chan struct{}),
+		quit:       make(chan struct{}),
+		stopping:   make(chan struct{}),
+		started:    time.Now(),
+		conns:      make(map[*Conn]struct{}),
+		nicks:      make(map[string]*Conn),
+		lookalikes: make(map[string]*Conn),
+		rooms:      make(map[string]*Room),
+		consoles:   make(map[*Conn]struct{}),
+		mutes:      make(map[string]time.Time),
+		motd:       cfg.State.MOTD,
 	}
 	h.wakeTimer = time.NewTimer(time.Hour)
 	h.wakeTimer.Stop()
@@ -475,7 +479,7 @@ func (h *Hub) connect(c *Conn) {
 	h.Counters.ConnectionsTotal.Add(1)
 	now := time.Now()
 	c.lastActive = now
-	if ban, ok := h.findBan("", c.Addr, now); ok {
+	if ban, ok := h.findBan(nickID{}, c.Addr, now); ok {
 		h.Counters.Refused.Add(1)
 		msg := "! You are banned from this server"
 		if ban.Reason != "" {
@@ -529,13 +533,15 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 	if altered {
 		err = errors.New("nicknames cannot contain control characters or escape sequences")
 	}
+	id := nickID{key: key}
 	if err == nil {
-		if _, taken := h.nicks[key]; taken {
+		id.loose = h.cfg.Nick.Lookalike(display)
+		if h.taken(id, c) {
 			err = errors.New("that nickname is taken")
 		}
 	}
 	if err == nil {
-		if ban, ok := h.findBan(key, c.Addr, time.Now()); ok {
+		if ban, ok := h.findBan(id, c.Addr, time.Now()); ok {
 			h.Counters.Refused.Add(1)
 			msg := "! You are banned from this server"
 			if ban.Reason != "" {
@@ -550,9 +556,9 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 		c.peer.Deliver(h.encode("! " + err.Error() + "\nChoose a nickname: "))
 		return
 	}
-	c.nick, c.key = display, key
+	h.setNick(c, display, id)
 	c.namedAt = time.Now()
-	h.nicks[key] = c
+	h.applyMute(c, c.namedAt)
 	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", display).Msg("named")
 	c.peer.Deliver(h.encodeLine("*** Welcome, " + display + "! Type /help for commands."))
 	if h.motd != "" {
@@ -575,16 +581,40 @@ func (h *Hub) say(c *Conn, text string) {
 	h.roomSay(c.room, c, buf)
 }
 
+// muted reports whether c is muted and, if so, tells c its message was
+// not sent.
 func (h *Hub) muted(c *Conn) bool {
-	if c.mutedUntil.IsZero() {
-		return false
-	}
-	if !c.mutedUntil.Equal(forever) && time.Now().After(c.mutedUntil) {
-		c.mutedUntil = time.Time{}
+	if !h.isMuted(c, time.Now()) {
 		return false
 	}
 	c.peer.Deliver(h.encodeLine("! You are muted; your message was not sent"))
 	return true
+}
+
+// isMuted reports whether c's mute is in force at now, forgetting one that
+// has run out.
+func (h *Hub) isMuted(c *Conn, now time.Time) bool {
+	if c.mutedUntil.IsZero() {
+		return false
+	}
+	if !c.mutedUntil.Equal(forever) && now.After(c.mutedUntil) {
+		c.mutedUntil = time.Time{}
+		return false
+	}
+	return true
+}
+
+// applyMute gives c, just named, the mute its nickname is under: a mute
+// holds for the name, so leaving and coming back does not end it.
+func (h *Hub) applyMute(c *Conn, now time.Time) {
+	until, ok := h.mutes[c.key]
+	switch {
+	case !ok:
+	case until.Equal(forever) || now.Before(until):
+		c.mutedUntil = until
+	default:
+		delete(h.mutes, c.key)
+	}
 }
 
 // roomSay delivers msg to every member of r except from, records it in the
@@ -761,7 +791,7 @@ func (h *Hub) drop(c *Conn, r Reason, announce bool) {
 		h.Counters.SlowDrops.Add(1)
 	}
 	if c.nick != "" {
-		delete(h.nicks, c.key)
+		h.unindexNick(c)
 		text := ""
 		if announce {
 			text = "*** " + c.nick + " left #" + c.room.name + " (" + r.String() + ")"
@@ -773,6 +803,11 @@ func (h *Hub) drop(c *Conn, r Reason, announce bool) {
 }
 
 func (h *Hub) tick(now time.Time) {
+	for key, until := range h.mutes {
+		if !until.Equal(forever) && now.After(until) {
+			delete(h.mutes, key)
+		}
+	}
 	for c := range h.conns {
 		if c.console {
 			continue
@@ -795,52 +830,107 @@ func (h *Hub) tick(now time.Time) {
 			h.remove(c, Reason{Kind: KindTimeout, Text: "idle"})
 		case idle >= warnAt && !c.warnedIdle:
 			c.warnedIdle = true
-			h.deliver(c, h.encodeLine("! You have been idle for "+idle.Round(time.Second).String()+"; send anything to stay connected"))
+			left := h.cfg.IdleTimeout - idle
+			h.deliver(c, h.encodeLine("! You have been idle for "+roughDuration(idle, false)+
+				"; send anything within "+roughDuration(left, true)+" to stay connected"))
 		}
 	}
 }
 
-// findBan returns the first unexpired ban matching key (a nickname key, may
-// be empty) or addr.
-func (h *Hub) findBan(key string, addr netip.Addr, now time.Time) (store.Ban, bool) {
+// roughDuration formats d for people: whole seconds (rounded up when up is
+// set, else down) from a second on, hundredths below.
+func roughDuration(d time.Duration, up bool) string {
+	switch {
+	case d < time.Second:
+		return max(d, 0).Round(10 * time.Millisecond).String()
+	case up:
+		return (d + time.Second - 1).Truncate(time.Second).String()
+	default:
+		return d.Truncate(time.Second).String()
+	}
+}
+
+// nickID is what a nickname is compared by: its key (see
+// usertext.NickRules.CheckNick) and, with Unicode nicknames, its Lookalike
+// key. The zero nickID is "no nickname".
+type nickID struct{ key, loose string }
+
+// taken reports whether a connection other than self uses a nickname that
+// id matches.
+func (h *Hub) taken(id nickID, self *Conn) bool {
+	if other, ok := h.nicks[id.key]; ok && other != self {
+		return true
+	}
+	other, ok := h.lookalikes[id.loose]
+	return id.loose != "" && ok && other != self
+}
+
+// setNick names c display, replacing its old name in the indexes.
+func (h *Hub) setNick(c *Conn, display string, id nickID) {
+	h.unindexNick(c)
+	c.nick, c.key, c.loose = display, id.key, id.loose
+	h.nicks[id.key] = c
+	if id.loose != "" {
+		h.lookalikes[id.loose] = c
+	}
+}
+
+// unindexNick removes c's nickname from the indexes.
+func (h *Hub) unindexNick(c *Conn) {
+	if h.nicks[c.key] == c {
+		delete(h.nicks, c.key)
+	}
+	if c.loose != "" && h.lookalikes[c.loose] == c {
+		delete(h.lookalikes, c.loose)
+	}
+}
+
+// findBan returns the first unexpired ban matching id (may be the zero
+// nickID) or addr.
+func (h *Hub) findBan(id nickID, addr netip.Addr, now time.Time) (store.Ban, bool) {
 	for _, b := range h.bans {
-		if h.banMatches(b, key, addr, now) {
+		if h.banMatches(b, id, addr, now) {
 			return b, true
 		}
 	}
 	return store.Ban{}, false
 }
 
-// banMatches reports whether b applies to a client with nickname key (may
-// be empty) and address addr. With Unicode nicknames a key is a confusable
-// skeleton, so a nickname ban is compared by the key of its own nickname:
-// a ban on "сор" (Cyrillic) applies to "сор" and to "cop".
-func (h *Hub) banMatches(b store.Ban, key string, addr netip.Addr, now time.Time) bool {
-	if h.cfg.Nick.Unicode && key != "" {
+// banMatches reports whether b applies to a client whose nickname has id
+// (the zero nickID before login) and whose address is addr. With Unicode
+// nicknames a key is a confusable skeleton, so a nickname ban is compared
+// by the keys of its own nickname: a ban on "сор" (Cyrillic) applies to
+// "сор" and to "cop", one on "alice" to "aIice".
+func (h *Hub) banMatches(b store.Ban, id nickID, addr netip.Addr, now time.Time) bool {
+	if h.cfg.Nick.Unicode && id.key != "" {
 		if nick, ok := b.NickMask(); ok {
-			return !b.Expired(now) && h.banKey(b.Mask, nick) == key
+			if b.Expired(now) {
+				return false
+			}
+			bid := h.banID(b.Mask, nick)
+			return bid.key == id.key || bid.loose != "" && bid.loose == id.loose
 		}
 	}
-	return b.Matches(key, addr, now)
+	return b.Matches(id.key, addr, now)
 }
 
-// banKey returns the nickname key of a nickname ban mask, cached: with
-// Unicode nicknames a key takes normalization and a skeleton. The cache is
-// emptied whenever bans are removed (forgetBanKeys), so it never holds more
-// entries than there are bans.
-func (h *Hub) banKey(mask, nick string) string {
-	if k, ok := h.banKeys[mask]; ok {
-		return k
+// banID returns the nickID of a nickname ban mask, cached: with Unicode
+// nicknames a key takes normalization and skeletons. The cache is emptied
+// whenever bans are removed (forgetBanKeys), so it never holds more entries
+// than there are bans.
+func (h *Hub) banID(mask, nick string) nickID {
+	if id, ok := h.banKeys[mask]; ok {
+		return id
 	}
-	k := nick // a mask the rules refuse as a name is compared as written
-	if _, key, err := h.cfg.Nick.CheckNick(nick); err == nil {
-		k = key
+	id := nickID{key: nick} // a mask the rules refuse as a name is compared as written
+	if display, key, err := h.cfg.Nick.CheckNick(nick); err == nil {
+		id = nickID{key: key, loose: h.cfg.Nick.Lookalike(display)}
 	}
 	if h.banKeys == nil {
-		h.banKeys = make(map[string]string)
+		h.banKeys = make(map[string]nickID)
 	}
-	h.banKeys[mask] = k
-	return k
+	h.banKeys[mask] = id
+	return id
 }
 
 // forgetBanKeys empties banKey's cache after a change to the ban list.

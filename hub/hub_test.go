@@ -106,6 +106,9 @@ func TestIdleUserIsWarnedBeforeDisconnect(t *testing.T) {
 			if warn < 0 || bye < 0 || warn > bye {
 				t.Fatalf("want a warning, then the disconnect notice; got %q", out)
 			}
+			if !strings.Contains(out[warn:], "; send anything within ") {
+				t.Fatalf("the warning does not say how long is left: %q", out)
+			}
 		})
 	}
 }

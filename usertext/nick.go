@@ -65,6 +65,24 @@ func (r NickRules) maxLen() int {
 // ErrBadChar, ErrReserved or ErrConfusable (a look-alike of a reserved name
 // wraps both ErrReserved and ErrConfusable).
 func (r NickRules) CheckNick(s string) (display, key string, err error) {
+	return r.checkNick(s)
+}
+
+// Lookalike returns a second, coarser key for a display name that
+// CheckNick accepted, with Unicode nicknames (and "" without them): the
+// confusable skeleton and lower-casing applied until nothing changes. Two
+// names with the same Lookalike key can pass for each other even where
+// their keys differ because case folding came first: "aIice" (capital i)
+// and "alice", "O0" and "OO". A chat server refuses a name whose key or
+// Lookalike key is in use.
+func (r NickRules) Lookalike(display string) string {
+	if !r.Unicode {
+		return ""
+	}
+	return looseKey(display)
+}
+
+func (r NickRules) checkNick(s string) (display, key string, err error) {
 	maxLen := r.maxLen()
 	shapeMsg := fmt.Sprintf("nickname must be 1 to %d letters, digits, _ or -", maxLen)
 	s = strings.TrimSpace(s)
