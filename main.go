@@ -225,6 +225,11 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	releaseDir, err := store.Lock(o.dataDir)
+	if err != nil {
+		return fmt.Errorf("-data-dir: %w", err)
+	}
+	defer releaseDir()
 	state, err := store.Load(o.dataDir)
 	if err != nil {
 		return fmt.Errorf("loading state (fix or move the file; nothing was changed): %w", err)
@@ -271,14 +276,8 @@ func run(args []string) error {
 		MaxClients: o.maxClients, MaxPerIP: o.maxPerIP,
 		ConnectRate: o.connectRate, ConnectBurst: o.connectBurst,
 	})
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
+	// The admin socket first: a start-up that fails on it must not have
+	// said "listening" on the chat port.
 	var sock *admin.SocketServer
 	if o.adminSocket != "" {
 		if sock, err = admin.ListenSocket(o.adminSocket, h, log); err != nil {
@@ -287,6 +286,17 @@ func run(args []string) error {
 		log.Info().Str("path", o.adminSocket).Msg("admin socket listening")
 		go func() { _ = sock.Serve() }()
 	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		if sock != nil {
+			_ = sock.Close(context.Background()) // removes the socket file
+		}
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
 	if o.console || term.IsTerminal(int(os.Stdin.Fd())) {
 		go admin.Serve(h, os.Stdin, os.Stdout, "console", log)
 	}

@@ -264,3 +264,25 @@ func TestZeroMeansNoneForHistoryAndAnnouncements(t *testing.T) {
 		}
 	}
 }
+
+func TestSecondServerOnTheSameDataDirIsRefused(t *testing.T) {
+	bin := buildServer(t)
+	dir := t.TempDir()
+	first := startServer(t, bin, nil, "-data-dir", dir)
+	out, err := exec.Command(bin, "-addr", "127.0.0.1:0", "-data-dir", dir).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("second server: want exit 1, got %v (%s)", err, out)
+	}
+	if !strings.Contains(string(out), "another telchat process is using this data directory") {
+		t.Fatalf("second server said %q", out)
+	}
+	if strings.Contains(string(out), "listening") {
+		t.Fatalf("the refused server listened first: %q", out)
+	}
+	// The first one still serves.
+	c, r := login(t, first.addr, "ada")
+	defer c.Close()
+	_, _ = c.Write([]byte("/who\n"))
+	readUntil(t, r, "in #lobby")
+}
