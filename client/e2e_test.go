@@ -235,3 +235,22 @@ func TestCoalescedFanOutKeepsOrderAndHoldsOnlyBriefly(t *testing.T) {
 	bob.Expect("<alice> third")
 	bob.Expect("psst")
 }
+
+func TestNicknamePromptAnswersAreSentences(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	s.Login(t, "alice")
+	cases := []struct{ nick, want string }{
+		{"bad nick!", "! Nickname must be 1 to 24 letters, digits, _ or -"},
+		{"ALICE", "! That nickname is taken"},
+		{"admin", "! That nickname is reserved"},
+	}
+	c := s.Dial(t)
+	c.ExpectPrompt()
+	for _, tc := range cases {
+		c.Send(tc.nick)
+		if l := c.Line(); l != tc.want {
+			t.Fatalf("%q: got %q, want %q", tc.nick, l, tc.want)
+		}
+		c.ExpectPrompt() // asked again
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"telchat/hub"
+	"telchat/usertext"
 )
 
 // Perm is who may run a command.
@@ -236,7 +237,7 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 		x.Reply("! Permission denied: /" + cmd.Name + " is for admins")
 		return
 	case refusedConsole:
-		x.Reply("! " + capitalize(hub.ErrNotConsole.Error()) + ": /" + cmd.Name + " needs a nickname and a room")
+		x.Reply("! " + usertext.Sentence(hub.ErrNotConsole.Error()) + ": /" + cmd.Name + " needs a nickname and a room")
 		return
 	}
 	args := SplitArgs(rest, cmd.MaxArgs, cmd.Rest)
@@ -255,7 +256,7 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 		if errors.Is(err, ErrPermission) {
 			x.Audit(cmd.Name, false, "not an admin")
 		}
-		x.Reply("! " + capitalize(err.Error()))
+		x.Reply("! " + usertext.Sentence(err.Error()))
 	}
 }
 
@@ -342,13 +343,6 @@ func distance(a, b string) int {
 		rows[0], rows[1], rows[2] = prev, cur, prev2
 	}
 	return rows[1][len(b)]
-}
-
-func capitalize(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }
 
 // HelpLines is the /help listing for who: one line per command they may

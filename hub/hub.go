@@ -553,7 +553,7 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 		}
 	}
 	if err != nil {
-		c.peer.Deliver(h.encode("! " + err.Error() + "\nChoose a nickname: "))
+		c.peer.Deliver(h.encode("! " + usertext.Sentence(err.Error()) + "\nChoose a nickname: "))
 		return
 	}
 	h.setNick(c, display, id)

@@ -221,3 +221,12 @@ func CheckRoom(s string) (display, key string, err error) {
 	}
 	return s, strings.ToLower(s), nil
 }
+
+// Sentence returns msg with its first letter in upper case, for showing an
+// error (whose text, by Go convention, starts in lower case) as a sentence.
+func Sentence(msg string) string {
+	if msg == "" || msg[0] < 'a' || msg[0] > 'z' {
+		return msg
+	}
+	return string(msg[0]-'a'+'A') + msg[1:]
+}
