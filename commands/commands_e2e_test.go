@@ -1029,7 +1029,7 @@ func TestBadDurationsAreRefused(t *testing.T) {
 		{"/mute bob never", "! Usage: /mute NICK [DURATION]"},
 		{"/shutdown 1w", badDuration("1w")},
 		{"/shutdown -5 now", badDuration("-5")},
-		{"/bans", "*** 0 bans:"},
+		{"/bans", "*** No bans"},
 		{"/ban 192.0.2.5 spam wave", "*** Banned 192.0.2.5 for good; 0 connection(s) kicked"},
 		{"/ban 192.0.2.6 90s spam", "*** Banned 192.0.2.6 for 1m30s; 0 connection(s) kicked"},
 		{"/ban 192.0.2.7 7d", "*** Banned 192.0.2.7 for 168h0m0s; 0 connection(s) kicked"},
@@ -1207,6 +1207,26 @@ func TestHelpAboutAdminCommands(t *testing.T) {
 		tt.c.Send(tt.line)
 		if l := tt.c.Line(); l != tt.want {
 			t.Errorf("%s %q: got %q, want %q", tt.c.Nick, tt.line, l, tt.want)
+		}
+	}
+}
+
+func TestAnswersDoNotEchoHugeNamesAndSayWhatHappened(t *testing.T) {
+	s := start(t, servertest.Config{})
+	bob := s.Login(t, "bob")
+	s.Login(t, "carol")
+	bob.Expect("carol joined")
+	huge := strings.Repeat("x", 1000)
+	cases := []struct{ send, want string }{
+		{"/whois " + huge, "! No such user: " + strings.Repeat("x", 40) + "..."},
+		{"/ignore carol", "*** You are now ignoring carol"},
+		{"/ignore carol", "! You are already ignoring carol"},
+		{"/unignore " + huge, "! No such user: " + strings.Repeat("x", 40) + "..."},
+	}
+	for _, tc := range cases {
+		bob.Send(tc.send)
+		if l := bob.Line(); l != tc.want {
+			t.Fatalf("%.40q: got %.200q, want %q", tc.send, l, tc.want)
 		}
 	}
 }

@@ -567,7 +567,7 @@ func TestCallerRules(t *testing.T) {
 		{"console", "ban 1.2.3.4 -5", map[string][]string{"console": {`! Bad duration "-5"` + badDurationHelp}}},
 		{"console", "ban 192.0.2.4 0", map[string][]string{"console": {`! Bad duration "0"` + badDurationHelp}}},
 		{"console", "ban 192.0.2.4 +5 x", map[string][]string{"console": {`! Bad duration "+5"` + badDurationHelp}}},
-		{"console", "bans", map[string][]string{"console": {"*** 0 bans:"}}},
+		{"console", "bans", map[string][]string{"console": {"*** No bans"}}},
 		{"console", "ban 192.0.2.5 spam wave", map[string][]string{"console": {"*** Banned 192.0.2.5 for good; 0 connection(s) kicked"}}},
 		{"console", "ban 192.0.2.6 2h spam", map[string][]string{"console": {"*** Banned 192.0.2.6 for 2h0m0s; 0 connection(s) kicked"}}},
 		{"console", "mute bob 1w", map[string][]string{"console": {`! Bad duration "1w"` + badDurationHelp}}},

@@ -359,6 +359,10 @@ func unban(x *hub.Ctx, a []string) error {
 
 func bans(x *hub.Ctx, _ []string) error {
 	list := x.Bans()
+	if len(list) == 0 {
+		x.Reply("*** No bans")
+		return nil
+	}
 	lines := make([]string, 0, len(list)+1)
 	lines = append(lines, "*** "+plural(len(list), "ban", "bans")+":")
 	for _, b := range list {

@@ -130,13 +130,27 @@ func (x *Ctx) user() (*Conn, error) {
 func (x *Ctx) lookup(nick string) (*Conn, error) {
 	_, key, err := x.h.cfg.Nick.CheckNick(nick)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrNoSuchUser, nick)
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchUser, shortName(nick))
 	}
 	c, ok := x.h.nicks[key]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrNoSuchUser, nick)
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchUser, shortName(nick))
 	}
 	return c, nil
+}
+
+// shortName cuts a name that is echoed back in an answer to a few dozen
+// bytes (at a rune boundary), so that a huge argument is not sent back.
+func shortName(s string) string {
+	const maxLen = 40
+	if len(s) <= maxLen {
+		return s
+	}
+	n := maxLen
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // Emote sends "* nick action" to the caller's room.
@@ -275,7 +289,7 @@ func (x *Ctx) Ignore(nick string) (string, error) {
 		c.ignores = make(map[string]struct{})
 	}
 	if _, already := c.ignores[to.key]; already {
-		return to.nick, nil
+		return "", fmt.Errorf("you are already ignoring %s", to.nick)
 	}
 	if len(c.ignores) >= x.h.cfg.MaxIgnores {
 		return "", fmt.Errorf("ignore %w (%d names)", ErrTooMany, x.h.cfg.MaxIgnores)
@@ -292,10 +306,10 @@ func (x *Ctx) Unignore(nick string) error {
 	}
 	_, key, err := x.h.cfg.Nick.CheckNick(nick)
 	if err != nil {
-		return fmt.Errorf("%w: %s", ErrNoSuchUser, nick)
+		return fmt.Errorf("%w: %s", ErrNoSuchUser, shortName(nick))
 	}
 	if _, ok := c.ignores[key]; !ok {
-		return fmt.Errorf("you are not ignoring %s", nick)
+		return fmt.Errorf("you are not ignoring %s", shortName(nick))
 	}
 	delete(c.ignores, key)
 	return nil
