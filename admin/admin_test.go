@@ -175,7 +175,7 @@ func TestConsoleEOFDoesNotStopTheHub(t *testing.T) {
 	con.Send("motd set after eof")
 	con.Send("bans")
 	out := strings.Join(con.rest(), "\n")
-	for _, want := range []string{"*** uptime", "*** Message of the day set", "*** 0 bans:"} {
+	for _, want := range []string{"*** uptime", "*** Message of the day set", "*** No bans"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output before EOF lacks %q: %q", want, out)
 		}
@@ -317,7 +317,7 @@ func TestAdminSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectLine(t, lines2, "*** uptime")
-	expectLine(t, lines2, "*** 0 bans:")
+	expectLine(t, lines2, "*** No bans")
 	for l := range lines2 {
 		t.Errorf("unexpected output after the answers: %q", l)
 	}
