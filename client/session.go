@@ -199,9 +199,12 @@ func (s *Session) isFinishing() bool {
 // backing array becomes the queue's while the session is busy, and goes
 // back to the server's pool when the writer waits, so that an idle session
 // holds no array and the hub, which appends to the queue, rarely grows one.
-func (s *Session) next(done [][]byte) (batch [][]byte, finishing, abrupt bool) {
+// written is what the previous call returned as taken: the bytes of done,
+// which stop counting against the byte cap only now.
+func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int64, finishing, abrupt bool) {
 	clear(done)
 	s.mu.Lock()
+	s.pending = max(s.pending-written, 0) // the previous batch is out of the process
 	if len(s.ctrl) == 0 && len(s.queue) == 0 && !s.finishing {
 		empty := s.queue
 		s.queue, s.ctrl = nil, nil
@@ -223,9 +226,11 @@ func (s *Session) next(done [][]byte) (batch [][]byte, finishing, abrupt bool) {
 	case len(s.queue) > 0:
 		batch, s.queue = s.queue, done[:0]
 	}
-	s.pending = 0
+	// The batch still counts against the byte cap until it is written, so
+	// the cap bounds everything the session holds, queued or in hand.
+	taken = s.pending
 	s.mu.Unlock()
-	return batch, finishing, abrupt
+	return batch, taken, finishing, abrupt
 }
 
 // serve runs the writer on the calling goroutine and the reader on a new
@@ -535,9 +540,10 @@ func (s *Session) logReaderEnd(r hub.Reason) {
 // batch per wake-up, until the session finishes or a write fails.
 func (s *Session) writeLoop() {
 	var batch [][]byte
+	var taken int64
 	for {
 		var finishing, abrupt bool
-		batch, finishing, abrupt = s.next(batch)
+		batch, taken, finishing, abrupt = s.next(batch, taken)
 		if abrupt {
 			s.closeNow(true)
 			return

@@ -367,6 +367,12 @@ func TestBehindButProgressingIsNotCut(t *testing.T) {
 		burst(alice, bigBurstLines, bigBurstSize)
 		expectNumbered(t, bob, "alice", bigBurstLines) // meanwhile lagger reads nothing
 		checkBehind(t, sessions.nth(t, 0))
+		// The batch in the writer's hands counts against the byte cap like
+		// the queue: written plus held covers the whole burst.
+		servertest.WaitFor(t, "the session to account for every byte of the burst", func() bool {
+			st := sessions.nth(t, 0).Stats()
+			return st.BytesOut+st.QueuedBytes >= bigBurstBytes
+		})
 		expectNumbered(t, lagger, "alice", bigBurstLines)
 		lagger.Sync()
 		noLinesFrom(t, bob, "left")
