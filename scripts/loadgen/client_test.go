@@ -275,22 +275,7 @@ func TestRunLoadChecks(t *testing.T) {
 					t.Skip("-recv poll needs Linux")
 				}
 				s := startFakeServer(t, tc.mutation)
-				timeout := "10s"
-				if tc.wantLost > 0 {
-					timeout = "1s" // the readers wait for the lost line until the deadline
-				}
-				args := []string{"-addr", s.addr(), "-clients", "4", "-senders", "2", "-lines", "20",
-					"-size", "40", "-idle", "1", "-timeout", timeout, "-quiet", "-recv", recv}
-				cfg, err := parseConfig(args, io.Discard)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := runLoad(cfg, io.Discard)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var out strings.Builder
-				res.print(&out)
+				cfg, res, out := runSmallLoad(t, s.addr(), protoTelchat, recv, tc.wantLost > 0)
 				if res.pass != tc.wantPass || res.lost != tc.wantLost || res.dups != tc.wantDups || res.reordered != tc.wantReordered {
 					t.Fatalf("pass=%v lost=%d dup=%d reordered=%d; want %v %d %d %d\n%s", res.pass, res.lost, res.dups,
 						res.reordered, tc.wantPass, tc.wantLost, tc.wantDups, tc.wantReordered, out.String())
@@ -304,4 +289,29 @@ func TestRunLoadChecks(t *testing.T) {
 			})
 		}
 	}
+}
+
+// runSmallLoad runs the small load the fake-server tests share (4 checked
+// clients, 2 senders x 20 lines, 1 idle client) against addr and returns
+// the config, the result and its printed report. When a line is expected
+// to be lost the run deadline is short: the readers wait for it until then.
+func runSmallLoad(t *testing.T, addr, proto, recv string, expectLoss bool) (config, *result, *strings.Builder) {
+	t.Helper()
+	timeout := "10s"
+	if expectLoss {
+		timeout = "1s"
+	}
+	args := []string{"-proto", proto, "-addr", addr, "-clients", "4", "-senders", "2", "-lines", "20",
+		"-size", "40", "-idle", "1", "-timeout", timeout, "-quiet", "-recv", recv}
+	cfg, err := parseConfig(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runLoad(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &strings.Builder{}
+	res.print(out)
+	return cfg, res, out
 }

@@ -452,22 +452,7 @@ func TestRunLoadPeers(t *testing.T) {
 						t.Skip("-recv poll needs Linux")
 					}
 					s := startFakePeer(t, proto, tc.mutation)
-					timeout := "10s"
-					if tc.wantLost > 0 {
-						timeout = "1s" // the readers wait for the lost line until the deadline
-					}
-					args := []string{"-proto", proto, "-addr", s.addr(), "-clients", "4", "-senders", "2", "-lines", "20",
-						"-size", "40", "-idle", "1", "-timeout", timeout, "-quiet", "-recv", recv}
-					cfg, err := parseConfig(args, io.Discard)
-					if err != nil {
-						t.Fatal(err)
-					}
-					res, err := runLoad(cfg, io.Discard)
-					if err != nil {
-						t.Fatal(err)
-					}
-					var out strings.Builder
-					res.print(&out)
+					cfg, res, out := runSmallLoad(t, s.addr(), proto, recv, tc.wantLost > 0)
 					if res.pass != tc.wantPass || res.lost != tc.wantLost || res.dups != tc.wantDups || res.reordered != 0 || res.bogus != 0 {
 						t.Fatalf("pass=%v lost=%d dup=%d reordered=%d bogus=%d; want %v %d %d 0 0\n%s", res.pass, res.lost,
 							res.dups, res.reordered, res.bogus, tc.wantPass, tc.wantLost, tc.wantDups, out.String())
