@@ -1,6 +1,7 @@
 // Command telchat is a multi-user chat server for telnet and nc clients.
 //
-// main.go holds flags, wiring and signals only; see README.md.
+// main.go holds flags, wiring and signals only; see README.md and
+// docs/operator-guide.md.
 package main
 
 import (
