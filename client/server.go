@@ -13,83 +13,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/rs/zerolog"
-	"golang.org/x/time/rate"
 
 	"telchat/hub"
-	"telchat/telnet"
 )
-
-// Config configures a Server. Zero values mean the documented defaults.
-type Config struct {
-	// Hub receives every session. Required.
-	Hub *hub.Hub
-	// Log is the base logger; each session adds its id and address.
-	Log zerolog.Logger
-	// MaxLine is the longest line of text in bytes. Default 1024.
-	MaxLine int
-	// WriteTimeout: a client whose writes make no progress this long is
-	// disconnected as slow. Default 10s.
-	WriteTimeout time.Duration
-	// MaxQueueBytes caps a client's outbound queue in bytes. Default 4 MiB.
-	MaxQueueBytes int64
-	// MaxQueueMsgs caps a client's outbound queue in messages. Default 16384.
-	MaxQueueMsgs int
-	// Linger is how long a closing session reads and discards input after
-	// its half-close, waiting for the peer's EOF. Default 2s.
-	Linger time.Duration
-	// MsgRate is the steady rate of lines per second a client may send
-	// (0: unlimited); MsgBurst the burst. Defaults 5 and 10 (see main).
-	MsgRate  float64
-	MsgBurst int
-	// FloodDrops: a client that has more than this many lines dropped in
-	// 10 seconds is disconnected (reason flood). 0: never.
-	FloodDrops int
-	// MaxClients caps concurrent connections (0: unlimited).
-	MaxClients int
-	// MaxPerIP caps concurrent connections from one address (0: unlimited).
-	MaxPerIP int
-	// ConnectRate is connections per second allowed from one address, with
-	// ConnectBurst (0: unlimited).
-	ConnectRate  float64
-	ConnectBurst int
-	// MaxRefusing caps refused connections that linger (read and discard
-	// the peer's input after the refusal line, for up to Linger) at once.
-	// Past it a refusal writes its line and closes at once, so a flood of
-	// connection attempts cannot hold thousands of descriptors. Default 256.
-	MaxRefusing int
-	// KeepAlive is the TCP keep-alive period. Default 30s; negative disables.
-	KeepAlive time.Duration
-	// ConnState, if set, is called on every session state change.
-	ConnState func(*Session, State)
-}
-
-func (c *Config) setDefaults() {
-	if c.MaxLine <= 0 {
-		c.MaxLine = 1024
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 10 * time.Second
-	}
-	if c.MaxQueueBytes <= 0 {
-		c.MaxQueueBytes = 4 << 20
-	}
-	if c.MaxQueueMsgs <= 0 {
-		c.MaxQueueMsgs = 16384
-	}
-	if c.Linger <= 0 {
-		c.Linger = 2 * time.Second
-	}
-	if c.KeepAlive == 0 {
-		c.KeepAlive = 30 * time.Second
-	}
-	if c.MsgBurst <= 0 {
-		c.MsgBurst = 10
-	}
-	if c.MaxRefusing <= 0 {
-		c.MaxRefusing = 256
-	}
-}
 
 // ErrServerClosed is returned by Serve after Shutdown.
 var ErrServerClosed = errors.New("client: server closed")
@@ -111,12 +37,6 @@ type Server struct {
 	refused   atomic.Int64
 	refusing  atomic.Int64 // refusals in flight
 	lastPrune time.Time
-}
-
-type ipState struct {
-	conns   int
-	limiter *rate.Limiter
-	seen    time.Time
 }
 
 // NewServer returns a server for cfg.
@@ -231,67 +151,6 @@ func (s *Server) accept(conn *net.TCPConn) {
 		sess.setState(StateClosed)
 		sess.debug().Msg("closed")
 	}()
-}
-
-// admitLocked checks the connection limits; it returns why a connection is
-// refused, or "" and counts it.
-func (s *Server) admitLocked(addr netip.Addr) string {
-	now := time.Now()
-	if now.Sub(s.lastPrune) > time.Minute {
-		s.pruneLocked(now)
-	}
-	if s.cfg.MaxClients > 0 && len(s.sessions) >= s.cfg.MaxClients {
-		return "the server is full, try again later"
-	}
-	st := s.perIP[addr]
-	if st == nil {
-		st = &ipState{}
-		if s.cfg.ConnectRate > 0 {
-			burst := max(s.cfg.ConnectBurst, 1)
-			st.limiter = rate.NewLimiter(rate.Limit(s.cfg.ConnectRate), burst)
-		}
-		s.perIP[addr] = st
-	}
-	st.seen = now
-	if st.limiter != nil && !st.limiter.AllowN(now, 1) {
-		return "too many connections from your address, slow down"
-	}
-	if s.cfg.MaxPerIP > 0 && st.conns >= s.cfg.MaxPerIP {
-		return "too many connections from your address"
-	}
-	st.conns++
-	return ""
-}
-
-// pruneLocked forgets addresses with no connection and a full rate bucket,
-// so the table stays bounded.
-func (s *Server) pruneLocked(now time.Time) {
-	s.lastPrune = now
-	for a, st := range s.perIP {
-		if st.conns == 0 && now.Sub(st.seen) > time.Minute {
-			delete(s.perIP, a)
-		}
-	}
-}
-
-// refuse writes one line saying why and, when linger is set, half-closes
-// and reads until the peer's EOF (Config.Linger at most) before it closes,
-// so that the line is not lost to a reset; otherwise it closes at once.
-func (s *Server) refuse(conn *net.TCPConn, why string, linger bool) {
-	defer s.wg.Done()
-	defer s.refusing.Add(-1)
-	_ = conn.SetDeadline(time.Now().Add(s.cfg.Linger))
-	_, _ = conn.Write(telnet.AppendText(nil, "! Connection refused: "+why+"\n"))
-	if linger {
-		_ = conn.CloseWrite()
-		buf := make([]byte, 512)
-		for {
-			if _, err := conn.Read(buf); err != nil {
-				break
-			}
-		}
-	}
-	_ = conn.Close()
 }
 
 func (s *Server) newSession(conn *net.TCPConn, addr netip.Addr) *Session {

@@ -2,10 +2,7 @@ package hub
 
 import (
 	"net/netip"
-	"strconv"
 	"time"
-
-	"telchat/telnet"
 )
 
 // Conn is the hub's record of one connection. The client package creates it
@@ -59,44 +56,4 @@ func (c *Conn) ignoring(from *Conn) bool {
 	}
 	_, ok := c.ignores[from.key]
 	return ok
-}
-
-// forever marks a mute without end.
-var forever = time.Unix(1<<62, 0)
-
-func appendWire(dst []byte, s string) []byte { return telnet.AppendText(dst, s) }
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// rateWindow counts messages over the last few seconds for /stats.
-type rateWindow struct {
-	sec    int64
-	counts [8]int64
-}
-
-func (w *rateWindow) add(now time.Time) {
-	s := now.Unix()
-	w.advance(s)
-	w.counts[s%int64(len(w.counts))]++
-}
-
-func (w *rateWindow) advance(s int64) {
-	if s == w.sec {
-		return
-	}
-	for i := w.sec + 1; i <= s && i <= w.sec+int64(len(w.counts)); i++ {
-		w.counts[i%int64(len(w.counts))] = 0
-	}
-	w.sec = s
-}
-
-// perSecond is the average over the last complete seconds.
-func (w *rateWindow) perSecond(now time.Time) float64 {
-	s := now.Unix()
-	w.advance(s)
-	var total int64
-	for i := int64(1); i < int64(len(w.counts)); i++ {
-		total += w.counts[(s-i+int64(len(w.counts)))%int64(len(w.counts))]
-	}
-	return float64(total) / float64(len(w.counts)-1)
 }

@@ -108,3 +108,43 @@ func lowerASCII(s string) string {
 	}
 	return s
 }
+
+// joinRoom moves c into r (leaving its current room), announces it and
+// shows the room's topic and history.
+func (h *Hub) joinRoom(c *Conn, r *Room) {
+	if _, ok := h.conns[c]; !ok || c.room == r {
+		return // gone (dropped as slow just before): never a ghost member
+	}
+	if old := c.room; old != nil {
+		h.leaveRoom(c, "*** "+c.nick+" left #"+old.name+" (joined #"+r.name+")")
+	}
+	r.add(c)
+	c.room = r
+	h.notice(r, c, "*** "+c.nick+" joined #"+r.name)
+	others := len(r.members) - 1
+	info := "*** You are now in #" + r.name + " with " + plural(others, "other user", "other users")
+	c.peer.Deliver(h.encodeLine(info))
+	if r.topic != "" {
+		c.peer.Deliver(h.encodeLine("*** Topic for #" + r.name + ": " + r.topic))
+	}
+	if hist := r.historyBlock(c.ignores); len(hist) > 0 {
+		h.deliver(c, hist)
+	}
+}
+
+// leaveRoom takes c out of its room with a notice to the others, and removes
+// the room if it became empty (the lobby and rooms with topics stay).
+func (h *Hub) leaveRoom(c *Conn, noticeText string) {
+	r := c.room
+	if r == nil {
+		return
+	}
+	r.remove(c)
+	c.room = nil
+	if noticeText != "" {
+		h.notice(r, nil, noticeText)
+	}
+	if len(r.members) == 0 && r.key != LobbyName && !r.persistent {
+		delete(h.rooms, r.key)
+	}
+}

@@ -1,0 +1,78 @@
+package client
+
+import (
+	"net"
+	"net/netip"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"telchat/telnet"
+)
+
+type ipState struct {
+	conns   int
+	limiter *rate.Limiter
+	seen    time.Time
+}
+
+// admitLocked checks the connection limits; it returns why a connection is
+// refused, or "" and counts it.
+func (s *Server) admitLocked(addr netip.Addr) string {
+	now := time.Now()
+	if now.Sub(s.lastPrune) > time.Minute {
+		s.pruneLocked(now)
+	}
+	if s.cfg.MaxClients > 0 && len(s.sessions) >= s.cfg.MaxClients {
+		return "the server is full, try again later"
+	}
+	st := s.perIP[addr]
+	if st == nil {
+		st = &ipState{}
+		if s.cfg.ConnectRate > 0 {
+			burst := max(s.cfg.ConnectBurst, 1)
+			st.limiter = rate.NewLimiter(rate.Limit(s.cfg.ConnectRate), burst)
+		}
+		s.perIP[addr] = st
+	}
+	st.seen = now
+	if st.limiter != nil && !st.limiter.AllowN(now, 1) {
+		return "too many connections from your address, slow down"
+	}
+	if s.cfg.MaxPerIP > 0 && st.conns >= s.cfg.MaxPerIP {
+		return "too many connections from your address"
+	}
+	st.conns++
+	return ""
+}
+
+// pruneLocked forgets addresses with no connection and a full rate bucket,
+// so the table stays bounded.
+func (s *Server) pruneLocked(now time.Time) {
+	s.lastPrune = now
+	for a, st := range s.perIP {
+		if st.conns == 0 && now.Sub(st.seen) > time.Minute {
+			delete(s.perIP, a)
+		}
+	}
+}
+
+// refuse writes one line saying why and, when linger is set, half-closes
+// and reads until the peer's EOF (Config.Linger at most) before it closes,
+// so that the line is not lost to a reset; otherwise it closes at once.
+func (s *Server) refuse(conn *net.TCPConn, why string, linger bool) {
+	defer s.wg.Done()
+	defer s.refusing.Add(-1)
+	_ = conn.SetDeadline(time.Now().Add(s.cfg.Linger))
+	_, _ = conn.Write(telnet.AppendText(nil, "! Connection refused: "+why+"\n"))
+	if linger {
+		_ = conn.CloseWrite()
+		buf := make([]byte, 512)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				break
+			}
+		}
+	}
+	_ = conn.Close()
+}

@@ -1,0 +1,80 @@
+package client
+
+import (
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"telchat/hub"
+)
+
+// Config configures a Server. Zero values mean the documented defaults.
+type Config struct {
+	// Hub receives every session. Required.
+	Hub *hub.Hub
+	// Log is the base logger; each session adds its id and address.
+	Log zerolog.Logger
+	// MaxLine is the longest line of text in bytes. Default 1024.
+	MaxLine int
+	// WriteTimeout: a client whose writes make no progress this long is
+	// disconnected as slow. Default 10s.
+	WriteTimeout time.Duration
+	// MaxQueueBytes caps a client's outbound queue in bytes. Default 4 MiB.
+	MaxQueueBytes int64
+	// MaxQueueMsgs caps a client's outbound queue in messages. Default 16384.
+	MaxQueueMsgs int
+	// Linger is how long a closing session reads and discards input after
+	// its half-close, waiting for the peer's EOF. Default 2s.
+	Linger time.Duration
+	// MsgRate is the steady rate of lines per second a client may send
+	// (0: unlimited); MsgBurst the burst. Defaults 5 and 10 (see main).
+	MsgRate  float64
+	MsgBurst int
+	// FloodDrops: a client that has more than this many lines dropped in
+	// 10 seconds is disconnected (reason flood). 0: never.
+	FloodDrops int
+	// MaxClients caps concurrent connections (0: unlimited).
+	MaxClients int
+	// MaxPerIP caps concurrent connections from one address (0: unlimited).
+	MaxPerIP int
+	// ConnectRate is connections per second allowed from one address, with
+	// ConnectBurst (0: unlimited).
+	ConnectRate  float64
+	ConnectBurst int
+	// MaxRefusing caps refused connections that linger (read and discard
+	// the peer's input after the refusal line, for up to Linger) at once.
+	// Past it a refusal writes its line and closes at once, so a flood of
+	// connection attempts cannot hold thousands of descriptors. Default 256.
+	MaxRefusing int
+	// KeepAlive is the TCP keep-alive period. Default 30s; negative disables.
+	KeepAlive time.Duration
+	// ConnState, if set, is called on every session state change.
+	ConnState func(*Session, State)
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxLine <= 0 {
+		c.MaxLine = 1024
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.MaxQueueBytes <= 0 {
+		c.MaxQueueBytes = 4 << 20
+	}
+	if c.MaxQueueMsgs <= 0 {
+		c.MaxQueueMsgs = 16384
+	}
+	if c.Linger <= 0 {
+		c.Linger = 2 * time.Second
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = 30 * time.Second
+	}
+	if c.MsgBurst <= 0 {
+		c.MsgBurst = 10
+	}
+	if c.MaxRefusing <= 0 {
+		c.MaxRefusing = 256
+	}
+}

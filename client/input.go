@@ -1,0 +1,231 @@
+package client
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"telchat/hub"
+	"telchat/telnet"
+	"telchat/usertext"
+)
+
+// readLoop is the reader goroutine's loop. It is kept shallow because the
+// reader's stack is one of the two stacks every connection pays for: a
+// goroutine starts with 2 KiB, of which only about 1 KiB can be used before
+// the stack is doubled, and a doubled stack is not shrunk back while more
+// than a quarter of it is in use, which the poller's frames of a waiting
+// reader already are. So the decoding state is on the heap, the work runs
+// in non-inlined methods of input that return before the next one starts,
+// and the deepest of them, a line sent to the hub (whose select may park
+// the reader while the hub's inbox is full), is called from here.
+func (s *Session) readLoop(raw syscall.RawConn) {
+	in := s.newInput(raw)
+	for in.read() {
+		for in.nextLine() {
+			in.toHub()
+		}
+	}
+	in.end()
+	s.readerDone.Done()
+}
+
+// input is the reader goroutine's state.
+type input struct {
+	s       *Session
+	rd      reader
+	dec     *telnet.Decoder
+	limiter *rate.Limiter
+	fl      flood
+
+	events []telnet.Event // decoded from the last read (at most one read buffer's worth)
+	reason hub.Reason     // why the reader stops, for the hub (none when the session was finishing)
+
+	next     int32 // index in events of the next event to handle
+	altered  bool  // sanitizing changed the line nextLine found
+	ended    bool  // the input ended: the peer half-closed (eof), or a read failed
+	eof      bool  // the peer half-closed: events hold the last input
+	stopping bool  // the reader is ending
+}
+
+func (s *Session) newInput(raw syscall.RawConn) *input {
+	cfg := &s.srv.cfg
+	in := &input{s: s}
+	in.rd.init(raw, s.srv.bufs)
+	if cfg.MsgRate > 0 {
+		in.limiter = rate.NewLimiter(rate.Limit(cfg.MsgRate), cfg.MsgBurst)
+	}
+	return in
+}
+
+// eventsFor is room for the events that decoding buf will most likely give:
+// a line per LF and at most an event per IAC, or one (the last line at the
+// end of input).
+func eventsFor(buf []byte) int {
+	return min(max(bytes.Count(buf, []byte{'\n'})+bytes.Count(buf, []byte{telnet.IAC}), 1), 16)
+}
+
+// decoder returns the session's Telnet decoder, taking one from the pool
+// if the session has given its own back.
+func (in *input) decoder() *telnet.Decoder {
+	if in.dec == nil {
+		pool := &in.s.srv.bufs.decoders
+		if d, ok := pool.Get().(*telnet.Decoder); ok {
+			in.dec = d
+		} else {
+			in.dec = telnet.NewDecoder(telnet.Config{MaxLine: in.s.srv.cfg.MaxLine})
+		}
+	}
+	return in.dec
+}
+
+// releaseDecoder gives the decoder back to the pool when it is at rest
+// (between lines, no Telnet option on), so that an idle session holds none.
+func (in *input) releaseDecoder() {
+	if in.dec != nil && in.dec.Idle() {
+		in.s.srv.bufs.decoders.Put(in.dec)
+		in.dec = nil
+	}
+}
+
+// stop makes the reader end with reason r once the events handled so far
+// have gone to the hub.
+func (in *input) stop(r hub.Reason) {
+	if !in.stopping {
+		in.stopping, in.reason = true, r
+	}
+}
+
+// read waits for the next input and decodes it into events for nextLine.
+// It returns false when the reader is ending.
+//
+//go:noinline
+func (in *input) read() bool {
+	s := in.s
+	if in.stopping {
+		return false
+	}
+	// An idle session keeps no event array. The next one is taken here
+	// rather than grown by the decoder's appends, whose frames are deeper
+	// on the stack (and an allocation can take the runtime's deep slow
+	// path).
+	s.srv.bufs.putEvents(in.events)
+	in.events, in.next = nil, 0
+	buf, err := in.rd.read()
+	if len(buf) > 0 || err != nil {
+		in.events = s.srv.bufs.events(eventsFor(buf))
+	}
+	if len(buf) > 0 {
+		s.bytesIn.Add(int64(len(buf)))
+		if !s.isFinishing() { // when finishing: read and discard until EOF
+			// Events hold copies, so the buffer goes back to the pool now.
+			in.events = in.decoder().Feed(in.events, buf)
+		}
+	}
+	in.rd.release()
+	if err == nil {
+		in.releaseDecoder()
+		return true
+	}
+	in.ended, in.eof = true, errors.Is(err, io.EOF)
+	if s.isFinishing() {
+		in.stopping = true
+		return false
+	}
+	if in.eof {
+		// Half-close: every complete line, and the unterminated last
+		// one, is processed before the session ends (nextLine then
+		// stops the reader).
+		in.eof = true
+		in.events = in.decoder().Finish(in.events)
+		return true
+	}
+	r := hub.Reason{Kind: hub.KindHangup}
+	if f := s.writerFailure(); f != writeOK {
+		r = f.reason()
+	} else if errors.Is(err, syscall.ECONNRESET) {
+		r.Text = "connection reset"
+	} else if !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		r.Text = "read error"
+	}
+	in.stop(r)
+	return false
+}
+
+// end tells the hub why the reader ended, unless the session was already
+// finishing; then, when the reader stopped before its input ended (a flood,
+// or the hub stopped), it reads and discards that input until the writer
+// closes the connection.
+//
+//go:noinline
+func (in *input) end() {
+	if in.reason.Kind != "" {
+		in.s.leave(in.reason)
+	}
+	if !in.ended {
+		in.s.discardUntilClosed(&in.rd)
+	}
+}
+
+// toHub sends the line nextLine found to the hub.
+//
+//go:noinline
+func (in *input) toHub() {
+	s := in.s
+	if err := s.srv.cfg.Hub.Input(s.hc, in.events[in.next-1].Line, in.altered); err != nil {
+		in.stop(hub.Reason{Kind: hub.KindShutdown})
+	}
+}
+
+// nextLine handles the decoded events up to the next line for the hub:
+// it queues replies to Telnet negotiation, tells the client about long
+// lines, and applies the rate limit. It returns true when it found one (the
+// last event handled, its Line replaced by the sanitized text), or false
+// when the events are used up or the reader is stopping.
+//
+//go:noinline
+func (in *input) nextLine() bool {
+	s := in.s
+	cfg := &s.srv.cfg
+	for !in.stopping && int(in.next) < len(in.events) {
+		ev := &in.events[in.next]
+		in.next++
+		switch ev.Kind {
+		case telnet.EventReply:
+			s.sendControl(ev.Data)
+		case telnet.EventSubnegTooLong:
+			s.sendLocal("! Garbled input: a Telnet subnegotiation (IAC SB) over " + itoa(telnet.DefaultMaxSub) + " bytes was dropped up to the line end")
+		case telnet.EventLine:
+			if ev.Truncated {
+				s.sendLocal("! Line too long: cut to " + itoa(cfg.MaxLine) + " bytes")
+			}
+			line := usertext.Sanitize(ev.Line)
+			altered := line != strings.TrimSpace(ev.Line)
+			if line == "" && !altered {
+				continue // an empty line; one that was all escape codes still gets an answer
+			}
+			if in.limiter != nil && !in.limiter.Allow() {
+				if in.fl.drop(time.Now(), cfg.FloodDrops) {
+					s.sendLocal("! Disconnected for flooding")
+					in.stop(hub.Reason{Kind: hub.KindFlood})
+				} else if in.fl.shouldWarn() {
+					s.sendLocal("! You are sending too fast; message dropped")
+				}
+				continue
+			}
+			ev.Line, in.altered = line, altered
+			return true
+		}
+	}
+	if in.eof {
+		in.stop(hub.Reason{Kind: hub.KindHangup})
+	}
+	return false
+}

@@ -1,0 +1,113 @@
+package client
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"telchat/hub"
+)
+
+// errStalled is the writer's error when a write made no progress for the
+// whole write timeout.
+var errStalled = errors.New("client: write stalled")
+
+// writeFailure is why the writer gave up.
+type writeFailure uint8
+
+const (
+	writeOK      writeFailure = iota
+	writeStalled              // no progress for the write timeout
+	writeError                // the socket failed
+)
+
+// reason is how the hub reports the failure.
+func (f writeFailure) reason() hub.Reason {
+	if f == writeStalled {
+		return hub.Reason{Kind: hub.KindSlow}
+	}
+	return hub.Reason{Kind: hub.KindHangup, Text: "write error"}
+}
+
+func (s *Session) writerFailure() writeFailure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failure
+}
+
+// writeLoop is the writer goroutine: it writes whatever is queued, as one
+// batch per wake-up, until the session finishes or a write fails.
+func (s *Session) writeLoop() {
+	var batch [][]byte
+	var taken int64
+	for {
+		var finishing, abrupt bool
+		batch, taken, finishing, abrupt = s.next(batch, taken)
+		if abrupt {
+			s.closeNow(true)
+			return
+		}
+		if len(batch) > 0 {
+			if err := s.write(batch); err != nil {
+				s.fail(err)
+				return
+			}
+			continue // more may have arrived while writing
+		}
+		if finishing {
+			s.closeGracefully()
+			return
+		}
+	}
+}
+
+// write writes batch with as few system calls as possible: one writev for
+// many buffers, a plain write for one.
+//
+// A write that makes no progress for the write timeout is a stalled
+// consumer. The deadline is set in slices of a quarter of the write
+// timeout, and progress is credited at the end of the slice it happened in,
+// so a consumer is cut once no byte went out for the write timeout (plus at
+// most a slice); one deadline per write timeout would let a write that made
+// progress only at its start buy a whole second timeout. A deadline still
+// at least half a slice away is kept rather than set again: setting one
+// moves a runtime timer, a measurable part of a small write.
+func (s *Session) write(batch [][]byte) error {
+	bufs := batch
+	timeout := s.srv.cfg.WriteTimeout
+	slice := max(timeout/4, time.Millisecond)
+	now := time.Now()
+	lastProgress := now
+	for len(bufs) > 0 {
+		if s.out.deadline.Sub(now) < slice/2 {
+			s.out.deadline = now.Add(slice)
+			_ = s.conn.SetWriteDeadline(s.out.deadline)
+			if s.isAbrupt() {
+				// Finish(slow) may have set its "now" deadline just before ours.
+				return os.ErrDeadlineExceeded
+			}
+		}
+		var n int64
+		var err error
+		bufs, n, err = s.out.write(bufs)
+		s.bytesOut.Add(n)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || s.isAbrupt() {
+			return err // including Finish(slow)'s "now" deadline
+		}
+		if now = time.Now(); n > 0 {
+			lastProgress = now
+		} else if now.Sub(lastProgress) >= timeout {
+			return errStalled
+		}
+	}
+	return nil
+}
+
+func (s *Session) isAbrupt() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.abrupt
+}

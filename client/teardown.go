@@ -1,0 +1,111 @@
+package client
+
+import (
+	"errors"
+	"time"
+
+	"telchat/hub"
+)
+
+// Finish is called by the hub when it is done with the session
+// (hub.Peer). It never blocks.
+func (s *Session) Finish(r hub.Reason) {
+	s.mu.Lock()
+	if s.finishing {
+		s.mu.Unlock()
+		return
+	}
+	s.finishing, s.abrupt = true, r.Abrupt()
+	if s.abrupt {
+		s.queue, s.ctrl, s.pending = nil, nil, 0
+	}
+	s.mu.Unlock()
+	if r.Abrupt() {
+		// Interrupt a write that is stuck on a peer that does not read.
+		_ = s.conn.SetWriteDeadline(time.Now())
+	}
+	s.more.Signal()
+}
+
+func (s *Session) isFinishing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.finishing
+}
+
+// discardUntilClosed reads and drops input until the writer's linger
+// deadline or close ends it, so that unread input cannot turn the final
+// close into a reset that destroys the last lines.
+func (s *Session) discardUntilClosed(rd *reader) {
+	for {
+		_, err := rd.read()
+		rd.release()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// leave reports the end of the session to the hub, or finishes it directly
+// when the hub has stopped.
+func (s *Session) leave(r hub.Reason) {
+	s.logReaderEnd(r)
+	if err := s.srv.cfg.Hub.Leave(s.hc, r); err != nil {
+		s.Finish(r)
+	}
+}
+
+// logReaderEnd is apart from leave, whose frame is under the hub's send.
+//
+//go:noinline
+func (s *Session) logReaderEnd(r hub.Reason) {
+	s.debug().Str("reason", r.String()).Msg("reader ended")
+}
+
+// fail records why the writer gave up and resets the connection, which
+// ends the reader, which reports the reason to the hub. A reset, not a
+// close: the writer failed because the peer stopped taking data (stalled,
+// or cut as slow, which interrupts the write) or is gone, and what the
+// kernel still holds for it must be discarded, not left to drain from an
+// orphaned socket.
+func (s *Session) fail(err error) {
+	f := writeError
+	if errors.Is(err, errStalled) {
+		f = writeStalled
+	}
+	s.mu.Lock()
+	if s.failure == writeOK {
+		s.failure = f
+	}
+	s.mu.Unlock()
+	s.debug().Err(err).Msg("writer failed")
+	s.closeNow(true)
+}
+
+// closeGracefully half-closes after the flush, lingers reading (and
+// discarding) until the peer's EOF or the linger timeout, then closes. This
+// way a goodbye is never destroyed by a reset caused by unread input.
+func (s *Session) closeGracefully() {
+	s.setState(StateClosing)
+	_ = s.conn.CloseWrite()
+	_ = s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.Linger))
+	s.readerDone.Wait()
+	s.closeConn()
+}
+
+// closeNow closes without flushing and waits for the reader to end. With
+// reset (a slow consumer), unsent data in the kernel is discarded and the
+// peer gets a reset, so a stalled client cannot pin socket memory.
+func (s *Session) closeNow(reset bool) {
+	s.setState(StateClosing)
+	if reset {
+		_ = s.conn.SetLinger(0)
+	}
+	s.closeConn()
+	s.readerDone.Wait()
+}
+
+// closeConn closes the connection; closing it again is harmless.
+func (s *Session) closeConn() {
+	_ = s.conn.Close()
+}

@@ -1,0 +1,86 @@
+package hub
+
+import (
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"telchat/store"
+	"telchat/usertext"
+)
+
+// Config configures a Hub. Zero values mean the documented defaults.
+type Config struct {
+	// ServerName is shown in the greeting. Default "telchat".
+	ServerName string
+	// HistorySize is how many messages each room keeps for new joiners.
+	// Default 50; negative disables history.
+	HistorySize int
+	// AnnounceMax: rooms with more members than this get no join and leave
+	// lines (they would swamp a big room). 0 means 200; negative means no
+	// limit.
+	AnnounceMax int
+	// NickTimeout disconnects a client that gives no valid nickname in time.
+	// Default 60s.
+	NickTimeout time.Duration
+	// IdleTimeout disconnects named users idle this long (0: never). They are
+	// warned a minute (or a tenth of the timeout, if less) before.
+	IdleTimeout time.Duration
+	// MaxRooms bounds how many rooms may exist. Default 1000.
+	MaxRooms int
+	// MaxIgnores bounds each user's ignore list. Default 100.
+	MaxIgnores int
+	// MaxBans bounds the ban list. Default 10000.
+	MaxBans int
+	// Coalesce is how long the wake-ups of a fan-out to CoalesceMin or more
+	// recipients are held back, so that lines arriving together (several
+	// senders in a busy room) are written with one system call per
+	// recipient. Such a fan-out takes milliseconds of system calls anyway;
+	// the hold adds a small fraction of that. 0: never hold.
+	Coalesce time.Duration
+	// CoalesceMin is the smallest fan-out whose wake-ups are held. Default 256.
+	CoalesceMin int
+	// Nick are the nickname rules.
+	Nick usertext.NickRules
+	// Commands runs command lines. Required.
+	Commands Runner
+	// State is the durable state loaded at start (bans, MOTD, topics).
+	State store.State
+	// Saver receives a snapshot whenever the durable state changes. Optional.
+	Saver interface{ Submit(store.State) }
+	// PasswordCheck verifies an /oper password. It runs on its own goroutine
+	// (bcrypt is slow). Nil means /oper is disabled.
+	PasswordCheck func(password string) bool
+	// OnShutdown is called (on the hub goroutine; it must not block) when an
+	// admin asks the server to shut down.
+	OnShutdown func(reason string)
+	// Log is the hub's logger.
+	Log zerolog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.ServerName == "" {
+		c.ServerName = "telchat"
+	}
+	if c.HistorySize == 0 {
+		c.HistorySize = 50
+	}
+	if c.AnnounceMax == 0 {
+		c.AnnounceMax = 200
+	}
+	if c.NickTimeout == 0 {
+		c.NickTimeout = 60 * time.Second
+	}
+	if c.MaxRooms == 0 {
+		c.MaxRooms = 1000
+	}
+	if c.MaxIgnores == 0 {
+		c.MaxIgnores = 100
+	}
+	if c.MaxBans == 0 {
+		c.MaxBans = 10000
+	}
+	if c.CoalesceMin <= 0 {
+		c.CoalesceMin = 256
+	}
+}

@@ -1,0 +1,219 @@
+package hub
+
+import (
+	"fmt"
+	"time"
+
+	"telchat/store"
+)
+
+// Kick disconnects nick with a reason and returns the nickname kicked.
+func (x *Ctx) Kick(nick, reason string) (string, error) {
+	to, err := x.lookup(nick)
+	if err != nil {
+		return "", err
+	}
+	if to == x.c {
+		return "", ErrSelf
+	}
+	x.h.kick(to, x.Name(), Reason{Kind: KindKicked, Text: reason})
+	return to.nick, nil
+}
+
+// kick tells to why it is being disconnected, then removes it; the others
+// in its room see "left #room (r)".
+func (h *Hub) kick(to *Conn, by string, r Reason) {
+	what := "kicked"
+	if r.Kind == KindBanned {
+		what = "banned"
+	}
+	to.peer.Deliver(h.encodeLine("*** You were " + what + " by " + by + suffix(r.Text)))
+	h.remove(to, r)
+}
+
+// BanResult is what Ctx.Ban did.
+type BanResult struct {
+	// Mask is the ban mask in its normalized form.
+	Mask string
+	// Kicked is how many connections matched and were disconnected.
+	Kicked int
+	// MatchesCaller says that the ban matches the caller, who was not
+	// disconnected (but will be refused at the next connect).
+	MatchesCaller bool
+}
+
+// Ban adds a ban on mask (nickname, IP or CIDR) for d (0: forever) and
+// disconnects every connection that matches, except the caller.
+func (x *Ctx) Ban(mask string, d time.Duration, reason string) (BanResult, error) {
+	m, err := store.ParseMask(mask)
+	if err != nil {
+		return BanResult{}, err
+	}
+	h := x.h
+	now := time.Now()
+	b := store.Ban{Mask: m, Reason: reason, By: x.Name(), Created: now}
+	if d > 0 {
+		b.Expires = now.Add(d)
+	}
+	replaced := false
+	for i := range h.bans {
+		if h.bans[i].Mask == m {
+			h.bans[i] = b
+			replaced = true
+		}
+	}
+	if !replaced {
+		if len(h.bans) >= h.cfg.MaxBans {
+			return BanResult{}, fmt.Errorf("ban %w (%d)", ErrTooMany, h.cfg.MaxBans)
+		}
+		h.bans = append(h.bans, b)
+	}
+	h.persist()
+	res := BanResult{Mask: m}
+	var hit []*Conn
+	for c := range h.conns {
+		if c.console || !h.banMatches(b, nickID{key: c.key, loose: c.loose}, c.Addr, now) {
+			continue
+		}
+		if c == x.c {
+			res.MatchesCaller = true
+			continue
+		}
+		hit = append(hit, c)
+	}
+	for _, c := range hit {
+		h.kick(c, x.Name(), Reason{Kind: KindBanned, Text: reason})
+	}
+	res.Kicked = len(hit)
+	return res, nil
+}
+
+func suffix(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
+}
+
+// Unban removes the ban on mask and returns the mask in normalized form.
+func (x *Ctx) Unban(mask string) (string, error) {
+	m, err := store.ParseMask(mask)
+	if err != nil {
+		return "", err
+	}
+	for i, b := range x.h.bans {
+		if b.Mask == m {
+			x.h.bans = append(x.h.bans[:i], x.h.bans[i+1:]...)
+			x.h.forgetBanKeys()
+			x.h.persist()
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s", ErrNotBanned, m)
+}
+
+// Bans lists the bans in force.
+func (x *Ctx) Bans() []store.Ban {
+	now := time.Now()
+	kept := x.h.bans[:0]
+	for _, b := range x.h.bans {
+		if !b.Expired(now) {
+			kept = append(kept, b)
+		}
+	}
+	if len(kept) < len(x.h.bans) {
+		clear(x.h.bans[len(kept):])
+		x.h.forgetBanKeys()
+	}
+	x.h.bans = kept
+	return append([]store.Ban(nil), kept...)
+}
+
+// Mute stops nick's chat for d (0: until unmuted).
+func (x *Ctx) Mute(nick string, d time.Duration) (string, error) {
+	to, err := x.lookup(nick)
+	if err != nil {
+		return "", err
+	}
+	if to == x.c {
+		return "", ErrSelf
+	}
+	to.mutedUntil = forever
+	text := "*** You have been muted by " + x.Name()
+	if d > 0 {
+		to.mutedUntil = time.Now().Add(d)
+		text += " for " + d.String()
+	}
+	x.h.mutes[to.key] = to.mutedUntil // the mute holds for the name
+	x.h.deliver(to, x.h.encodeLine(text))
+	return to.nick, nil
+}
+
+// Unmute lets nick chat again.
+func (x *Ctx) Unmute(nick string) (string, error) {
+	to, err := x.lookup(nick)
+	if err != nil {
+		return "", err
+	}
+	delete(x.h.mutes, to.key)
+	if !x.h.isMuted(to, time.Now()) {
+		return "", fmt.Errorf("there is no mute on %s", to.nick)
+	}
+	to.mutedUntil = time.Time{}
+	x.h.deliver(to, x.h.encodeLine("*** You may speak again"))
+	return to.nick, nil
+}
+
+// Wall sends a notice to every named user in every room.
+func (x *Ctx) Wall(text string) {
+	x.h.fanout(x.h.encodeLine("*** NOTICE from "+x.Name()+": "+text), func(yield func(*Conn) bool) {
+		for c := range x.h.conns {
+			if (c.nick != "" || c.console) && !yield(c) {
+				return
+			}
+		}
+	})
+}
+
+// Move puts nick into room (created if needed).
+func (x *Ctx) Move(nick, room string) (string, string, error) {
+	to, err := x.lookup(nick)
+	if err != nil {
+		return "", "", err
+	}
+	r, err := x.h.roomFor(room, true)
+	if err != nil {
+		return "", "", err
+	}
+	if to.room == r {
+		return "", "", fmt.Errorf("cannot move %s: already in #%s", to.nick, r.name)
+	}
+	// Not h.deliver: dropping to as slow here would leave r created and
+	// empty. The next delivery notices a peer over its limits.
+	to.peer.Deliver(x.h.encodeLine("*** You were moved to #" + r.name + " by " + x.Name()))
+	x.h.joinRoom(to, r)
+	return to.nick, r.name, nil
+}
+
+// Shutdown warns everyone and asks the server to shut down after d.
+func (x *Ctx) Shutdown(d time.Duration, reason string) {
+	h := x.h
+	text := "Server shutting down"
+	if d > 0 {
+		text += " in " + d.String()
+	}
+	if reason != "" {
+		text += ": " + reason
+	}
+	x.Wall(text)
+	fire := func() {
+		if h.cfg.OnShutdown != nil {
+			h.cfg.OnShutdown(reason)
+		}
+	}
+	if d <= 0 {
+		fire()
+		return
+	}
+	time.AfterFunc(d, func() { _ = h.Do(fire) })
+}

@@ -1,0 +1,135 @@
+package hub
+
+import (
+	"errors"
+	"sort"
+	"strings"
+	"time"
+)
+
+// UserInfo describes a user for /who and /whois.
+type UserInfo struct {
+	Nick, Room, Away, Remote string
+	Admin, Muted             bool
+	ConnectedAt              time.Time
+	Idle                     time.Duration
+}
+
+// RoomInfo describes a room for /rooms.
+type RoomInfo struct {
+	Name, Topic string
+	Members     int
+}
+
+// ClientInfo describes a connection for /clients.
+type ClientInfo struct {
+	ID, Nick, Remote, Room string
+	Console                bool
+	ConnectedAt            time.Time
+	Stats                  PeerStats
+}
+
+// StatsInfo is the server summary for /stats.
+type StatsInfo struct {
+	Uptime                                  time.Duration
+	ConnectionsNow, ConnectionsTotal, Named int64
+	Rooms                                   int
+	Messages, Deliveries                    int64
+	MessagesPerSecond                       float64
+	SlowDrops, FloodDrops, Refused          int64
+	Bans                                    int
+}
+
+// Rooms lists rooms, most members first.
+func (x *Ctx) Rooms() []RoomInfo {
+	out := make([]RoomInfo, 0, len(x.h.rooms))
+	for _, r := range x.h.rooms {
+		out = append(out, RoomInfo{Name: r.name, Topic: r.topic, Members: len(r.members)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Members != out[j].Members {
+			return out[i].Members > out[j].Members
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Who lists the members of room (the caller's room when empty).
+func (x *Ctx) Who(room string) (string, []UserInfo, error) {
+	var r *Room
+	if room == "" {
+		c, err := x.user()
+		if err != nil {
+			return "", nil, errors.New("usage: who ROOM")
+		}
+		r = c.room
+	} else {
+		var err error
+		if r, err = x.h.roomFor(room, false); err != nil {
+			return "", nil, err
+		}
+	}
+	out := make([]UserInfo, 0, len(r.members))
+	for _, m := range r.members {
+		out = append(out, x.h.userInfo(m))
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Nick) < strings.ToLower(out[j].Nick) })
+	return r.name, out, nil
+}
+
+// Whois describes one user.
+func (x *Ctx) Whois(nick string) (UserInfo, error) {
+	c, err := x.lookup(nick)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	return x.h.userInfo(c), nil
+}
+
+func (h *Hub) userInfo(c *Conn) UserInfo {
+	now := time.Now()
+	muted := !c.mutedUntil.IsZero() && (c.mutedUntil.Equal(forever) || now.Before(c.mutedUntil))
+	ui := UserInfo{Nick: c.nick, Away: c.away, Remote: c.Remote, Admin: c.admin,
+		Muted: muted, ConnectedAt: c.connectedAt, Idle: now.Sub(c.lastActive)}
+	if c.room != nil {
+		ui.Room = c.room.name
+	}
+	return ui
+}
+
+// Clients lists every connection.
+func (x *Ctx) Clients() []ClientInfo {
+	out := make([]ClientInfo, 0, len(x.h.conns))
+	for c := range x.h.conns {
+		ci := ClientInfo{ID: c.ID, Nick: c.nick, Remote: c.Remote, Console: c.console, ConnectedAt: c.connectedAt}
+		if c.room != nil {
+			ci.Room = c.room.name
+		}
+		if sr, ok := c.peer.(StatsReporter); ok {
+			ci.Stats = sr.Stats()
+		}
+		out = append(out, ci)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ConnectedAt.Before(out[j].ConnectedAt) })
+	return out
+}
+
+// Stats summarizes the server.
+func (x *Ctx) Stats() StatsInfo {
+	h := x.h
+	return StatsInfo{
+		Uptime:            time.Since(h.started),
+		ConnectionsNow:    h.Counters.ConnectionsNow.Load(),
+		ConnectionsTotal:  h.Counters.ConnectionsTotal.Load(),
+		Named:             int64(len(h.nicks)),
+		Rooms:             len(h.rooms),
+		Messages:          h.Counters.Messages.Load(),
+		Deliveries:        h.Counters.Deliveries.Load(),
+		MessagesPerSecond: h.rate.perSecond(time.Now()),
+		SlowDrops:         h.Counters.SlowDrops.Load(),
+		FloodDrops:        h.Counters.FloodDrops.Load(),
+		Refused:           h.Counters.Refused.Load(),
+		Bans:              len(h.bans),
+	}
+}

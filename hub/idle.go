@@ -1,0 +1,40 @@
+package hub
+
+import (
+	"time"
+)
+
+func (h *Hub) tick(now time.Time) {
+	for key, until := range h.mutes {
+		if !until.Equal(forever) && now.After(until) {
+			delete(h.mutes, key)
+		}
+	}
+	for c := range h.conns {
+		if c.console {
+			continue
+		}
+		if c.nick == "" {
+			if now.Sub(c.connectedAt) >= h.cfg.NickTimeout {
+				c.peer.Deliver(h.encodeLine("\n! Timed out waiting for a nickname"))
+				h.drop(c, Reason{Kind: KindTimeout}, false)
+			}
+			continue
+		}
+		if h.cfg.IdleTimeout <= 0 {
+			continue
+		}
+		idle := now.Sub(c.lastActive)
+		warnAt := h.cfg.IdleTimeout - min(time.Minute, h.cfg.IdleTimeout/10)
+		switch {
+		case idle >= h.cfg.IdleTimeout && c.warnedIdle: // warned at an earlier tick, even if the timeout is shorter than a tick
+			c.peer.Deliver(h.encodeLine("! Disconnected after " + h.cfg.IdleTimeout.String() + " idle"))
+			h.remove(c, Reason{Kind: KindTimeout, Text: "idle"})
+		case idle >= warnAt && !c.warnedIdle:
+			c.warnedIdle = true
+			left := h.cfg.IdleTimeout - idle
+			h.deliver(c, h.encodeLine("! You have been idle for "+roughDuration(idle, false)+
+				"; send anything within "+roughDuration(left, true)+" to stay connected"))
+		}
+	}
+}

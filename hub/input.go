@@ -1,0 +1,91 @@
+package hub
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"telchat/usertext"
+)
+
+// line handles one input line from a registered connection.
+func (h *Hub) line(c *Conn, line string, altered bool) {
+	c.lastActive = time.Now()
+	c.warnedIdle = false
+	if c.console {
+		h.cfg.Commands.Run(h.ctx(c), line)
+		return
+	}
+	if c.nick == "" {
+		h.claimNick(c, line, altered)
+		return
+	}
+	if line == "" {
+		return
+	}
+	if strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
+		x := h.ctx(c)
+		x.altered = altered
+		h.cfg.Commands.Run(x, line)
+		return
+	}
+	if strings.HasPrefix(line, "//") {
+		line = line[1:]
+	}
+	h.say(c, line)
+}
+
+func (h *Hub) ctx(c *Conn) *Ctx { return &Ctx{h: h, c: c} }
+
+func (h *Hub) claimNick(c *Conn, line string, altered bool) {
+	display, key, err := h.cfg.Nick.CheckNick(strings.TrimSpace(line))
+	if altered {
+		err = errors.New("nicknames cannot contain control characters or escape sequences")
+	}
+	id := nickID{key: key}
+	if err == nil {
+		id.loose = h.cfg.Nick.Lookalike(display)
+		if h.taken(id, c) {
+			err = errors.New("that nickname is taken")
+		}
+	}
+	if err == nil {
+		if ban, ok := h.findBan(id, c.Addr, time.Now()); ok {
+			h.Counters.Refused.Add(1)
+			msg := "! You are banned from this server"
+			if ban.Reason != "" {
+				msg += ": " + ban.Reason
+			}
+			c.peer.Deliver(h.encodeLine(msg))
+			h.drop(c, Reason{Kind: KindBanned, Text: ban.Reason}, false)
+			return
+		}
+	}
+	if err != nil {
+		c.peer.Deliver(h.encode("! " + usertext.Sentence(err.Error()) + "\nChoose a nickname: "))
+		return
+	}
+	h.setNick(c, display, id)
+	c.namedAt = time.Now()
+	h.applyMute(c, c.namedAt)
+	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", display).Msg("named")
+	c.peer.Deliver(h.encodeLine("*** Welcome, " + display + "! Type /help for commands."))
+	if h.motd != "" {
+		c.peer.Deliver(h.encodeLine("*** " + h.motd))
+	}
+	h.joinRoom(c, h.rooms[LobbyName])
+}
+
+// say sends chat text from c to its room.
+func (h *Hub) say(c *Conn, text string) {
+	if h.muted(c) {
+		return
+	}
+	buf := make([]byte, 0, len(c.nick)+len(text)+6)
+	buf = append(buf, '<')
+	buf = append(buf, c.nick...)
+	buf = append(buf, "> "...)
+	buf = appendWire(buf, text)
+	buf = append(buf, '\r', '\n')
+	h.roomSay(c.room, c, buf)
+}

@@ -1,0 +1,95 @@
+package hub
+
+import (
+	"time"
+)
+
+func (h *Hub) connect(c *Conn) {
+	h.Counters.ConnectionsTotal.Add(1)
+	now := time.Now()
+	c.lastActive = now
+	if ban, ok := h.findBan(nickID{}, c.Addr, now); ok {
+		h.Counters.Refused.Add(1)
+		msg := "! You are banned from this server"
+		if ban.Reason != "" {
+			msg += ": " + ban.Reason
+		}
+		c.peer.Deliver(h.encodeLine(msg))
+		c.peer.Finish(Reason{Kind: KindBanned, Text: ban.Reason})
+		h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("ban", ban.Mask).Msg("refused banned address")
+		return
+	}
+	h.conns[c] = struct{}{}
+	h.Counters.ConnectionsNow.Add(1)
+	if c.console {
+		h.consoles[c] = struct{}{}
+		return
+	}
+	c.peer.Deliver(h.encode("Welcome to " + h.cfg.ServerName + "! Nicknames are 1 to 24 letters, digits, _ or -.\nChoose a nickname: "))
+}
+
+// remove takes c out of the hub exactly once, tells the others, and
+// finishes the peer.
+func (h *Hub) remove(c *Conn, r Reason) {
+	h.drop(c, r, true)
+}
+
+func (h *Hub) drop(c *Conn, r Reason, announce bool) {
+	if _, ok := h.conns[c]; !ok {
+		return
+	}
+	delete(h.conns, c)
+	delete(h.consoles, c)
+	h.Counters.ConnectionsNow.Add(-1)
+	switch r.Kind {
+	case KindFlood:
+		h.Counters.FloodDrops.Add(1)
+	case KindSlow: // a full queue (slow) or a stalled writer (Leave)
+		h.Counters.SlowDrops.Add(1)
+	}
+	if c.nick != "" {
+		h.unindexNick(c)
+		text := ""
+		if announce {
+			text = "*** " + c.nick + " left #" + c.room.name + " (" + r.String() + ")"
+		}
+		h.leaveRoom(c, text)
+		h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", c.nick).Str("reason", r.String()).Msg("left")
+	}
+	c.peer.Finish(r)
+}
+
+// nickID is what a nickname is compared by: its key (see
+// usertext.NickRules.CheckNick) and, with Unicode nicknames, its Lookalike
+// key. The zero nickID is "no nickname".
+type nickID struct{ key, loose string }
+
+// taken reports whether a connection other than self uses a nickname that
+// id matches.
+func (h *Hub) taken(id nickID, self *Conn) bool {
+	if other, ok := h.nicks[id.key]; ok && other != self {
+		return true
+	}
+	other, ok := h.lookalikes[id.loose]
+	return id.loose != "" && ok && other != self
+}
+
+// setNick names c display, replacing its old name in the indexes.
+func (h *Hub) setNick(c *Conn, display string, id nickID) {
+	h.unindexNick(c)
+	c.nick, c.key, c.loose = display, id.key, id.loose
+	h.nicks[id.key] = c
+	if id.loose != "" {
+		h.lookalikes[id.loose] = c
+	}
+}
+
+// unindexNick removes c's nickname from the indexes.
+func (h *Hub) unindexNick(c *Conn) {
+	if h.nicks[c.key] == c {
+		delete(h.nicks, c.key)
+	}
+	if c.loose != "" && h.lookalikes[c.loose] == c {
+		delete(h.lookalikes, c.loose)
+	}
+}
