@@ -30,7 +30,13 @@ import (
 	"telchat/hub"
 	"telchat/store"
 	"telchat/usertext"
+	"telchat/version"
 )
+
+// releaseVersion and releaseCommit are stamped at link time by
+// scripts/release.sh (-ldflags "-X main.releaseVersion=v1.2.3 -X
+// main.releaseCommit=..."); see package version.
+var releaseVersion, releaseCommit string
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "hash-password" {
@@ -62,6 +68,7 @@ type options struct {
 	adminSocket, passwordFile, dataDir string
 	unicodeNicks                       bool
 	pprofAddr, serverName              string
+	showVersion                        bool
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -95,6 +102,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.passwordFile, "admin-password-file", "", "file holding a bcrypt hash (telchat hash-password) that /oper accepts")
 	fs.StringVar(&o.dataDir, "data-dir", "./data", "directory for bans, MOTD and topics")
 	fs.BoolVar(&o.unicodeNicks, "unicode-nicks", false, "allow Unicode nicknames (PRECIS-normalized, look-alikes refused)")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version, commit and Go version, and exit")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: telchat [flags]\n       telchat hash-password < password\n\nEvery flag can also be set with an environment variable: -max-per-ip is TELCHAT_MAX_PER_IP.\n\n")
@@ -222,10 +230,16 @@ func run(args []string) error {
 		}
 		return err
 	}
+	build := version.Read(releaseVersion, releaseCommit)
+	if o.showVersion {
+		fmt.Println(build)
+		return nil
+	}
 	log, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}
+	log.Info().Str("version", build.Version).Str("commit", build.ShortCommit()).Str("go", build.Go).Msg("starting")
 	releaseDir, err := store.Lock(o.dataDir)
 	if err != nil {
 		return fmt.Errorf("-data-dir: %w", err)
@@ -247,6 +261,7 @@ func run(args []string) error {
 	saver := store.NewSaver(o.dataDir, log)
 	h := hub.New(hub.Config{
 		ServerName:    o.serverName,
+		Version:       build.Version,
 		HistorySize:   hubHistory(o.history),
 		AnnounceMax:   hubAnnounceMax(o.announceMax),
 		Coalesce:      o.coalesce,

@@ -1230,3 +1230,29 @@ func TestAnswersDoNotEchoHugeNamesAndSayWhatHappened(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionInGreetingAndStats(t *testing.T) {
+	tests := []struct {
+		version, greeting, stats string
+	}{
+		{"v9.8.7", "Welcome to telchat! (telchat v9.8.7) Nicknames are", "*** telchat v9.8.7, uptime "},
+		{"", "Welcome to telchat! Nicknames are", "*** uptime "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.version, func(t *testing.T) {
+			s := start(t, servertest.Config{Hub: hub.Config{Version: tc.version}})
+			c := s.Dial(t)
+			if l := c.Expect("Welcome to"); !strings.HasPrefix(l, tc.greeting) {
+				t.Errorf("greeting %q, want prefix %q", l, tc.greeting)
+			}
+			c.Send("ada")
+			c.Expect("*** Welcome, ada!")
+			c.Send("/oper " + operPassword)
+			c.Expect("*** You are now an admin")
+			c.Send("/stats")
+			if l := c.Expect("uptime"); !strings.HasPrefix(l, tc.stats) {
+				t.Errorf("stats %q, want prefix %q", l, tc.stats)
+			}
+		})
+	}
+}

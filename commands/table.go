@@ -450,8 +450,12 @@ func clients(x *hub.Ctx, _ []string) error {
 
 func stats(x *hub.Ctx, _ []string) error {
 	s := x.Stats()
-	x.Reply(fmt.Sprintf("*** uptime %s, connections now %d (named %d), total %d, rooms %d, messages %d (%.1f/s), deliveries %d, dropped slow %d, flood %d, refused %d, bans %d",
-		s.Uptime.Round(time.Second), s.ConnectionsNow, s.Named, s.ConnectionsTotal, s.Rooms,
+	version := ""
+	if s.Version != "" {
+		version = "telchat " + s.Version + ", "
+	}
+	x.Reply(fmt.Sprintf("*** %suptime %s, connections now %d (named %d), total %d, rooms %d, messages %d (%.1f/s), deliveries %d, dropped slow %d, flood %d, refused %d, bans %d",
+		version, s.Uptime.Round(time.Second), s.ConnectionsNow, s.Named, s.ConnectionsTotal, s.Rooms,
 		s.Messages, s.MessagesPerSecond, s.Deliveries, s.SlowDrops, s.FloodDrops, s.Refused, s.Bans))
 	return nil
 }

@@ -13,6 +13,9 @@ import (
 type Config struct {
 	// ServerName is shown in the greeting. Default "telchat".
 	ServerName string
+	// Version is the running build ("v1.2.3"), shown in the greeting and
+	// /stats. Optional.
+	Version string
 	// HistorySize is how many messages each room keeps for new joiners.
 	// Default 50; negative disables history.
 	HistorySize int

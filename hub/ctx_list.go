@@ -31,6 +31,7 @@ type ClientInfo struct {
 
 // StatsInfo is the server summary for /stats.
 type StatsInfo struct {
+	Version                                 string
 	Uptime                                  time.Duration
 	ConnectionsNow, ConnectionsTotal, Named int64
 	Rooms                                   int
@@ -119,6 +120,7 @@ func (x *Ctx) Clients() []ClientInfo {
 func (x *Ctx) Stats() StatsInfo {
 	h := x.h
 	return StatsInfo{
+		Version:           h.cfg.Version,
 		Uptime:            time.Since(h.started),
 		ConnectionsNow:    h.Counters.ConnectionsNow.Load(),
 		ConnectionsTotal:  h.Counters.ConnectionsTotal.Load(),

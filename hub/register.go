@@ -25,7 +25,7 @@ func (h *Hub) connect(c *Conn) {
 		h.consoles[c] = struct{}{}
 		return
 	}
-	c.peer.Deliver(h.encode("Welcome to " + h.cfg.ServerName + "! Nicknames are 1 to 24 letters, digits, _ or -.\nChoose a nickname: "))
+	c.peer.Deliver(h.encode("Welcome to " + h.cfg.ServerName + "!" + h.runs() + " Nicknames are 1 to 24 letters, digits, _ or -.\nChoose a nickname: "))
 }
 
 // remove takes c out of the hub exactly once, tells the others, and
@@ -92,4 +92,12 @@ func (h *Hub) unindexNick(c *Conn) {
 	if c.loose != "" && h.lookalikes[c.loose] == c {
 		delete(h.lookalikes, c.loose)
 	}
+}
+
+// runs is the greeting's " (telchat v1.2.3)", or "" when no version is set.
+func (h *Hub) runs() string {
+	if h.cfg.Version == "" {
+		return ""
+	}
+	return " (telchat " + h.cfg.Version + ")"
 }
