@@ -48,6 +48,9 @@ func main() {
 	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "telchat:", err)
+		if errors.As(err, new(usageError)) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -69,91 +72,231 @@ type options struct {
 	unicodeNicks                       bool
 	pprofAddr, serverName              string
 	showVersion                        bool
+	labels                             map[string]string // flag name: how it was given, for errors
 }
 
-func parseFlags(args []string) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("telchat", flag.ContinueOnError)
-	fs.StringVar(&o.addr, "addr", ":2323", "TCP address to listen on")
-	fs.StringVar(&o.serverName, "name", "telchat", "server name shown in the greeting")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.StringVar(&o.logFormat, "log-format", "auto", "log format: auto (console on a terminal, else json), console, json")
-	fs.DurationVar(&o.nickTimeout, "nick-timeout", 60*time.Second, "disconnect clients that give no valid nickname within this time")
-	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "disconnect users idle this long (0: never)")
-	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Second, "disconnect a client as slow when its writes make no progress this long")
-	fs.DurationVar(&o.linger, "linger", 2*time.Second, "after the goodbye and half-close, read and discard input this long before closing")
-	fs.DurationVar(&o.shutdownTO, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take before connections are cut")
-	fs.IntVar(&o.maxLine, "max-line", 1024, "longest line of text in bytes; longer lines are cut")
-	fs.IntVar(&o.history, "history", 50, "messages each room keeps for users who join (0: none)")
-	fs.IntVar(&o.announceMax, "announce-max", 200, "rooms with more members than this get no join/leave lines (0: never announce, -1: always)")
-	fs.DurationVar(&o.coalesce, "coalesce", 200*time.Microsecond, "hold the wake-ups of a fan-out to -coalesce-min or more clients this long, so lines arriving together go out in one write (0: off)")
-	fs.IntVar(&o.coalesceMin, "coalesce-min", 256, "smallest fan-out whose wake-ups -coalesce holds")
-	fs.Int64Var(&o.maxQueueBytes, "max-queue-bytes", 4<<20, "per-client outbound queue cap in bytes; over it the client is dropped as slow")
-	fs.IntVar(&o.maxQueueMsgs, "max-queue-msgs", 16384, "per-client outbound queue cap in messages")
-	fs.IntVar(&o.maxClients, "max-clients", 10000, "maximum concurrent connections (0: no limit)")
-	fs.IntVar(&o.maxPerIP, "max-per-ip", 16, "maximum concurrent connections per IP address (0: no limit)")
-	fs.Float64Var(&o.connectRate, "connect-rate", 2, "new connections per second allowed per IP address (0: no limit)")
-	fs.IntVar(&o.connectBurst, "connect-burst", 10, "burst of new connections allowed per IP address")
-	fs.Float64Var(&o.msgRate, "msg-rate", 5, "lines per second a client may send, steady (0: no limit)")
-	fs.IntVar(&o.msgBurst, "msg-burst", 10, "lines a client may send in a burst")
-	fs.IntVar(&o.floodDrops, "flood-drops", 30, "disconnect a client (reason flood) after this many dropped lines in 10 s (0: never)")
-	fs.BoolVar(&o.console, "console", false, "read admin commands from standard input (default: when standard input is a terminal)")
-	fs.StringVar(&o.adminSocket, "admin-socket", "", "serve the admin console on this Unix socket (mode 0600)")
-	fs.StringVar(&o.passwordFile, "admin-password-file", "", "file holding a bcrypt hash (telchat hash-password) that /oper accepts")
-	fs.StringVar(&o.dataDir, "data-dir", "./data", "directory for bans, MOTD and topics")
-	fs.BoolVar(&o.unicodeNicks, "unicode-nicks", false, "allow Unicode nicknames (PRECIS-normalized, look-alikes refused)")
-	fs.BoolVar(&o.showVersion, "version", false, "print the version, commit and Go version, and exit")
-	fs.StringVar(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: telchat [flags]\n       telchat hash-password < password\n\nEvery flag can also be set with an environment variable: -max-per-ip is TELCHAT_MAX_PER_IP.\n\n")
-		fs.PrintDefaults()
+// usageError is a bad command line or environment value: the process
+// exits with status 2, as for any command-line usage error.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// kindArg names, for the usage text, what a kind of flag value takes.
+func kindArg(kind string) string {
+	switch kind {
+	case "duration":
+		return "DURATION"
+	case "int", "float":
+		return "N"
+	case "string":
+		return "STRING"
 	}
+	return "" // a bool flag takes no value
+}
+
+// refusal records the flag value the flag package's Parse refused, so the
+// error can name the flag, the value and what is allowed on one line.
+type refusal struct {
+	name, value string
+	err         error
+}
+
+// recordingValue wraps a flag value and records its refusal.
+type recordingValue struct {
+	flag.Value
+	name string
+	bad  **refusal
+}
+
+// Set implements flag.Value.
+func (r recordingValue) Set(s string) error {
+	err := r.Value.Set(s)
+	if err != nil && *r.bad == nil {
+		*r.bad = &refusal{name: r.name, value: s, err: err}
+	}
+	return err
+}
+
+// IsBoolFlag passes the wrapped value's answer on to the flag package.
+func (r recordingValue) IsBoolFlag() bool {
+	b, ok := r.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// usageText is the help text for -h.
+func usageText(fs *flag.FlagSet, kinds map[string]string) string {
+	var b strings.Builder
+	b.WriteString("Usage: telchat [flags]\n       telchat hash-password\n\n")
+	b.WriteString("Every flag can also be set with an environment variable: -max-per-ip is TELCHAT_MAX_PER_IP.\n")
+	b.WriteString("A DURATION is a number of seconds (30) or a number with a unit (500ms, 90s, 30m, 2h, 7d).\n\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(&b, "  -%s", f.Name)
+		if k := kindArg(kinds[f.Name]); k != "" {
+			fmt.Fprintf(&b, " %s", k)
+		}
+		fmt.Fprintf(&b, "\n    \t%s", f.Usage)
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		b.WriteString("\n")
+	})
+	return b.String()
+}
+
+// parseFlags reads the command line, then the TELCHAT_* environment for
+// the flags not on it, then checks the values together. A bad value is a
+// usageError with one line naming the flag or variable, the value and what
+// is allowed. -h returns flag.ErrHelp after writing the usage to help.
+func parseFlags(args []string, help io.Writer) (*options, error) {
+	o := &options{labels: map[string]string{}}
+	fs := flag.NewFlagSet("telchat", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var bad *refusal
+	kinds := map[string]string{}
+	add := func(name, kind string, v flag.Value, usage string) {
+		kinds[name] = kind
+		fs.Var(recordingValue{Value: v, name: name, bad: &bad}, name, usage)
+	}
+	str := func(p *string, name, def, usage string) {
+		*p = def
+		kinds[name] = "string"
+		fs.StringVar(p, name, def, usage)
+	}
+	choice := func(p *string, name, def string, choices []string, usage string) {
+		*p = def
+		add(name, "string", choiceValue{p, choices}, usage)
+	}
+	dur := func(p *time.Duration, name string, def time.Duration, usage string) {
+		*p = def
+		add(name, "duration", durationValue{p}, usage)
+	}
+	num := func(p *int, name string, def int, usage string) {
+		*p = def
+		add(name, "int", intValue{p}, usage)
+	}
+	rate := func(p *float64, name string, def float64, usage string) {
+		*p = def
+		add(name, "float", floatValue{p}, usage)
+	}
+	boolean := func(p *bool, name, usage string) {
+		add(name, "bool", boolValue{p}, usage)
+	}
+	str(&o.addr, "addr", ":2323", "TCP address to listen on")
+	str(&o.serverName, "name", "telchat", "server name shown in the greeting")
+	choice(&o.logLevel, "log-level", "info", []string{"debug", "info", "warn", "error"}, "log level: debug, info, warn, error")
+	choice(&o.logFormat, "log-format", "auto", []string{"auto", "console", "json"}, "log format: auto (console on a terminal, else json), console, json")
+	dur(&o.nickTimeout, "nick-timeout", 60*time.Second, "disconnect clients that give no valid nickname within this time")
+	dur(&o.idleTimeout, "idle-timeout", 0, "disconnect users idle this long (0: never)")
+	dur(&o.writeTimeout, "write-timeout", 10*time.Second, "disconnect a client as slow when its writes make no progress this long")
+	dur(&o.linger, "linger", 2*time.Second, "after the goodbye and half-close, read and discard input this long before closing")
+	dur(&o.shutdownTO, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take before connections are cut")
+	num(&o.maxLine, "max-line", 1024, "longest line of text in bytes; longer lines are cut")
+	num(&o.history, "history", 50, "messages each room keeps for users who join (0: none)")
+	num(&o.announceMax, "announce-max", 200, "rooms with more members than this get no join/leave lines (0: never announce, -1: always)")
+	dur(&o.coalesce, "coalesce", 200*time.Microsecond, "hold the wake-ups of a fan-out to -coalesce-min or more clients this long, so lines arriving together go out in one write (0: off)")
+	num(&o.coalesceMin, "coalesce-min", 256, "smallest fan-out whose wake-ups -coalesce holds")
+	o.maxQueueBytes = 4 << 20
+	add("max-queue-bytes", "int", int64Value{&o.maxQueueBytes}, "per-client outbound queue cap in bytes; over it the client is dropped as slow")
+	num(&o.maxQueueMsgs, "max-queue-msgs", 16384, "per-client outbound queue cap in messages")
+	num(&o.maxClients, "max-clients", 10000, "maximum concurrent connections (0: no limit)")
+	num(&o.maxPerIP, "max-per-ip", 16, "maximum concurrent connections per IP address (0: no limit)")
+	rate(&o.connectRate, "connect-rate", 2, "new connections per second allowed per IP address (0: no limit)")
+	num(&o.connectBurst, "connect-burst", 10, "burst of new connections allowed per IP address")
+	rate(&o.msgRate, "msg-rate", 5, "lines per second a client may send, steady (0: no limit)")
+	num(&o.msgBurst, "msg-burst", 10, "lines a client may send in a burst")
+	num(&o.floodDrops, "flood-drops", 30, "disconnect a client (reason flood) after this many dropped lines in 10 s (0: never)")
+	boolean(&o.console, "console", "read admin commands from standard input (default: when standard input is a terminal)")
+	str(&o.adminSocket, "admin-socket", "", "serve the admin console on this Unix socket (mode 0600)")
+	str(&o.passwordFile, "admin-password-file", "", "file holding a bcrypt hash (telchat hash-password) that /oper accepts")
+	str(&o.dataDir, "data-dir", "./data", "directory for bans, MOTD and topics")
+	boolean(&o.unicodeNicks, "unicode-nicks", "allow Unicode nicknames (PRECIS-normalized, look-alikes refused)")
+	boolean(&o.showVersion, "version", "print the version, commit and Go version, and exit")
+	str(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060")
+
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			_, _ = io.WriteString(help, usageText(fs, kinds))
+			return nil, err
+		case bad != nil:
+			return nil, usageError{fmt.Errorf("-%s %q: %w", bad.name, bad.value, bad.err)}
+		default: // an unknown flag, or one without its value
+			if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: "); ok {
+				return nil, usageError{fmt.Errorf("unknown flag %s (telchat -h lists the flags)", name)}
+			}
+			return nil, usageError{fmt.Errorf("%w (telchat -h lists the flags)", err)}
+		}
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, usageError{fmt.Errorf("unexpected argument %q: telchat takes only flags (telchat -h lists them)", fs.Arg(0))}
 	}
-	if err := applyEnv(fs); err != nil {
-		return nil, err
+	fs.VisitAll(func(f *flag.Flag) { o.labels[f.Name] = "-" + f.Name + " " + f.Value.String() })
+	if err := applyEnv(fs, o.labels); err != nil {
+		return nil, usageError{err}
 	}
 	if err := o.check(); err != nil {
-		return nil, err
+		return nil, usageError{err}
 	}
 	return o, nil
 }
 
+// label names a flag and its value as the user gave it: "-linger -1s", or
+// "TELCHAT_LINGER=-1s" when it came from the environment.
+func (o *options) label(name string) string {
+	if l, ok := o.labels[name]; ok {
+		return l
+	}
+	return "-" + name
+}
+
 // check refuses values that have no meaning (rather than quietly using a
-// default), each with a one-line reason.
+// default), each with a one-line reason naming the flag and its value.
 func (o *options) check() error {
 	checks := []struct {
-		bad bool
-		msg string
+		bad  bool
+		flag string
+		msg  string
 	}{
-		{o.coalesce > maxCoalesce, fmt.Sprintf("-coalesce %v: at most %v (it delays every line to a big room)", o.coalesce, maxCoalesce)},
-		{o.coalesce < 0, "-coalesce must not be negative (0 turns it off)"},
-		{o.maxLine < minMaxLine, fmt.Sprintf("-max-line %d: at least %d bytes", o.maxLine, minMaxLine)},
-		{o.nickTimeout <= 0, "-nick-timeout must be positive"},
-		{o.idleTimeout < 0, "-idle-timeout must not be negative (0: never)"},
-		{o.writeTimeout <= 0, "-write-timeout must be positive"},
-		{o.linger <= 0, "-linger must be positive"},
-		{o.shutdownTO <= 0, "-shutdown-timeout must be positive"},
-		{o.history < 0, "-history must not be negative (0: none)"},
-		{o.announceMax < -1, "-announce-max must be -1 (always), 0 (never) or a room size"},
-		{o.coalesceMin < 1, "-coalesce-min must be at least 1"},
-		{o.maxQueueBytes <= 0 || o.maxQueueMsgs <= 0, "-max-queue-bytes and -max-queue-msgs must be positive"},
-		{o.maxClients < 0 || o.maxPerIP < 0, "-max-clients and -max-per-ip must not be negative (0: no limit)"},
-		{o.connectRate < 0 || o.msgRate < 0, "-connect-rate and -msg-rate must not be negative (0: no limit)"},
-		{o.connectRate > 0 && o.connectBurst < 1, "-connect-burst must be at least 1"},
-		{o.msgRate > 0 && o.msgBurst < 1, "-msg-burst must be at least 1"},
-		{o.floodDrops < 0, "-flood-drops must not be negative (0: never)"},
+		{o.coalesce > maxCoalesce, "coalesce", fmt.Sprintf("at most %v (it delays every line to a big room)", maxCoalesce)},
+		{o.coalesce < 0, "coalesce", "must not be negative (0 turns it off)"},
+		{o.maxLine < minMaxLine, "max-line", fmt.Sprintf("at least %d bytes", minMaxLine)},
+		{o.nickTimeout <= 0, "nick-timeout", "must be positive"},
+		{o.idleTimeout < 0, "idle-timeout", "must not be negative (0: never)"},
+		{o.writeTimeout <= 0, "write-timeout", "must be positive"},
+		{o.linger <= 0, "linger", "must be positive"},
+		{o.shutdownTO <= 0, "shutdown-timeout", "must be positive"},
+		{o.history < 0, "history", "must not be negative (0: none)"},
+		{o.announceMax < -1, "announce-max", "must be -1 (always), 0 (never) or a room size"},
+		{o.coalesceMin < 1, "coalesce-min", "must be at least 1"},
+		{o.maxQueueBytes <= 0, "max-queue-bytes", "must be positive"},
+		{o.maxQueueMsgs <= 0, "max-queue-msgs", "must be positive"},
+		{o.maxClients < 0, "max-clients", "must not be negative (0: no limit)"},
+		{o.maxPerIP < 0, "max-per-ip", "must not be negative (0: no limit)"},
+		{o.connectRate < 0, "connect-rate", "must not be negative (0: no limit)"},
+		{o.msgRate < 0, "msg-rate", "must not be negative (0: no limit)"},
+		{o.connectRate > 0 && o.connectBurst < 1, "connect-burst", "must be at least 1 (with a -connect-rate)"},
+		{o.msgRate > 0 && o.msgBurst < 1, "msg-burst", "must be at least 1 (with a -msg-rate)"},
+		{o.floodDrops < 0, "flood-drops", "must not be negative (0: never)"},
+		{o.pprofAddr != "" && !loopbackAddr(o.pprofAddr), "pprof", "want a loopback address and port, like 127.0.0.1:6060 (the profiler must not be public)"},
 	}
 	for _, c := range checks {
 		if c.bad {
-			return errors.New(c.msg)
+			return fmt.Errorf("%s: %s", o.label(c.flag), c.msg)
 		}
 	}
 	return nil
+}
+
+// loopbackAddr reports whether addr is host:port with a loopback host.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // hubHistory turns -history into hub.Config.HistorySize, where 0 means the
@@ -183,8 +326,9 @@ const minMaxLine = 64
 const maxCoalesce = 100 * time.Millisecond
 
 // applyEnv sets each flag not given on the command line from its
-// environment twin: -max-per-ip from TELCHAT_MAX_PER_IP.
-func applyEnv(fs *flag.FlagSet) error {
+// environment twin: -max-per-ip from TELCHAT_MAX_PER_IP. It records in
+// labels where each value it set came from.
+func applyEnv(fs *flag.FlagSet, labels map[string]string) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var err error
@@ -194,7 +338,8 @@ func applyEnv(fs *flag.FlagSet) error {
 		}
 		env := "TELCHAT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
-			if e := fs.Set(f.Name, v); e != nil {
+			labels[f.Name] = env + "=" + v
+			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s=%q: %w", env, v, e)
 			}
 		}
@@ -223,7 +368,7 @@ func newLogger(level, format string) (zerolog.Logger, error) {
 }
 
 func run(args []string) error {
-	o, err := parseFlags(args)
+	o, err := parseFlags(args, os.Stdout)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -398,11 +543,7 @@ func hashPassword(in *os.File, out io.Writer) error {
 
 // servePprof serves the profiler on a loopback address only.
 func servePprof(addr string, log zerolog.Logger) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("-pprof: %w", err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !loopbackAddr(addr) { // options.check refuses it first
 		return fmt.Errorf("-pprof %s: only loopback addresses are allowed", addr)
 	}
 	mux := http.NewServeMux()

@@ -203,32 +203,127 @@ func TestStartupErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	const durations = "want a duration: a number of seconds (30) or a number with a unit (500ms, 90s, 30m, 2h, 7d)"
 	cases := []struct {
 		name string
+		env  []string
 		args []string
-		want string
+		code int    // 2: a usage error (a bad flag or variable), 1: anything else
+		want string // the whole message when code is 2
 	}{
-		{"corrupt state file", []string{"-data-dir", dir}, "state.json"},
-		{"bad log level", []string{"-log-level", "loud"}, "-log-level"},
-		{"password file without a hash", []string{"-data-dir", t.TempDir(), "-admin-password-file", filepath.Join(dir, "state.json")}, "bcrypt"},
-		{"pprof off loopback", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-pprof", "0.0.0.0:0"}, "loopback"},
-		{"coalesce too long", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-coalesce", "1s"}, "-coalesce 1s: at most 100ms"},
-		{"max-line too small", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-max-line", "0"}, "-max-line 0: at least 64 bytes"},
-		{"negative linger", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-linger", "-1s"}, "-linger must be positive"},
-		{"burst of zero with a rate", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-msg-burst", "0"}, "-msg-burst must be at least 1"},
-		{"negative history", []string{"-data-dir", t.TempDir(), "-addr", "127.0.0.1:0", "-history", "-3"}, "-history must not be negative"},
+		{"corrupt state file", nil, []string{"-data-dir", dir}, 1, "state.json"},
+		{"password file without a hash", nil, []string{"-data-dir", t.TempDir(), "-admin-password-file", filepath.Join(dir, "state.json")}, 1, "bcrypt"},
+		{"unknown log level", nil, []string{"-log-level", "verbose"}, 2, `-log-level "verbose": want one of debug, info, warn, error`},
+		{"unknown log format", nil, []string{"-log-format", "xml"}, 2, `-log-format "xml": want one of auto, console, json`},
+		{"bad duration", nil, []string{"-idle-timeout", "30x"}, 2, `-idle-timeout "30x": ` + durations},
+		{"a week is not a duration the commands take", nil, []string{"-nick-timeout", "1w"}, 2, `-nick-timeout "1w": ` + durations},
+		{"not a number", nil, []string{"-max-line", "abc"}, 2, `-max-line "abc": want a whole number, like 100`},
+		{"not a rate", nil, []string{"-msg-rate", "fast"}, 2, `-msg-rate "fast": want a number, like 5 or 0.5`},
+		{"not a bool", nil, []string{"-console=maybe"}, 2, `-console "maybe": want true or false`},
+		{"unknown flag", nil, []string{"-verbose"}, 2, "unknown flag -verbose (telchat -h lists the flags)"},
+		{"flag without its value", nil, []string{"-addr"}, 2, "flag needs an argument: -addr (telchat -h lists the flags)"},
+		{"stray argument", nil, []string{"2323"}, 2, `unexpected argument "2323": telchat takes only flags (telchat -h lists them)`},
+		{"variable not a number", []string{"TELCHAT_MAX_LINE=abc"}, nil, 2, `TELCHAT_MAX_LINE="abc": want a whole number, like 100`},
+		{"variable not a duration", []string{"TELCHAT_IDLE_TIMEOUT=soon"}, nil, 2, `TELCHAT_IDLE_TIMEOUT="soon": ` + durations},
+		{"variable not a level", []string{"TELCHAT_LOG_LEVEL=loud"}, nil, 2, `TELCHAT_LOG_LEVEL="loud": want one of debug, info, warn, error`},
+		{"variable out of range", []string{"TELCHAT_MAX_LINE=10"}, nil, 2, "TELCHAT_MAX_LINE=10: at least 64 bytes"},
+		{"pprof off loopback", nil, []string{"-pprof", "0.0.0.0:0"}, 2, "-pprof 0.0.0.0:0: want a loopback address and port, like 127.0.0.1:6060 (the profiler must not be public)"},
+		{"coalesce too long", nil, []string{"-coalesce", "1s"}, 2, "-coalesce 1s: at most 100ms (it delays every line to a big room)"},
+		{"max-line too small", nil, []string{"-max-line", "0"}, 2, "-max-line 0: at least 64 bytes"},
+		{"negative linger", nil, []string{"-linger", "-1s"}, 2, "-linger -1s: must be positive"},
+		{"burst of zero with a rate", nil, []string{"-msg-burst", "0"}, 2, "-msg-burst 0: must be at least 1 (with a -msg-rate)"},
+		{"negative history", nil, []string{"-history", "-3"}, 2, "-history -3: must not be negative (0: none)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := exec.Command(bin, tc.args...).CombinedOutput()
+			// A -data-dir in tc.args comes later and wins.
+			cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-log-format", "json", "-data-dir", t.TempDir()}, tc.args...)...)
+			cmd.Env = append(os.Environ(), tc.env...)
+			out, err := cmd.CombinedOutput()
 			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-				t.Fatalf("want exit 1, got %v (%s)", err, out)
+			if !errors.As(err, &ee) || ee.ExitCode() != tc.code {
+				t.Fatalf("want exit %d, got %v (%s)", tc.code, err, out)
+			}
+			if tc.code == 2 {
+				if got, want := string(out), "telchat: "+tc.want+"\n"; got != want {
+					t.Fatalf("said %q, want the one line %q", got, want)
+				}
+				return
 			}
 			if !strings.Contains(string(out), tc.want) {
 				t.Fatalf("output %q does not mention %q", out, tc.want)
 			}
 		})
+	}
+}
+
+// TestDurationFlagsTakeTheCommandsForms: a bare number is seconds and "7d"
+// is a week, as for /ban and /mute, on the command line and in the
+// environment; 0 still means never.
+func TestDurationFlagsTakeTheCommandsForms(t *testing.T) {
+	cases := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"30", 30 * time.Second},
+		{"90s", 90 * time.Second},
+		{"1h30m", 90 * time.Minute},
+		{"200us", 200 * time.Microsecond},
+		{"7d", 7 * 24 * time.Hour},
+		{"0", 0},
+		{"0s", 0},
+	}
+	for _, tc := range cases {
+		o, err := parseFlags([]string{"-idle-timeout", tc.in}, io.Discard)
+		if err != nil || o.idleTimeout != tc.want {
+			t.Errorf("-idle-timeout %s: got %v, %v; want %v", tc.in, o, err, tc.want)
+		}
+		t.Setenv("TELCHAT_IDLE_TIMEOUT", tc.in)
+		o, err = parseFlags(nil, io.Discard)
+		if err != nil || o.idleTimeout != tc.want {
+			t.Errorf("TELCHAT_IDLE_TIMEOUT=%s: got %v, %v; want %v", tc.in, o, err, tc.want)
+		}
+	}
+}
+
+// TestBareSecondsStartTheServer: "-idle-timeout 30" was refused with a bare
+// "parse error" and 60 lines of usage.
+func TestBareSecondsStartTheServer(t *testing.T) {
+	bin := buildServer(t)
+	s := startServer(t, bin, []string{"TELCHAT_SHUTDOWN_TIMEOUT=5"}, "-data-dir", t.TempDir(), "-idle-timeout", "30", "-nick-timeout", "45")
+	c, r := login(t, s.addr, "ada")
+	defer c.Close()
+	_, _ = c.Write([]byte("/who\n"))
+	readUntil(t, r, "in #lobby")
+}
+
+// TestHelpListsEveryFlagAndTheDocsDoToo: -h prints the usage on standard
+// output and exits 0, and every flag it lists is in the operator guide's
+// flag table.
+func TestHelpListsEveryFlagAndTheDocsDoToo(t *testing.T) {
+	bin := buildServer(t)
+	out, err := exec.Command(bin, "-h").Output()
+	if err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+	guide, err := os.ReadFile(filepath.Join("docs", "operator-guide.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags int
+	for _, line := range strings.Split(string(out), "\n") {
+		name, ok := strings.CutPrefix(line, "  -")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		flags++
+		if !strings.Contains(string(guide), "`-"+name+"`") {
+			t.Errorf("-%s is not in docs/operator-guide.md", name)
+		}
+	}
+	if flags < 25 {
+		t.Fatalf("-h listed %d flags:\n%s", flags, out)
 	}
 }
 
