@@ -233,7 +233,7 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 	}
 	switch cmd.refusal(who) {
 	case refusedAdmin:
-		x.Audit(cmd.Name, false, "not an admin")
+		x.Audit(cmd.Name, rest, errNotAdmin)
 		x.Reply("! Permission denied: /" + cmd.Name + " is for admins")
 		return
 	case refusedConsole:
@@ -241,24 +241,33 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 		return
 	}
 	args := SplitArgs(rest, cmd.MaxArgs, cmd.Rest)
+	var err error
 	if len(args) < cmd.MinArgs || len(args) > cmd.MaxArgs {
-		x.Reply("! Usage: " + cmd.UsageFor(who))
-		return
+		err = ErrUsage
+	} else {
+		err = cmd.Run(x, args)
 	}
-	if cmd.Perm == AdminOnly {
-		x.Audit(cmd.Name, true, strings.Join(args, " "))
-	}
-	if err := cmd.Run(x, args); err != nil {
+	// An admin command is logged after it ran, with its outcome: "ok", or
+	// the error its caller was told.
+	if cmd.Perm == AdminOnly || errors.Is(err, ErrPermission) {
+		outcome := err
 		if errors.Is(err, ErrUsage) {
-			x.Reply("! Usage: " + cmd.UsageFor(who))
-			return
+			outcome = fmt.Errorf("%w; usage: %s", err, cmd.UsageFor(who))
 		}
-		if errors.Is(err, ErrPermission) {
-			x.Audit(cmd.Name, false, "not an admin")
-		}
+		x.Audit(cmd.Name, rest, outcome)
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrUsage):
+		x.Reply("! Usage: " + cmd.UsageFor(who))
+	default:
 		x.Reply("! " + usertext.Sentence(err.Error()))
 	}
 }
+
+// errNotAdmin is the outcome in the admin log of an admin command run by
+// someone who is not one.
+var errNotAdmin = fmt.Errorf("%w: not an admin", ErrPermission)
 
 // maxSuggestDistance is the largest edit distance at which Suggest still
 // offers a command: 1 for a name of up to shortName bytes, 2 for a longer

@@ -444,9 +444,9 @@ func TestRefusalsAreLogged(t *testing.T) {
 		}
 	}
 	want := []string{
-		`"session":"sess-a","remote":"127.0.0.1:1","by":"alice","action":"kick","allowed":false,"detail":"not an admin"`,
-		`"by":"alice","action":"motd","allowed":false`,
-		`"by":"alice","action":"oper","allowed":false,"detail":"wrong password"`,
+		`"session":"sess-a","remote":"127.0.0.1:1","by":"alice","action":"kick","args":"bob","outcome":"permission denied: not an admin"`,
+		`"by":"alice","action":"motd","args":"set mine","outcome":"permission denied: only admins can set the message of the day"`,
+		`"by":"alice","action":"oper","args":"","outcome":"wrong password"`,
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, w := range want {
@@ -459,6 +459,74 @@ func TestRefusalsAreLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "wrong\"") {
 		t.Fatalf("the password attempt was logged:\n%s", logs.String())
+	}
+}
+
+// TestAdminLogRecordsOutcomes: every admin command is logged after it ran,
+// with "ok" or the error its caller was told, never as allowed before the
+// fact.
+func TestAdminLogRecordsOutcomes(t *testing.T) {
+	var logs lockedBuffer
+	h := hub.New(hub.Config{Commands: New(), Log: zerolog.New(&logs)})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		cancel()
+		<-h.Done()
+	}()
+	go h.Run(ctx)
+	loopback := netip.MustParseAddr("127.0.0.1")
+	bob := hub.NewConn("sess-b", "127.0.0.1:2", loopback, &recPeer{})
+	console := hub.NewConsole("sess-c", "console", &recPeer{})
+	for _, err := range []error{h.Connect(bob), h.Input(bob, "bob", false), h.Connect(console)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct{ line, action, args, outcome string }{
+		{"ban 1.2.3.4 1w", "ban", "1.2.3.4 1w", `bad duration \"1w\": use a number of seconds or a number with s, m, h or d, like 90s, 30m, 2h, 7d`},
+		{"ban 1.2.3.4 1h spam", "ban", "1.2.3.4 1h spam", "ok"},
+		{"kick nobody", "kick", "nobody", "no such user: nobody"},
+		{"unban 9.9.9.9", "unban", "9.9.9.9", "no such ban: 9.9.9.9"},
+		{"mute ghost", "mute", "ghost", "no such user: ghost"},
+		{"mute bob forever", "mute", "bob forever", "wrong arguments; usage: /mute NICK [DURATION]"},
+		{"move", "move", "", "wrong arguments; usage: /move NICK ROOM"},
+		{"mute bob 10m", "mute", "bob 10m", "ok"},
+		{"kick bob bye", "kick", "bob bye", "ok"},
+	}
+	var want []string
+	for _, tc := range tests {
+		if err := h.Input(console, tc.line, false); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, `"by":"console","action":"`+tc.action+`","args":"`+tc.args+`","outcome":"`+tc.outcome+`"`)
+	}
+	// The hub handles its input in order: once it runs this, it has run
+	// (and logged) every command.
+	done := make(chan struct{})
+	if err := h.Do(func() { close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("hub stalled")
+	}
+	var got []string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `"admin command"`) {
+			got = append(got, l)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d admin log lines for %d commands:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("%q logged\n%s\nwant %s", tests[i].line, got[i], w)
+		}
+		if strings.Contains(got[i], `"allowed"`) {
+			t.Errorf("%q logged intent: %s", tests[i].line, got[i])
+		}
 	}
 }
 

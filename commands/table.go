@@ -289,7 +289,7 @@ func motd(x *hub.Ctx, a []string) error {
 			text = truncate(a[1], 500)
 		}
 		x.SetMOTD(text)
-		x.Audit("motd", true, text)
+		x.Audit("motd", "set "+text, nil)
 		if text == "" {
 			x.Reply("*** Message of the day cleared")
 		} else {

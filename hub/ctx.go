@@ -70,14 +70,16 @@ func (x *Ctx) Name() string {
 	return x.c.nick
 }
 
-// Audit logs an admin action or a refused one.
-func (x *Ctx) Audit(action string, allowed bool, detail string) {
-	ev := x.h.log.Warn()
-	if allowed {
-		ev = x.h.log.Info()
+// Audit logs an admin action after it ran (or was refused): who, the
+// action and its arguments as given, and the outcome, "ok" when err is nil
+// and else the error's text. A failure is logged as a warning.
+func (x *Ctx) Audit(action, args string, err error) {
+	ev, outcome := x.h.log.Info(), "ok"
+	if err != nil {
+		ev, outcome = x.h.log.Warn(), err.Error()
 	}
 	ev.Str("session", x.c.ID).Str("remote", x.c.Remote).Str("by", x.Name()).
-		Str("action", action).Bool("allowed", allowed).Str("detail", detail).Msg("admin command")
+		Str("action", action).Str("args", args).Str("outcome", outcome).Msg("admin command")
 }
 
 func (x *Ctx) user() (*Conn, error) {

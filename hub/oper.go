@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -20,6 +21,9 @@ const (
 	// not waiting out a failure.
 	operMaxAddrs = 4096
 )
+
+// errWrongPassword is the outcome of a failed /oper in the admin log.
+var errWrongPassword = errors.New("wrong password")
 
 // operLimiter rate limits /oper per client address, so that reconnecting
 // does not reset the count, and bounds the checks in flight. It belongs to
@@ -83,7 +87,7 @@ func (x *Ctx) Oper(password string) error {
 	lim := &h.oper
 	a := lim.attempts(c.Addr, now)
 	if a.pending || now.Before(a.next) || lim.inFlight >= maxOperInFlight {
-		x.Audit("oper", false, "rate limited")
+		x.Audit("oper", "", ErrRetryLater)
 		return ErrRetryLater
 	}
 	a.pending = true
@@ -102,7 +106,7 @@ func (x *Ctx) Oper(password string) error {
 			} else {
 				a.fails++
 				a.next = now.Add(operBackoff(a.fails))
-				x.Audit("oper", false, "wrong password")
+				x.Audit("oper", "", errWrongPassword)
 			}
 			if _, present := h.conns[c]; !present {
 				return
@@ -112,7 +116,7 @@ func (x *Ctx) Oper(password string) error {
 				return
 			}
 			c.admin = true
-			x.Audit("oper", true, "")
+			x.Audit("oper", "", nil)
 			x.Reply("*** You are now an admin")
 		})
 	}()
