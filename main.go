@@ -29,6 +29,7 @@ import (
 	"telchat/commands"
 	"telchat/hub"
 	"telchat/store"
+	"telchat/systemd"
 	"telchat/usertext"
 	"telchat/version"
 )
@@ -385,6 +386,11 @@ func run(args []string) error {
 		return err
 	}
 	log.Info().Str("version", build.Version).Str("commit", build.ShortCommit()).Str("go", build.Go).Msg("starting")
+	// Under systemd (Type=notify) the manager waits for READY=1.
+	notify, err := systemd.NewNotifier(os.Getenv("NOTIFY_SOCKET"))
+	if err != nil {
+		return err
+	}
 	releaseDir, err := store.Lock(o.dataDir)
 	if err != nil {
 		return fmt.Errorf("-data-dir: %w", err)
@@ -447,16 +453,18 @@ func run(args []string) error {
 		log.Info().Str("path", o.adminSocket).Msg("admin socket listening")
 		go func() { _ = sock.Serve() }()
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	lns, err := openListeners(o.addr)
 	if err != nil {
 		if sock != nil {
 			_ = sock.Close(context.Background()) // removes the socket file
 		}
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	log.Info().Str("addr", ln.Addr().String()).Msg("listening")
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	serveErr := make(chan error, len(lns.chat))
+	for _, ln := range lns.chat {
+		log.Info().Str("addr", ln.Addr().String()).Bool("systemd", lns.activated).Msg("listening")
+		go func() { serveErr <- srv.Serve(ln) }()
+	}
 
 	if o.console || term.IsTerminal(int(os.Stdin.Fd())) {
 		go admin.Serve(h, os.Stdin, os.Stdout, "console", log)
@@ -465,6 +473,10 @@ func run(args []string) error {
 		if err := servePprof(o.pprofAddr, log); err != nil {
 			return err
 		}
+	}
+
+	if err := notify.Ready("accepting connections"); err != nil {
+		log.Warn().Err(err).Msg("telling systemd we are ready")
 	}
 
 	select {
@@ -481,6 +493,7 @@ func run(args []string) error {
 	default:
 	}
 	log.Info().Msg("shutting down")
+	_ = notify.Stopping(notice)
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTO)
 	defer cancel()
 	if err := srv.Shutdown(sctx, notice); err != nil {

@@ -87,6 +87,14 @@ func (t *Transcript) String() string {
 // the test when Timeout passes or the output ends first.
 func (t *Transcript) WaitFor(tb testing.TB, from int, want string) int {
 	tb.Helper()
+	end, _ := t.WaitForAny(tb, from, want)
+	return end
+}
+
+// WaitForAny is WaitFor for the first of several texts to appear; it also
+// returns which one matched.
+func (t *Transcript) WaitForAny(tb testing.TB, from int, wants ...string) (int, string) {
+	tb.Helper()
 	timer := time.NewTimer(Timeout)
 	defer timer.Stop()
 	for {
@@ -94,10 +102,13 @@ func (t *Transcript) WaitFor(tb testing.TB, from int, want string) int {
 		out, changed, ended := t.buf.String(), t.changed, t.ended
 		t.mu.Unlock()
 		if from <= len(out) {
-			if i := strings.Index(out[from:], want); i >= 0 {
-				return from + i + len(want)
+			for _, want := range wants {
+				if i := strings.Index(out[from:], want); i >= 0 {
+					return from + i + len(want), want
+				}
 			}
 		}
+		want := strings.Join(wants, `" or "`)
 		if ended {
 			tb.Fatalf("output ended without %q; output:\n%s", want, out)
 		}
