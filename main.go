@@ -467,7 +467,7 @@ func run(args []string) error {
 	}
 
 	if o.console || term.IsTerminal(int(os.Stdin.Fd())) {
-		go admin.Serve(h, os.Stdin, os.Stdout, "console", log)
+		go admin.ServeStdin(h, os.Stdin, os.Stdout, log)
 	}
 	if o.pprofAddr != "" {
 		if err := servePprof(o.pprofAddr, log); err != nil {

@@ -32,10 +32,11 @@ func buildServer(t *testing.T) string {
 
 // server is a running telchat process.
 type server struct {
-	cmd   *exec.Cmd
-	addr  string
-	stdin io.WriteCloser
-	done  chan error
+	cmd    *exec.Cmd
+	addr   string
+	stdin  io.WriteCloser
+	stdout chan string // its standard output (the console's), line by line
+	done   chan error
 }
 
 // startServer runs bin with args plus -addr 127.0.0.1:0, and waits for its
@@ -52,10 +53,27 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *server
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdin: stdin, done: make(chan error, 1)}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = outW
+	s := &server{cmd: cmd, stdin: stdin, stdout: make(chan string, 1024), done: make(chan error, 1)}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	_ = outW.Close() // the child has its copy
+	go func() {
+		defer outR.Close()
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			select {
+			case s.stdout <- strings.TrimSuffix(sc.Text(), "\r"):
+			default: // nobody reads it: keep the child from blocking
+			}
+		}
+		close(s.stdout)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-s.done
@@ -77,6 +95,28 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *server
 		t.Fatal("server did not log its address")
 	}
 	return s
+}
+
+// expectStdout waits for a line of standard output containing want, and
+// returns the lines before it.
+func (s *server) expectStdout(t *testing.T, want string) []string {
+	t.Helper()
+	var seen []string
+	timeout := time.After(waitLimit)
+	for {
+		select {
+		case l, ok := <-s.stdout:
+			if !ok {
+				t.Fatalf("standard output ended waiting for %q; got %q", want, seen)
+			}
+			if strings.Contains(l, want) {
+				return seen
+			}
+			seen = append(seen, l)
+		case <-timeout:
+			t.Fatalf("waiting for %q on standard output; got %q", want, seen)
+		}
+	}
 }
 
 // wait waits for the process to exit and returns its error.
@@ -195,6 +235,45 @@ func TestProcessSignalsEnvAndConsole(t *testing.T) {
 			t.Fatalf("exit: %v", err)
 		}
 	})
+}
+
+// TestConsoleQuitSaysWhatHappened: quit on the server's own console says
+// the console is closed and the server keeps running, says that standard
+// input is no longer read, and then really reads no more: a command typed
+// after it is not run, and the server still serves.
+func TestConsoleQuitSaysWhatHappened(t *testing.T) {
+	bin := buildServer(t)
+	s := startServer(t, bin, nil, "-console", "-data-dir", t.TempDir())
+	s.expectStdout(t, "telchat admin console")
+	c, r := login(t, s.addr, "bob")
+	if _, err := io.WriteString(s.stdin, "quit\n"); err != nil {
+		t.Fatal(err)
+	}
+	s.expectStdout(t, "*** Console closed; the server keeps running; use shutdown to stop it")
+	s.expectStdout(t, "*** Standard input is no longer read: Ctrl-C (or SIGTERM) stops the server")
+	// Typed after quit: not read, so not run (no notice, no shutdown).
+	if _, err := io.WriteString(s.stdin, "wall still there?\nshutdown\n"); err != nil {
+		t.Fatal(err)
+	}
+	c2, r2 := login(t, s.addr, "carol")
+	defer c2.Close()
+	readUntil(t, r, "carol joined")
+	_, _ = c2.Write([]byte("/who\n"))
+	readUntil(t, r2, "2 in #lobby")
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(r)
+	_ = c.Close()
+	if strings.Contains(string(rest), "NOTICE") || strings.Count(string(rest), "Server shutting down") != 1 {
+		t.Fatalf("after quit bob got %q", rest)
+	}
+	if err := s.wait(t); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	for l := range s.stdout {
+		t.Errorf("console output after quit: %q", l)
+	}
 }
 
 func TestStartupErrors(t *testing.T) {

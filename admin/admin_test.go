@@ -159,7 +159,7 @@ func TestConsoleRunsAdminCommands(t *testing.T) {
 	con.Expect("*** Banned 127.0.0.1 for good; 1 connection(s) kicked")
 	carol.ExpectEOF()
 	con.Send("quit")
-	con.Expect("Bye.")
+	con.Expect("*** Console closed; the server keeps running; use shutdown to stop it")
 	<-con.served
 	// The hub is still running.
 	if out := s.Dial(t).ExpectEOF(); out != "! You are banned from this server: closed\r\n" {

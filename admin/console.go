@@ -32,6 +32,7 @@ type Console struct {
 	out      chan []byte
 	finished chan struct{}
 	once     sync.Once
+	reason   hub.Reason // why it finished; set once, before finished is closed
 }
 
 func newConsole() *Console {
@@ -54,7 +55,12 @@ func (c *Console) Deliver(msg []byte) bool {
 }
 
 // Finish ends the console session (hub.Peer).
-func (c *Console) Finish(hub.Reason) { c.once.Do(func() { close(c.finished) }) }
+func (c *Console) Finish(r hub.Reason) {
+	c.once.Do(func() {
+		c.reason = r
+		close(c.finished)
+	})
+}
 
 // writeLoop copies output to w until Finish, then writes what is left.
 func (c *Console) writeLoop(w io.Writer) {
@@ -83,6 +89,26 @@ func (c *Console) writeLoop(w io.Writer) {
 // Serve runs one console over r and w until r ends, the console quits, or
 // the hub stops. End of input ends only this console, never the server.
 func Serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logger) {
+	serve(h, r, w, remote, log)
+}
+
+// stdinClosed is the console's last line on the server's own terminal after
+// quit: nothing typed there is read any more.
+const stdinClosed = "*** Standard input is no longer read: Ctrl-C (or SIGTERM) stops the server\r\n"
+
+// ServeStdin runs the console on the server's standard input and output
+// (in and out), as Serve does. When quit closes it, it says that standard
+// input is no longer read, so that nothing typed afterwards is ignored
+// without a word.
+func ServeStdin(h *hub.Hub, in io.Reader, out io.Writer, log zerolog.Logger) {
+	if r := serve(h, in, out, "console", log); r.Kind == hub.KindQuit {
+		_, _ = io.WriteString(out, stdinClosed)
+	}
+}
+
+// serve is Serve; it returns why the console ended (hub.KindHangup at end
+// of input, hub.KindQuit after quit).
+func serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logger) hub.Reason {
 	c := newConsole()
 	id := uuid.NewString()
 	hc := hub.NewConsole(id, remote, c)
@@ -96,7 +122,7 @@ func Serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logg
 	if err := h.Connect(hc); err != nil {
 		c.Finish(hub.Reason{Kind: hub.KindShutdown})
 		<-done
-		return
+		return c.reason
 	}
 	c.Deliver([]byte("telchat admin console: type help for the commands, quit to close this console\r\n"))
 	lines := make(chan string)
@@ -114,7 +140,7 @@ func Serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logg
 				<-c.finished
 				<-done
 				log.Info().Msg("admin console input ended")
-				return
+				return c.reason
 			}
 			if line = usertext.Sanitize(line); line == "" {
 				continue
@@ -128,8 +154,8 @@ func Serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logg
 			// must still forget it (a second removal is a no-op).
 			_ = h.Leave(hc, hub.Reason{Kind: hub.KindHangup})
 			<-done
-			log.Info().Msg("admin console closed")
-			return
+			log.Info().Str("reason", c.reason.String()).Msg("admin console closed")
+			return c.reason
 		}
 	}
 }

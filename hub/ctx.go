@@ -118,7 +118,7 @@ func shortName(s string) string {
 // Quit ends the caller's session: a goodbye, then a clean close.
 func (x *Ctx) Quit(reason string) {
 	if x.c.console {
-		x.Reply("Bye.")
+		x.Reply("*** Console closed; the server keeps running; use shutdown to stop it")
 		x.h.drop(x.c, Reason{Kind: KindQuit, Text: reason}, false)
 		return
 	}
