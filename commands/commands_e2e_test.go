@@ -208,13 +208,13 @@ func TestTopic(t *testing.T) {
 	alice.Send("/join den")
 	alice.Send("/topic")
 	alice.Expect("*** #den has no topic")
-	alice.Send("/topic plans   for the weekend")
-	alice.Expect("*** alice set the topic of #den to: plans   for the weekend")
+	alice.Send("/topic plans   for the weekend") // runs of spaces collapse (no padding)
+	alice.Expect("*** alice set the topic of #den to: plans for the weekend")
 	say(bob, "/join den")
 	bob.Send("/topic")
-	bob.Expect("*** Topic for #den: plans   for the weekend")
+	bob.Expect("*** Topic for #den: plans for the weekend")
 	bob.Send("/rooms")
-	bob.Expect("  #den (2) plans   for the weekend")
+	bob.Expect("  #den (2) plans for the weekend")
 	// A user's topic goes with the room when it empties (so users cannot
 	// fill the server with rooms); an admin's topic keeps the room.
 	alice.Send("/part")
@@ -803,7 +803,7 @@ func TestQuit(t *testing.T) {
 	if out := bob.ExpectEOF(); !strings.Contains(out, "*** Goodbye, bob!") {
 		t.Fatalf("got %q", out)
 	}
-	alice.Expect("*** bob left #lobby (quit: see you   later)")
+	alice.Expect("*** bob left #lobby (quit: see you later)")
 	c := s.Login(t, "carol")
 	c.Send("/bye")
 	c.ExpectEOF()

@@ -12,14 +12,28 @@
 //     other two-byte ESC x sequences and a lone ESC; the same for the 8-bit
 //     C1 introducers encoded as UTF-8 (U+009B CSI, U+009D OSC, U+0090 DCS,
 //     U+0098 SOS, U+009E PM, U+009F APC, U+008E SS2, U+008F SS3);
-//   - other C0 controls, DEL and C1 controls are removed, TAB becomes a space,
-//     U+2028/U+2029 become a space;
-//   - all Unicode format characters (general category Cf) are removed; this
-//     covers the bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
-//     U+061C), the zero-width characters (U+200B–U+200D, U+2060, U+FEFF),
-//     the soft hyphen and the invisible tag characters;
-//   - the blank Hangul fillers (U+115F, U+1160, U+3164, U+FFA0) and the
-//     Unicode noncharacters are removed;
+//   - other C0 controls, DEL and C1 controls are removed;
+//   - white space and characters that render as a blank cell (TAB, U+00A0,
+//     U+2000–U+200A, U+3000 and the other Unicode White_Space characters,
+//     U+2028/U+2029, U+2800 BRAILLE PATTERN BLANK, U+1D159) become an ASCII
+//     space, and each run of them collapses into one space, so that padding
+//     cannot push text to the terminal's wrap point to fake a new line;
+//   - characters that render as nothing are removed: Unicode's
+//     Default_Ignorable_Code_Point set, built from the general category Cf
+//     (bidi controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C;
+//     zero-width characters U+200B–U+200D, U+2060, U+FEFF; invisible
+//     operators U+2061–U+2064; U+180E; the soft hyphen; the tag
+//     characters), Other_Default_Ignorable_Code_Point (U+034F, the blank
+//     Hangul fillers U+115F, U+1160, U+3164, U+FFA0, U+17B4/U+17B5, reserved
+//     ranges such as U+2065) and Variation_Selector, plus U+16FE4. Kept are
+//     only the ones that belong to the text around them: a zero-width joiner
+//     between emoji (👨‍👩‍👧), VS15 or VS16 after an emoji or keycap base
+//     (❤️, 1️⃣), a subdivision flag's tag sequence (🏴 + 2 to 6 tags + CANCEL
+//     TAG), variation selectors after a Han ideograph or a Mongolian letter,
+//     and a joiner or non-joiner between two letters of one script other
+//     than Latin (Persian, Indic scripts). The emoji table is Unicode's
+//     emoji-test.txt via go.mau.fi/util/emojirunes;
+//   - the Unicode noncharacters are removed;
 //   - runs of more than [MaxCombiningRun] nonspacing or enclosing marks
 //     ("zalgo" text) are cut to that length;
 //   - leading and trailing white space is trimmed.

@@ -23,6 +23,12 @@ var sanitizeSeeds = []string{
 	"\u009d\u0090\u0098\u009e\u009f\u008e\u008f\u009b",
 	"z" + strings.Repeat("\u0301", 20),
 	"  \u3000 trim \u00a0 ",
+	"nods" + strings.Repeat(" ", 75) + "<alice> hi",
+	"bye" + strings.Repeat("\u2800", 77) + "*** NOTICE",
+	"a\u3164\u115f\u1160\uffa0\u034f\u180e\u2064\ufe0f\U000E0100b",
+	"👨\u200d👩\u200d👧 \u2764\ufe0f 1\ufe0f\u20e3 葛\U000E0100",
+	"🏴\U000E0067\U000E0062\U000E0065\U000E006E\U000E0067\U000E007F",
+	"\u0645\u06cc\u200c\u062e \u0915\u094d\u200d\u0937",
 }
 
 func FuzzSanitize(f *testing.F) {

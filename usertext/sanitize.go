@@ -34,31 +34,39 @@ const (
 type runeAction uint8
 
 const (
-	actionKeep  runeAction = iota // copy as is
-	actionDrop                    // remove
-	actionSpace                   // replace with one ASCII space
+	actionKeep      runeAction = iota // copy as is
+	actionDrop                        // remove
+	actionSpace                       // white space or blank: one ASCII space, collapsed
+	actionInvisible                   // renders as nothing: keep only in context (keepInvisible)
 )
 
 // classify returns the action for the valid rune r, ignoring escape
-// sequences and the combining-mark limit.
+// sequences, context and the combining-mark limit.
 func classify(r rune) runeAction {
 	switch {
-	case r >= 0x20 && r < del:
+	case r == ' ':
+		return actionSpace
+	case r > 0x20 && r < del:
 		return actionKeep
-	case r == '\t', r == 0x2028, r == 0x2029:
+	case r == '\t':
 		return actionSpace
 	case r < 0xa0: // other C0, DEL, C1
 		return actionDrop
-	case r < 0x300: // Latin-1 and Latin Extended: only U+00AD is Cf
-		if r == 0xad {
+	case r < 0x300: // Latin-1 and Latin Extended: U+00A0 is a space, U+00AD is Cf
+		switch r {
+		case 0xa0:
+			return actionSpace
+		case 0xad:
 			return actionDrop
 		}
 		return actionKeep
-	case unicode.Is(unicode.Cf, r): // bidi controls, zero-width, BOM, tags, ...
-		return actionDrop
-	case r == 0x115f, r == 0x1160, r == 0x3164, r == 0xffa0: // blank Hangul fillers
-		return actionDrop
+	case isBlank(r):
+		return actionSpace
+	case unicode.Is(invisible, r):
+		return actionInvisible
 	case r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe: // noncharacters
+		return actionDrop
+	case r == 0x16fe4: // KHITAN SMALL SCRIPT FILLER, a mark that shows nothing
 		return actionDrop
 	}
 	return actionKeep
@@ -70,95 +78,164 @@ func isCombining(r rune) bool {
 	return r >= 0x300 && (unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r))
 }
 
-// isClean reports whether Sanitize would keep every rune of s as is, so that
-// at most white space has to be trimmed at the ends.
-func isClean(s string) bool {
-	marks := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c < 0x20 || c == del {
+// isCleanASCII reports whether s is printable ASCII without a run of
+// spaces, which Sanitize keeps as it is.
+func isCleanASCII(s string) bool {
+	space := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if space {
 				return false
 			}
-			marks = 0
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+			space = true
+		case c > ' ' && c < del:
+			space = false
+		default:
 			return false
 		}
-		if classify(r) != actionKeep {
-			return false
-		}
-		if isCombining(r) {
-			marks++
-			if marks > MaxCombiningRun {
-				return false
-			}
-		} else {
-			marks = 0
-		}
-		i += size
 	}
 	return true
 }
 
+// output builds Sanitize's result. While the result is a substring of the
+// input, src[start:end], it only moves those bounds; the first change that
+// makes it differ copies it into b.
+type output struct {
+	src        string
+	start, end int
+	b          strings.Builder
+	copying    bool // b holds the result; start and end are unused
+	empty      bool // nothing written yet
+	last       rune // the last rune written
+	marks      int  // combining marks written since the last other rune
+}
+
+// keep appends src[i:i+n], whose last rune is r, to the result.
+func (o *output) keep(i, n int, r rune) {
+	switch {
+	case o.copying:
+		o.b.WriteString(o.src[i : i+n])
+	case o.empty:
+		o.start, o.end = i, i+n
+	case o.end == i:
+		o.end = i + n
+	default:
+		o.copy()
+		o.b.WriteString(o.src[i : i+n])
+	}
+	o.empty, o.last = false, r
+}
+
+// write appends r, which is not the next rune of src, to the result.
+func (o *output) write(r rune) {
+	if !o.copying {
+		o.copy()
+	}
+	o.b.WriteRune(r)
+	o.empty, o.last = false, r
+}
+
+// copy switches o to building the result in b.
+func (o *output) copy() {
+	o.b.Grow(len(o.src))
+	if !o.empty {
+		o.b.WriteString(o.src[o.start:o.end])
+	}
+	o.copying = true
+}
+
+// String returns the result without its trailing space.
+func (o *output) String() string {
+	switch {
+	case o.copying:
+		return strings.TrimSuffix(o.b.String(), " ")
+	case o.empty:
+		return ""
+	}
+	return strings.TrimSuffix(o.src[o.start:o.end], " ")
+}
+
 // Sanitize returns s made safe to show on another user's terminal as part of
 // one line; see the package documentation for the exact rules. The result is
-// valid UTF-8 without control characters, escape sequences, bidi controls or
-// zero-width characters, trimmed of white space at both ends. Sanitize is
-// idempotent. If s is already clean it returns s (or a trimmed substring of
-// it) without allocating.
+// valid UTF-8 without control characters, escape sequences, bidi controls,
+// invisible characters outside emoji and script sequences, or runs of white
+// space, trimmed of white space at both ends. Sanitize is idempotent. If s is
+// already clean it returns s (or a trimmed substring of it) without
+// allocating.
 func Sanitize(s string) string {
-	if isClean(s) {
-		return strings.TrimFunc(s, unicode.IsSpace)
+	if t := strings.Trim(s, " "); isCleanASCII(t) {
+		return t
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	marks := 0 // combining marks written since the last other rune
+	o := output{src: s, empty: true}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c == esc {
 			i = skipEscape(s, i+1)
 			continue
 		}
+		if c > ' ' && c < del { // fast path: printable ASCII
+			o.keep(i, 1, rune(c))
+			o.marks = 0
+			i++
+			continue
+		}
 		r, size := rune(c), 1
 		if c >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])
 		}
-		i += size
+		if r == utf8.RuneError && size == 1 {
+			// An invalid byte: write U+FFFD in its place.
+			o.write(r)
+			o.marks = 0
+			i++
+			continue
+		}
 		switch r {
 		case c1CSI:
-			i = skipControlSequence(s, i)
+			i = skipControlSequence(s, i+size)
 			continue
 		case c1OSC, c1DCS, c1SOS, c1PM, c1APC:
-			i = skipControlString(s, i)
+			i = skipControlString(s, i+size)
 			continue
 		case c1SS2, c1SS3:
-			i = skipSingleShift(s, i)
+			i = skipSingleShift(s, i+size)
 			continue
 		}
-		// An invalid byte decodes to U+FFFD with size 1: keep the U+FFFD.
 		switch classify(r) {
 		case actionDrop:
-			continue
 		case actionSpace:
-			r = ' '
-		}
-		if isCombining(r) {
-			if marks >= MaxCombiningRun {
-				continue
+			if !o.empty && o.last != ' ' { // leading spaces and runs go
+				if r == ' ' {
+					o.keep(i, 1, ' ')
+				} else {
+					o.write(' ')
+				}
+				o.marks = 0
 			}
-			marks++
-		} else {
-			if b.Len() == 0 && unicode.IsSpace(r) {
-				continue // leading white space
+		case actionInvisible:
+			// Kept invisibles leave the mark count alone, so that
+			// they cannot restart a stack of marks.
+			n, keep := keepInvisible(r, s[i:], o.last)
+			if keep {
+				last, _ := utf8.DecodeLastRuneInString(s[i : i+n])
+				o.keep(i, n, last)
 			}
-			marks = 0
+			size = n
+		case actionKeep:
+			if isCombining(r) {
+				if o.marks >= MaxCombiningRun {
+					break
+				}
+				o.marks++
+			} else {
+				o.marks = 0
+			}
+			o.keep(i, size, r)
 		}
-		b.WriteRune(r)
+		i += size
 	}
-	return strings.TrimRightFunc(b.String(), unicode.IsSpace)
+	return o.String()
 }
 
 // skipEscape returns the index just past the escape sequence whose ESC ends
