@@ -188,6 +188,33 @@ func TestEscapeSequencesNeverReachOthers(t *testing.T) {
 	}
 }
 
+func TestPaddingCannotFakeALine(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	mallory := s.Login(t, "mallory")
+	bob := s.Login(t, "bob")
+	mallory.Expect("bob joined")
+	pads := []string{
+		strings.Repeat(" ", 75),
+		strings.Repeat("\u2800", 75),             // braille blank
+		strings.Repeat("\u3164\u00a0", 40),       // Hangul filler, no-break space
+		strings.Repeat("\u2003\u200b\ufe0f", 40), // em space, zero width space, stray VS16
+	}
+	for _, pad := range pads {
+		mallory.Send("/me nods" + pad + "<alice> I trust mallory")
+		if l := bob.Expect("nods"); l != "* mallory nods <alice> I trust mallory" {
+			t.Fatalf("pad %+q: bob got %q", pad[:6], l)
+		}
+	}
+	// Emoji sequences pass whole.
+	mallory.Send("family 👨\u200d👩\u200d👧 \u2764\ufe0f")
+	if l := bob.Expect("family"); l != "<mallory> family 👨\u200d👩\u200d👧 \u2764\ufe0f" {
+		t.Fatalf("bob got %+q", l)
+	}
+	// Collapsing white space does not count as altering a command line.
+	bob.Send("/nick  robert")
+	bob.Expect("*** You are now known as robert")
+}
+
 func TestTelnetNegotiationAndIAC(t *testing.T) {
 	s := servertest.Start(t, servertest.Config{})
 	bob := s.Login(t, "bob")
@@ -241,6 +268,7 @@ func TestNicknamePromptAnswersAreSentences(t *testing.T) {
 	s.Login(t, "alice")
 	cases := []struct{ nick, want string }{
 		{"bad nick!", "! Nickname must be 1 to 24 letters, digits, _ or -"},
+		{"two  spaces", "! Nickname must be 1 to 24 letters, digits, _ or -"},
 		{"ALICE", "! That nickname is taken"},
 		{"admin", "! That nickname is reserved"},
 	}

@@ -207,7 +207,9 @@ func (in *input) nextLine() bool {
 				s.sendLocal("! Line too long: cut to " + itoa(cfg.MaxLine) + " bytes")
 			}
 			line := usertext.Sanitize(ev.Line)
-			altered := line != strings.TrimSpace(ev.Line)
+			// Altered means sanitizing removed something, not only that it
+			// collapsed white space ("/nick  bob" is not altered).
+			altered := line != strings.TrimSpace(ev.Line) && line != strings.Join(strings.Fields(ev.Line), " ")
 			if line == "" && !altered {
 				continue // an empty line; one that was all escape codes still gets an answer
 			}
