@@ -11,7 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+
+	"telchat/usertext"
 )
 
 // CurrentVersion is the state file format written by [Save]. [Load] accepts
@@ -23,6 +26,12 @@ const FileName = "state.json"
 
 // MaxFileSize is the largest state file [Load] reads and [Save] writes.
 const MaxFileSize = 16 << 20
+
+// MaxBans is the default bound on the number of bans (see [CapBans]).
+const MaxBans = 10000
+
+// tempPrefix starts the name of the temporary files Save writes and renames.
+const tempPrefix = "." + FileName + ".tmp-"
 
 var (
 	// ErrCorrupt is wrapped by [Load] errors for a state file that exists but
@@ -67,10 +76,13 @@ func emptyState() State {
 }
 
 // Load reads dir/state.json. A missing file (or missing dir) gives an empty
-// State and no error. A corrupt or unreadable file gives an error that names
-// the path and wraps [ErrCorrupt] (never a silently empty state); so does a
-// ban whose mask [ParseMask] rejects. Masks are returned normalized, expired
-// bans are dropped, Version is [CurrentVersion] and Topics is never nil.
+// State and no error. A corrupt or unreadable file, or a symbolic link to a
+// missing file, gives an error that names the path and wraps [ErrCorrupt]
+// (never a silently empty state); so does a ban whose mask [ParseMask]
+// rejects. Masks are returned normalized, expired bans are dropped, text
+// (MOTD, topics, ban reasons and authors) is passed through
+// [usertext.Sanitize] as if typed, Version is [CurrentVersion] and Topics is
+// never nil.
 func Load(dir string) (State, error) {
 	return loadAt(dir, time.Now(), MaxFileSize)
 }
@@ -78,11 +90,16 @@ func Load(dir string) (State, error) {
 // loadAt is Load with the clock and size limit as parameters, for tests.
 func loadAt(dir string, now time.Time, maxSize int) (State, error) {
 	path := Path(dir)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	// Lstat, not Open: a dangling symlink opens as "not exist", and an
+	// empty start would lift every ban without a word.
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return emptyState(), nil
 	}
+	f, err := os.Open(path)
 	if err != nil {
+		if target, lerr := os.Readlink(path); lerr == nil {
+			return State{}, fmt.Errorf("load state %s: %w: a symbolic link to %s, which cannot be opened: %w", path, ErrCorrupt, target, err)
+		}
 		return State{}, fmt.Errorf("load state %s: %w: %w", path, ErrCorrupt, err)
 	}
 	defer f.Close()
@@ -144,7 +161,81 @@ func decodeState(data []byte) (State, error) {
 	if st.Topics == nil {
 		st.Topics = map[string]string{}
 	}
+	sanitize(&st)
 	return st, nil
+}
+
+// sanitize passes the text of a loaded state through the same sanitizer as
+// typed input: a hand-edited file must not send escape codes to terminals.
+func sanitize(st *State) {
+	st.MOTD = usertext.Sanitize(st.MOTD)
+	for k, t := range st.Topics {
+		st.Topics[k] = usertext.Sanitize(t)
+	}
+	for i := range st.Bans {
+		st.Bans[i].Reason = usertext.Sanitize(st.Bans[i].Reason)
+		st.Bans[i].By = usertext.Sanitize(st.Bans[i].By)
+	}
+}
+
+// CapBans keeps at most n bans: the n newest by Created (ties: the later in
+// the list), in their original order. It returns the bans kept and those
+// dropped (oldest first). A list that holds more than the cap can only come
+// from a file edited by hand or written with a larger cap; the newest bans
+// are the operators' latest decisions. n <= 0 keeps every ban.
+func CapBans(bans []Ban, n int) (kept, dropped []Ban) {
+	if n <= 0 || len(bans) <= n {
+		return bans, nil
+	}
+	idx := make([]int, len(bans))
+	for i := range idx {
+		idx[i] = i
+	}
+	// Newest first; a stable sort keeps later entries ahead on equal times.
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if c := bans[b].Created.Compare(bans[a].Created); c != 0 {
+			return c
+		}
+		return b - a
+	})
+	keep := make([]bool, len(bans))
+	for _, i := range idx[:n] {
+		keep[i] = true
+	}
+	kept = make([]Ban, 0, n)
+	for i, b := range bans {
+		if keep[i] {
+			kept = append(kept, b)
+		}
+	}
+	for _, i := range slices.Backward(idx[n:]) {
+		dropped = append(dropped, bans[i])
+	}
+	return kept, dropped
+}
+
+// RemoveTemp removes the temporary files that a save interrupted by a crash
+// left in dir, and returns their names. Call it only while holding [Lock]
+// on dir: another process's save in progress would lose its file.
+func RemoveTemp(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("remove temporary files: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), tempPrefix) || e.IsDir() {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return removed, fmt.Errorf("remove temporary file: %w", err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
 }
 
 // dropExpired removes, in place, the bans that have expired at now. It
@@ -221,7 +312,7 @@ func saveLimit(dir string, s State, maxSize int) error {
 // writeFileAtomic replaces dir/name with data so that readers and crashes
 // see either the old file or the new one in full.
 func writeFileAtomic(dir, name string, data []byte, perm os.FileMode) (err error) {
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*") // tempPrefix for FileName
 	if err != nil {
 		return err
 	}

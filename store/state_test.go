@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"telchat/usertext"
 )
 
 // sameState reports whether two states hold the same data, comparing times
@@ -63,7 +65,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 					{Mask: "2001:DB8::1", Created: created},
 					{Mask: "10.1.2.3/8", Reason: "range ban, with \"quotes\"\nand a newline", Created: created},
 				},
-				MOTD:   "Welcome to telchat!\nBe nice. Ünïcödé ✓ \x1b is kept verbatim",
+				MOTD:   "Welcome to telchat!\nBe nice. Ünïcödé ✓ \x1b is sanitized on load",
 				Topics: map[string]string{"lobby": "general chat", "dev": "", "ünï": "topic ✓"},
 			},
 			want: State{
@@ -73,9 +75,9 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 					{Mask: "192.0.2.7", Reason: "flood", By: "op", Created: created, Expires: expires},
 					{Mask: "198.51.100.1", Created: created},
 					{Mask: "2001:db8::1", Created: created},
-					{Mask: "10.0.0.0/8", Reason: "range ban, with \"quotes\"\nand a newline", Created: created},
+					{Mask: "10.0.0.0/8", Reason: usertext.Sanitize("range ban, with \"quotes\"\nand a newline"), Created: created},
 				},
-				MOTD:   "Welcome to telchat!\nBe nice. Ünïcödé ✓ \x1b is kept verbatim",
+				MOTD:   usertext.Sanitize("Welcome to telchat!\nBe nice. Ünïcödé ✓ \x1b is sanitized on load"),
 				Topics: map[string]string{"lobby": "general chat", "dev": "", "ünï": "topic ✓"},
 			},
 		},
@@ -292,6 +294,22 @@ func TestLoadCorrupt(t *testing.T) {
 			},
 		},
 		{
+			name: "dangling symlink",
+			setup: func(t *testing.T, dir string) {
+				if err := os.Symlink(filepath.Join(dir, "moved-away.json"), Path(dir)); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		{
+			name: "symlink loop",
+			setup: func(t *testing.T, dir string) {
+				if err := os.Symlink(FileName, Path(dir)); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		{
 			name:    "too large",
 			content: `{"motd":"` + strings.Repeat("x", 1000) + `"}`,
 			limit:   1000,
@@ -429,5 +447,108 @@ func BenchmarkSave(b *testing.B) {
 		if err := Save(dir, st); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestLoadFollowsGoodSymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(t.TempDir(), "real")
+	if err := Save(real, State{MOTD: "via a link"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(Path(real), Path(dir)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil || got.MOTD != "via a link" {
+		t.Fatalf("Load = %q, %v; want the linked file's MOTD", got.MOTD, err)
+	}
+}
+
+func TestLoadSanitizesText(t *testing.T) {
+	dir := t.TempDir()
+	hostile := `\u001b[2J\u001b]0;pwned\u0007clear\u009b31m \u202eevil\r\nfake line` // JSON escapes
+	content := `{"version":1,"motd":"` + hostile + `","topics":{"lobby":"` + hostile + `"},` +
+		`"bans":[{"mask":"alice","reason":"` + hostile + `","by":"` + hostile + `","created":"2025-01-01T00:00:00Z"}]}`
+	if err := os.WriteFile(Path(dir), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"motd": got.MOTD, "topic": got.Topics["lobby"], "reason": got.Bans[0].Reason, "by": got.Bans[0].By} {
+		if strings.ContainsAny(text, "\x1b\x07\r\n\u009b\u202e") || !strings.Contains(text, "clear") || !strings.Contains(text, "fake line") {
+			t.Errorf("%s loaded as %q; want the text without controls or escape sequences", what, text)
+		}
+		if text != usertext.Sanitize(text) {
+			t.Errorf("%s loaded as %q, which the input sanitizer would still change", what, text)
+		}
+	}
+}
+
+func TestCapBans(t *testing.T) {
+	at := func(sec int) time.Time { return time.Unix(int64(sec), 0) }
+	ban := func(mask string, sec int) Ban { return Ban{Mask: mask, Created: at(sec)} }
+	tests := []struct {
+		name        string
+		bans        []Ban
+		n           int
+		wantKept    []string
+		wantDropped []string
+	}{
+		{name: "under the cap", bans: []Ban{ban("a", 1), ban("b", 2)}, n: 3, wantKept: []string{"a", "b"}},
+		{name: "no cap", bans: []Ban{ban("a", 1), ban("b", 2)}, n: 0, wantKept: []string{"a", "b"}},
+		{name: "at the cap", bans: []Ban{ban("a", 1), ban("b", 2)}, n: 2, wantKept: []string{"a", "b"}},
+		{
+			name:        "newest kept in list order, oldest dropped first",
+			bans:        []Ban{ban("c", 30), ban("a", 10), ban("d", 40), ban("b", 20), ban("e", 50)},
+			n:           3,
+			wantKept:    []string{"c", "d", "e"},
+			wantDropped: []string{"a", "b"},
+		},
+		{
+			name:        "equal times: the later in the list is newer",
+			bans:        []Ban{ban("a", 5), ban("b", 5), ban("c", 5)},
+			n:           1,
+			wantKept:    []string{"c"},
+			wantDropped: []string{"a", "b"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kept, dropped := CapBans(tt.bans, tt.n)
+			if !slices.Equal(masks(kept), tt.wantKept) || !slices.Equal(masks(dropped), tt.wantDropped) {
+				t.Fatalf("CapBans = kept %q, dropped %q; want %q, %q", masks(kept), masks(dropped), tt.wantKept, tt.wantDropped)
+			}
+		})
+	}
+}
+
+func TestRemoveTemp(t *testing.T) {
+	dir := t.TempDir()
+	if err := Save(dir, State{MOTD: "kept"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{".state.json.tmp-123", ".state.json.tmp-abc", "other.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := RemoveTemp(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{".state.json.tmp-123", ".state.json.tmp-abc"}; !slices.Equal(removed, want) {
+		t.Fatalf("RemoveTemp removed %q; want %q", removed, want)
+	}
+	if names := dirNames(t, dir); !slices.Equal(names, []string{"other.txt", FileName}) {
+		t.Fatalf("dir holds %q after RemoveTemp", names)
+	}
+	if got, err := Load(dir); err != nil || got.MOTD != "kept" {
+		t.Fatalf("Load = %q, %v", got.MOTD, err)
+	}
+	if removed, err := RemoveTemp(filepath.Join(dir, "missing")); err != nil || removed != nil {
+		t.Fatalf("RemoveTemp on a missing dir = %q, %v; want nothing", removed, err)
 	}
 }
