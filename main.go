@@ -396,6 +396,14 @@ func run(args []string) error {
 		return fmt.Errorf("-data-dir: %w", err)
 	}
 	defer releaseDir()
+	// Under the lock: no other process can be in the middle of a save.
+	removed, err := store.RemoveTemp(o.dataDir)
+	if err != nil {
+		return fmt.Errorf("-data-dir: %w", err)
+	}
+	if len(removed) > 0 {
+		log.Info().Strs("files", removed).Msg("removed temporary files left by an interrupted save")
+	}
 	state, err := store.Load(o.dataDir)
 	if err != nil {
 		return fmt.Errorf("loading state (fix or move the file; nothing was changed): %w", err)
@@ -502,8 +510,13 @@ func run(args []string) error {
 	if sock != nil {
 		_ = sock.Close(sctx)
 	}
-	if err := saver.Close(); err != nil {
-		log.Error().Err(err).Msg("saving state")
+	// The saver gets its own deadline: the connections may have used all
+	// of theirs.
+	savectx, cancelSave := context.WithTimeout(context.Background(), o.shutdownTO)
+	defer cancelSave()
+	if err := saver.Close(savectx); err != nil {
+		log.Error().Err(err).Msg("state not saved: changes since the last save are lost")
+		return fmt.Errorf("exiting with state not on disk: %w", err)
 	}
 	log.Info().Msg("bye")
 	return nil

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +39,16 @@ type server struct {
 	stdin  io.WriteCloser
 	stdout chan string // its standard output (the console's), line by line
 	done   chan error
+
+	logMu sync.Mutex
+	log   []string // the lines of standard error so far
+}
+
+// logged returns the lines of standard error so far.
+func (s *server) logged() []string {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return slices.Clone(s.log)
 }
 
 // startServer runs bin with args plus -addr 127.0.0.1:0, and waits for its
@@ -82,6 +94,9 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *server
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			s.logMu.Lock()
+			s.log = append(s.log, sc.Text())
+			s.logMu.Unlock()
 			var rec struct{ Message, Addr string }
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Message == "listening" {
 				addr <- rec.Addr

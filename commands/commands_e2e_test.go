@@ -2,9 +2,11 @@ package commands_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -876,7 +878,7 @@ func TestBansMOTDAndTopicsSurviveRestart(t *testing.T) {
 	ada.Send("/ban 127.0.0.1 spammers")
 	ada.Expect("*** Banned 127.0.0.1 for good")
 	s1.Shutdown()
-	if err := saver.Close(); err != nil {
+	if err := saver.Close(context.Background()); err != nil {
 		t.Fatalf("saver: %v", err)
 	}
 
@@ -1117,7 +1119,7 @@ func TestConsoleSetsTopics(t *testing.T) {
 	con.Expect("  #den (0) 2 rules: be nice")
 
 	s.Shutdown()
-	if err := saver.Close(); err != nil {
+	if err := saver.Close(context.Background()); err != nil {
 		t.Fatalf("saver: %v", err)
 	}
 	st, err = store.Load(dir)
@@ -1254,5 +1256,59 @@ func TestVersionInGreetingAndStats(t *testing.T) {
 				t.Errorf("stats %q, want prefix %q", l, tc.stats)
 			}
 		})
+	}
+}
+
+// TestAdminActionsConfirmedWhenSaved: an admin's change to the durable
+// state is confirmed once it is on disk; while saves fail (state.json
+// replaced by a directory, so the rename fails even for root), the admin
+// is told it is pending, the operators that saving fails, and both hear
+// when it works again.
+func TestAdminActionsConfirmedWhenSaved(t *testing.T) {
+	dir := t.TempDir()
+	saver := store.NewSaver(dir, zerolog.Nop())
+	s := start(t, servertest.Config{Hub: hub.Config{State: store.State{}, Saver: saver}, Client: client.Config{Linger: shortLinger}})
+	ada := loginAdmin(t, s, "ada")
+	con := startConsole(t, s.Hub)
+
+	ada.Send("/ban mallory")
+	ada.Expect("*** Banned mallory for good")
+	if st, err := store.Load(dir); err != nil || len(st.Bans) != 1 {
+		t.Fatalf("after the confirmation the file holds %+v, %v; want the ban", st, err)
+	}
+
+	blocker := filepath.Join(store.Path(dir), "blocker")
+	if err := os.Remove(store.Path(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(blocker, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ada.Send("/motd set hello")
+	ada.Expect("! Cannot save bans, MOTD and topics to disk")
+	ada.Expect("! The new message of the day is in force but not yet on disk (saving failed: ")
+	con.Expect("! Cannot save bans, MOTD and topics to disk")
+	con.Send("ban 192.0.2.1")
+	// Saving is known to fail: pending at once.
+	con.Expect("! The ban on 192.0.2.1 is in force but not yet on disk (saving failed: ")
+	for _, l := range ada.Sync() {
+		if strings.Contains(l, "Message of the day set") {
+			t.Fatalf("confirmed while the save fails: %q", l)
+		}
+	}
+
+	if err := os.RemoveAll(store.Path(dir)); err != nil {
+		t.Fatal(err)
+	}
+	con.Expect("*** Bans, MOTD and topics are saved to disk again")
+	con.Expect("*** Banned 192.0.2.1 for good")
+	ada.Expect("*** Message of the day set")
+	st, err := store.Load(dir)
+	if err != nil || st.MOTD != "hello" || len(st.Bans) != 2 {
+		t.Fatalf("after the confirmations the file holds %+v, %v", st, err)
+	}
+	s.Shutdown()
+	if err := saver.Close(context.Background()); err != nil {
+		t.Fatalf("saver: %v", err)
 	}
 }

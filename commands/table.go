@@ -254,13 +254,15 @@ func topic(x *hub.Ctx, a []string) error {
 		if err := x.SetTopic(room, truncate(text, 300)); err != nil {
 			return err
 		}
-		if x.IsConsole() {
-			// The room's members are told; the console is not one of them.
+		if x.IsAdmin() {
+			// The room's members are told (the console is not one of
+			// them); an admin's topic is kept across restarts, and the
+			// admin hears when it is on disk.
 			name, t, err := x.Topic(room)
 			if err != nil {
 				return err
 			}
-			x.Reply("*** You set the topic of #" + name + " to: " + t)
+			x.ReplyWhenSaved("The topic of #"+name, "*** You set the topic of #"+name+" to: "+t)
 		}
 		return nil
 	}
@@ -291,9 +293,9 @@ func motd(x *hub.Ctx, a []string) error {
 		x.SetMOTD(text)
 		x.Audit("motd", "set "+text, nil)
 		if text == "" {
-			x.Reply("*** Message of the day cleared")
+			x.ReplyWhenSaved("Clearing the message of the day", "*** Message of the day cleared")
 		} else {
-			x.Reply("*** Message of the day set")
+			x.ReplyWhenSaved("The new message of the day", "*** Message of the day set")
 		}
 		return nil
 	}
@@ -344,7 +346,7 @@ func ban(x *hub.Ctx, a []string) error {
 	if res.MatchesCaller {
 		line += " (the ban matches you too: you stay connected but will be refused next time)"
 	}
-	x.Reply(line)
+	x.ReplyWhenSaved("The ban on "+res.Mask, line)
 	return nil
 }
 
@@ -353,7 +355,7 @@ func unban(x *hub.Ctx, a []string) error {
 	if err != nil {
 		return err
 	}
-	x.Reply("*** Unbanned " + mask)
+	x.ReplyWhenSaved("Lifting the ban on "+mask, "*** Unbanned "+mask)
 	return nil
 }
 

@@ -57,18 +57,3 @@ func (h *Hub) banID(mask, nick string) nickID {
 
 // forgetBanKeys empties banKey's cache after a change to the ban list.
 func (h *Hub) forgetBanKeys() { clear(h.banKeys) }
-
-// persist hands a snapshot of the durable state to the saver.
-func (h *Hub) persist() {
-	if h.cfg.Saver == nil {
-		return
-	}
-	st := store.State{Version: 1, MOTD: h.motd, Topics: map[string]string{}}
-	st.Bans = append([]store.Ban(nil), h.bans...)
-	for k, r := range h.rooms {
-		if r.topic != "" && (r.persistent || k == LobbyName) {
-			st.Topics[k] = r.topic
-		}
-	}
-	h.cfg.Saver.Submit(st)
-}

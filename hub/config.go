@@ -33,7 +33,9 @@ type Config struct {
 	MaxRooms int
 	// MaxIgnores bounds each user's ignore list. Default 100.
 	MaxIgnores int
-	// MaxBans bounds the ban list. Default 10000.
+	// MaxBans bounds the ban list. Default store.MaxBans (10000). A loaded
+	// state with more keeps the newest (store.CapBans), and the log says
+	// which were dropped.
 	MaxBans int
 	// Coalesce is how long the wake-ups of a fan-out to CoalesceMin or more
 	// recipients are held back, so that lines arriving together (several
@@ -49,8 +51,10 @@ type Config struct {
 	Commands Runner
 	// State is the durable state loaded at start (bans, MOTD, topics).
 	State store.State
-	// Saver receives a snapshot whenever the durable state changes. Optional.
-	Saver interface{ Submit(store.State) }
+	// Saver receives a snapshot whenever the durable state changes, and
+	// reports back when it is on disk. Optional: without one, changes are
+	// confirmed at once and kept in memory only.
+	Saver Saver
 	// PasswordCheck verifies an /oper password. It runs on its own goroutine
 	// (bcrypt is slow). Nil means /oper is disabled.
 	PasswordCheck func(password string) bool
@@ -81,7 +85,7 @@ func (c *Config) setDefaults() {
 		c.MaxIgnores = 100
 	}
 	if c.MaxBans == 0 {
-		c.MaxBans = 10000
+		c.MaxBans = store.MaxBans
 	}
 	if c.CoalesceMin <= 0 {
 		c.CoalesceMin = 256

@@ -73,6 +73,7 @@ type Hub struct {
 	shuttingDown bool
 	rate         rateWindow
 	oper         operLimiter
+	durable      durability
 
 	// Writers to wake when wakeTimer fires (see Config.Coalesce).
 	toWake    []HeldPeer
@@ -101,12 +102,7 @@ func New(cfg Config) *Hub {
 	}
 	h.wakeTimer = time.NewTimer(time.Hour)
 	h.wakeTimer.Stop()
-	now := time.Now()
-	for _, b := range cfg.State.Bans {
-		if !b.Expired(now) {
-			h.bans = append(h.bans, b)
-		}
-	}
+	h.loadBans(cfg.State.Bans)
 	lobby := h.newRoom(LobbyName)
 	h.rooms[lobby.key] = lobby
 	for key, topic := range cfg.State.Topics {

@@ -5,6 +5,7 @@ import (
 )
 
 func (h *Hub) tick(now time.Time) {
+	h.checkSaves(now)
 	for key, until := range h.mutes {
 		if !until.Equal(forever) && now.After(until) {
 			delete(h.mutes, key)

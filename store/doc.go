@@ -8,9 +8,14 @@
 // reported as [ErrCorrupt] rather than being treated as empty, so a damaged
 // file never silently lifts every ban.
 //
-// The chat hub must never block on the disk. It hands snapshots to a [Saver],
-// whose own goroutine writes them; snapshots submitted while a write is in
-// progress are coalesced so that only the newest one is written next.
+// The chat hub must never block on the disk. It hands numbered snapshots to
+// a [Saver], whose own goroutine writes them; snapshots submitted while a
+// write is in progress are coalesced so that only the newest one is written
+// next. Each attempt is reported back ([SaveResult]), so that a change is
+// acknowledged only once it is on disk; a failed save is retried with a
+// doubling wait. [Load] refuses a state.json symlink to a missing file,
+// sanitizes the text it loads, and [RemoveTemp] clears the temporary files
+// of an interrupted save.
 //
 // A [Ban] mask is a nickname (compared case-insensitively), a single IP
 // address, or a CIDR prefix; [ParseMask] validates and normalizes masks and
