@@ -220,7 +220,9 @@ func TestTopic(t *testing.T) {
 	// A user's topic goes with the room when it empties (so users cannot
 	// fill the server with rooms); an admin's topic keeps the room.
 	alice.Send("/part")
+	alice.Expect("You are now in #lobby")
 	bob.Send("/part")
+	bob.Expect("You are now in #lobby") // the room is gone before carol comes
 	carol := s.Login(t, "carol")
 	carol.Send("/join den")
 	carol.Send("/topic")
