@@ -41,11 +41,11 @@ func TestPrompt(t *testing.T) {
 
 func TestSanitizeText(t *testing.T) {
 	for in, want := range map[string]string{
-		"bob":                "bob",
-		"bad\x1b[2Jname":     "badname",
+		"bob":                 "bob",
+		"bad\x1b[2Jname":      "badname",
 		"a\tb\r\nc\u202e\xff": "abc\ufffd",
-		"\ufffd":             "\ufffd",
-		"\x1b":               "",
+		"\ufffd":              "\ufffd",
+		"\x1b":                "",
 	} {
 		if got := sanitizeText(in); got != want {
 			t.Errorf("sanitizeText(%q) = %q, want %q", in, got, want)
