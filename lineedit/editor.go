@@ -350,6 +350,18 @@ func (e *Editor) Line() string { return e.buf.String() }
 // Cursor returns the cursor's position in Line, in bytes.
 func (e *Editor) Cursor() int { return e.buf.bytePos(e.buf.pos) }
 
+// SetLine replaces the line being typed with s and puts the cursor at its
+// end, for example to carry over what a user had typed in line mode. s is
+// sanitized like typed text and cut to MaxLine bytes. It writes nothing:
+// call AppendRedraw.
+func (e *Editor) SetLine(s string) {
+	s = sanitizeText(s)
+	e.buf.set(s)
+	e.truncated = len(e.buf.String()) < len(s)
+	e.tabbed = false
+	e.fixScroll()
+}
+
 // Reset empties the line being typed and leaves secret mode, without
 // output; the history stays. A caller that redraws the line afterwards
 // calls AppendRedraw.

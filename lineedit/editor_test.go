@@ -492,3 +492,17 @@ func TestReset(t *testing.T) {
 		t.Errorf("after Reset: line %q, secret %v, screen %q", ss.e.Line(), ss.e.Secret(), ss.s.current())
 	}
 }
+
+func TestSetLine(t *testing.T) {
+	ss := newSession(t, Config{Prompt: "> ", MaxLine: 8})
+	ss.e.SetLine("a\x1b[2Jb日本語")
+	ss.s.Write(ss.e.AppendRedraw(nil))
+	ss.check()
+	if ss.e.Line() != "ab日本" || ss.e.Cursor() != 8 || ss.s.current() != "> ab日本" {
+		t.Errorf("line %q cursor %d screen %q", ss.e.Line(), ss.e.Cursor(), ss.s.current())
+	}
+	ss.feed("\r")
+	if ss.events() != `line("ab日本")+truncated` {
+		t.Errorf("events %s", ss.events())
+	}
+}
