@@ -16,9 +16,10 @@ import (
 //
 // Escape sequences: CSI (ESC [ ... final) and SS3 (ESC O x) sequences for
 // the arrows, Home, End and Delete become keys (see [Code]); every other
-// sequence is dropped whole. ESC followed by a printable ASCII character is
-// KeyAlt (Alt-B, Alt-F and Alt-Backspace are mapped to word keys); ESC
-// followed by anything else is KeyEscape and the byte is decoded afresh. An
+// CSI or SS3 sequence is dropped whole. ESC b, ESC f and ESC DEL (Alt-B,
+// Alt-F, Alt-Backspace) are word keys. ESC followed by anything else is
+// KeyEscape and the byte is decoded afresh, so a user who presses Escape
+// by habit loses no character (Alt-X arrives as Escape and X). An
 // ESC at the end of the input stays pending until the next byte decides
 // what it is ([Decoder.Flush] settles it as KeyEscape).
 //
@@ -164,9 +165,6 @@ func (d *Decoder) escByte(dst []Key, b byte) []Key {
 	case b == 'f':
 		d.state = stateGround
 		return d.emit(dst, Key{Code: KeyWordRight})
-	case b >= ' ' && b < 0x7f:
-		d.state = stateGround
-		return d.emit(dst, Key{Code: KeyAlt, Rune: rune(b)})
 	}
 	d.state = stateGround
 	dst = d.emit(dst, Key{Code: KeyEscape})

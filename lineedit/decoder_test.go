@@ -58,7 +58,7 @@ func TestDecoder(t *testing.T) {
 		{"home end", []string{"\x1b[H\x1b[F\x1b[1~\x1b[4~\x1b[7~\x1b[8~"}, "Home End Home End Home End"},
 		{"delete", []string{"\x1b[3~"}, "Delete"},
 		{"ctrl arrows", []string{"\x1b[1;5C\x1b[1;5D\x1b[1;3D\x1b[1;2C"}, "WordRight WordLeft WordLeft Right"},
-		{"alt keys", []string{"\x1bb\x1bf\x1b\x7f\x1bx"}, "WordLeft WordRight KillWord Alt('x')"},
+		{"alt keys", []string{"\x1bb\x1bf\x1b\x7f\x1bx"}, "WordLeft WordRight KillWord Escape Rune('x')"},
 		{"unknown sequences dropped", []string{"\x1b[5~\x1b[2~\x1b[Z\x1bOP\x1b[15;2~a"}, "Rune('a')"},
 		{"overlong CSI dropped", []string{"\x1b[" + strings.Repeat("1", 100) + "Ab"}, "Rune('b')"},
 		{"CSI cut by a control", []string{"\x1b[1\x03"}, "Interrupt"},
@@ -173,12 +173,8 @@ func FuzzDecoder(f *testing.F) {
 				if k.Text == "" || len(k.Text) > maxPasteChunk+4 {
 					t.Fatalf("paste of %d bytes", len(k.Text))
 				}
-			case KeyAlt:
-				if k.Rune < ' ' || k.Rune > '~' {
-					t.Fatalf("Alt %U", k.Rune)
-				}
 			default:
-				if k.Code < KeyRune || k.Code > KeyAlt || k.Rune != 0 || k.Text != "" {
+				if k.Code < KeyRune || k.Code > KeyEscape || k.Rune != 0 || k.Text != "" {
 					t.Fatalf("bad key %+v", k)
 				}
 			}

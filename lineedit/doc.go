@@ -29,6 +29,12 @@
 // only the order matters, not where the cursor is on the row.) On a window
 // size report call SetWidth, then AppendErase and AppendRedraw.
 //
+// Telnet commands that edit are not bytes of the data stream; the caller
+// passes them as keys with HandleKey: IAC EC as KeyBackspace, IAC EL as
+// KeyKillStart, IAC IP, ABORT and BRK as KeyInterrupt. The data bytes
+// themselves go to Feed as they come (IAC IAC as one byte 0xFF, which
+// arrives as U+FFFD); CR NUL and CR LF are handled here.
+//
 // # Keys
 //
 // Printable characters insert (UTF-8, wide East Asian characters take two

@@ -30,7 +30,6 @@ const (
 	KeyRedraw                    // Ctrl-L
 	KeyInterrupt                 // Ctrl-C
 	KeyEscape                    // a lone ESC that started no known sequence
-	KeyAlt                       // ESC followed by a printable ASCII character, in Key.Rune
 )
 
 var codeNames = [...]string{
@@ -39,7 +38,7 @@ var codeNames = [...]string{
 	KeyDown: "Down", KeyHome: "Home", KeyEnd: "End", KeyWordLeft: "WordLeft",
 	KeyWordRight: "WordRight", KeyKillStart: "KillStart", KeyKillEnd: "KillEnd",
 	KeyKillWord: "KillWord", KeyTab: "Tab", KeyRedraw: "Redraw", KeyInterrupt: "Interrupt",
-	KeyEscape: "Escape", KeyAlt: "Alt",
+	KeyEscape: "Escape",
 }
 
 // String returns the key's name, such as "Enter".
@@ -55,7 +54,7 @@ type Key struct {
 	Code Code
 	// Rune is the character for KeyRune (always printable: never a control
 	// character, a C1 control or a format character other than ZWJ and ZWNJ;
-	// U+FFFD stands for each byte of invalid UTF-8) and for KeyAlt.
+	// U+FFFD stands for each byte of invalid UTF-8).
 	Rune rune
 	// Text is the pasted text for KeyPaste: printable characters as for
 	// KeyRune and "\n" for each line end; tabs are turned into spaces, and
@@ -67,7 +66,7 @@ type Key struct {
 // String describes k for tests and logs, such as "Rune('a')" or "Enter".
 func (k Key) String() string {
 	switch k.Code {
-	case KeyRune, KeyAlt:
+	case KeyRune:
 		return k.Code.String() + "(" + strconv.QuoteRune(k.Rune) + ")"
 	case KeyPaste:
 		return "Paste(" + strconv.Quote(k.Text) + ")"
