@@ -1,0 +1,183 @@
+package client_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"telchat/client"
+	"telchat/hub"
+	"telchat/internal/servertest"
+)
+
+// goodbyeScript drives a real client on a terminal (expect gives it a pty:
+// nc behaves differently with a terminal on its standard input than with a
+// pipe). It logs in as bob, then either types /quit or waits for the test
+// to end the session (kick, shutdown); once the goodbye has shown, it waits
+// for the client to exit and reports how long that took.
+//
+// Arguments: port, action (quit or wait), the goodbye text, the seconds to
+// wait for the exit, and the client's command line.
+const goodbyeScript = `
+set port [lindex $argv 0]
+set action [lindex $argv 1]
+set goodbye [lindex $argv 2]
+set waitSecs [lindex $argv 3]
+set cmd [lrange $argv 4 end]
+set timeout 10
+proc want {pat} {
+	expect {
+		-ex $pat {}
+		timeout { puts "\n@@ timeout waiting for: $pat"; exit 2 }
+		eof { puts "\n@@ eof waiting for: $pat"; exit 3 }
+	}
+}
+spawn {*}$cmd
+want "Choose a nickname: "
+send "bob\r"
+want "You are now in #lobby"
+if {$action eq "quit"} {
+	send "/quit off to lunch\r"
+} else {
+	puts "\n@@ ready"
+}
+want $goodbye
+set t0 [clock milliseconds]
+set timeout $waitSecs
+expect {
+	eof {}
+	timeout { puts "\n@@ still running $waitSecs s after the goodbye"; exit 4 }
+}
+set ms [expr {[clock milliseconds] - $t0}]
+lassign [wait] pid spawnid oserr status
+puts "\n@@ exit status $status after $ms ms"
+`
+
+// realClient is a terminal client a person would use, with the exit status
+// it has when the server ends the session.
+type realClient struct {
+	name   string
+	bin    string
+	args   func(port string) []string
+	status int
+}
+
+var realClients = []realClient{
+	{"nc", "nc", func(p string) []string { return []string{"nc", "127.0.0.1", p} }, 0},
+	{"inetutils telnet", "telnet", func(p string) []string { return []string{"telnet", "127.0.0.1", p} }, 0},
+	// busybox telnet exits 1 after "Connection closed by foreign host".
+	{"busybox telnet", "busybox", func(p string) []string { return []string{"busybox", "telnet", "127.0.0.1", p} }, 1},
+	{"socat", "socat", func(p string) []string { return []string{"socat", "-", "TCP:127.0.0.1:" + p} }, 0},
+	{"plink", "plink", func(p string) []string { return []string{"plink", "-telnet", "-P", p, "127.0.0.1"} }, 0},
+}
+
+var exitLine = regexp.MustCompile(`@@ exit status (-?\d+) after (\d+) ms`)
+
+// goodbyeTestLinger is the servers' linger in these tests: every client
+// must exit well within it.
+const goodbyeTestLinger = 5 * time.Second
+
+// runGoodbye starts rc under expect, logged in as bob, runs end (which ends
+// the session unless the action is quit) once bob is in, and checks that
+// the whole goodbye showed and the client exited within the linger.
+func runGoodbye(t *testing.T, s *servertest.Server, rc realClient, action, goodbye string, end func()) {
+	t.Helper()
+	expect := servertest.RequireBinary(t, "expect")
+	servertest.RequireBinary(t, rc.bin)
+	script := filepath.Join(t.TempDir(), "goodbye.exp")
+	if err := os.WriteFile(script, []byte(goodbyeScript), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitSecs := strconv.Itoa(int((goodbyeTestLinger + 2*time.Second) / time.Second))
+	args := append([]string{"-f", script, s.Port(), action, goodbye, waitSecs}, rc.args(s.Port())...)
+	p := servertest.StartProcess(t, nil, expect, args...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s transcript:\n%s", rc.name, p.Out.String())
+		}
+	})
+	if action != "quit" {
+		p.Out.WaitFor(t, 0, "@@ ready")
+		end()
+	}
+	at := p.Out.WaitFor(t, 0, goodbye)
+	p.Out.WaitFor(t, at, "@@ exit status")
+	if err := p.Wait(t); err != nil {
+		t.Fatalf("expect: %v", err)
+	}
+	out := p.Out.String()
+	// The goodbye arrived whole: the line and its end (a terminal may show
+	// CR LF as CR CR LF).
+	if !regexp.MustCompile(regexp.QuoteMeta(goodbye) + `\r+\n`).MatchString(out[at-len(goodbye):]) {
+		t.Fatalf("%s: the goodbye %q is not a whole line", rc.name, goodbye)
+	}
+	for _, bad := range []string{"reset", "FATAL", "rror"} {
+		if strings.Contains(out[at:], bad) {
+			t.Fatalf("%s shows %q after the goodbye", rc.name, bad)
+		}
+	}
+	m := exitLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("%s: no exit line", rc.name)
+	}
+	status, _ := strconv.Atoi(m[1])
+	ms, _ := strconv.Atoi(m[2])
+	if status != rc.status {
+		t.Fatalf("%s exited with status %d, want %d", rc.name, status, rc.status)
+	}
+	if time.Duration(ms)*time.Millisecond >= goodbyeTestLinger {
+		t.Fatalf("%s exited %d ms after the goodbye, not within the linger (%v)", rc.name, ms, goodbyeTestLinger)
+	}
+	t.Logf("%s exited (status %d) %d ms after the goodbye", rc.name, status, ms)
+}
+
+// TestRealClientsExitAfterGoodbye: when the server ends a session, each
+// real client a person would use shows the whole goodbye and exits within
+// the linger, by itself, without the user pressing a key. nc notices a
+// closed connection only when it next writes, so the server resets the
+// connection once every byte of the goodbye has been acknowledged (and
+// after a settling delay); the other clients exit on the half-close.
+func TestRealClientsExitAfterGoodbye(t *testing.T) {
+	for _, rc := range realClients {
+		t.Run(rc.name+" /quit", func(t *testing.T) {
+			s := servertest.Start(t, servertest.Config{Client: client.Config{Linger: goodbyeTestLinger}})
+			alice := s.Login(t, "alice")
+			runGoodbye(t, s, rc, "quit", "*** Goodbye, bob!", nil)
+			expectExactLine(t, alice, "*** bob left", "*** bob left #lobby (quit: off to lunch)")
+			servertest.WaitFor(t, "bob's session to end", func() bool { return s.Server.Active() == 1 })
+		})
+	}
+	nc := realClients[0]
+	t.Run("nc kicked", func(t *testing.T) {
+		s := servertest.Start(t, servertest.Config{
+			Client: client.Config{Linger: goodbyeTestLinger},
+			Hub:    hub.Config{PasswordCheck: func(p string) bool { return p == "pw" }},
+		})
+		admin := s.Login(t, "admin1")
+		admin.Send("/oper pw")
+		admin.Expect("You are now an admin")
+		runGoodbye(t, s, nc, "wait", "kicked by admin1: go home", func() { admin.Send("/kick bob go home") })
+		admin.Expect("*** bob left #lobby (kicked")
+		servertest.WaitFor(t, "bob's session to end", func() bool { return s.Server.Active() == 1 })
+	})
+	t.Run("nc at shutdown", func(t *testing.T) {
+		s := servertest.Start(t, servertest.Config{Client: client.Config{Linger: goodbyeTestLinger}})
+		shut := make(chan error, 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*goodbyeTestLinger)
+		defer cancel()
+		runGoodbye(t, s, nc, "wait", "*** going down", func() {
+			go func() { shut <- s.Server.Shutdown(ctx, "going down") }()
+		})
+		if err := <-shut; err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+		if n := s.Server.Active(); n != 0 {
+			t.Fatalf("%d sessions left after Shutdown", n)
+		}
+	})
+}
