@@ -66,7 +66,8 @@ type options struct {
 	maxQueueBytes                      int64
 	maxQueueMsgs                       int
 	maxClients, maxPerIP, msgBurst     int
-	connectBurst, floodDrops           int
+	connectBurst                       int
+	floodTime                          time.Duration
 	msgRate, connectRate               float64
 	console                            bool
 	adminSocket, passwordFile, dataDir string
@@ -207,7 +208,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	num(&o.connectBurst, "connect-burst", 10, "burst of new connections allowed per IP address")
 	rate(&o.msgRate, "msg-rate", 5, "lines per second a client may send, steady (0: no limit)")
 	num(&o.msgBurst, "msg-burst", 10, "lines a client may send in a burst")
-	num(&o.floodDrops, "flood-drops", 30, "disconnect a client (reason flood) after this many dropped lines in 10 s (0: never)")
+	dur(&o.floodTime, "flood-time", 30*time.Second, "a client over -msg-rate is slowed, its lines kept in order; one held back this long without a pause is disconnected (reason flood; 0: never)")
 	boolean(&o.console, "console", "read admin commands from standard input (default: when standard input is a terminal)")
 	str(&o.adminSocket, "admin-socket", "", "serve the admin console on this Unix socket (mode 0600)")
 	str(&o.passwordFile, "admin-password-file", "", "file holding a bcrypt hash (telchat hash-password) that /oper accepts")
@@ -279,7 +280,7 @@ func (o *options) check() error {
 		{o.msgRate < 0, "msg-rate", "must not be negative (0: no limit)"},
 		{o.connectRate > 0 && o.connectBurst < 1, "connect-burst", "must be at least 1 (with a -connect-rate)"},
 		{o.msgRate > 0 && o.msgBurst < 1, "msg-burst", "must be at least 1 (with a -msg-rate)"},
-		{o.floodDrops < 0, "flood-drops", "must not be negative (0: never)"},
+		{o.floodTime < 0, "flood-time", "must not be negative (0: never)"},
 		{o.pprofAddr != "" && !loopbackAddr(o.pprofAddr), "pprof", "want a loopback address and port, like 127.0.0.1:6060 (the profiler must not be public)"},
 	}
 	for _, c := range checks {
@@ -447,7 +448,7 @@ func run(args []string) error {
 		Hub: h, Log: log,
 		MaxLine: o.maxLine, WriteTimeout: o.writeTimeout, Linger: o.linger,
 		MaxQueueBytes: o.maxQueueBytes, MaxQueueMsgs: o.maxQueueMsgs,
-		MsgRate: o.msgRate, MsgBurst: o.msgBurst, FloodDrops: o.floodDrops,
+		MsgRate: o.msgRate, MsgBurst: o.msgBurst, FloodTime: o.floodTime,
 		MaxClients: o.maxClients, MaxPerIP: o.maxPerIP,
 		ConnectRate: o.connectRate, ConnectBurst: o.connectBurst,
 	})

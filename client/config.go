@@ -30,9 +30,11 @@ type Config struct {
 	// (0: unlimited); MsgBurst the burst. Defaults 5 and 10 (see main).
 	MsgRate  float64
 	MsgBurst int
-	// FloodDrops: a client that has more than this many lines dropped in
-	// 10 seconds is disconnected (reason flood). 0: never.
-	FloodDrops int
+	// FloodTime: a client over MsgRate is slowed (its lines wait for the
+	// rate, in order); one whose lines have all had to wait for longer
+	// than FloodTime, without a pause, is disconnected (reason flood).
+	// 0: never.
+	FloodTime time.Duration
 	// MaxClients caps concurrent connections (0: unlimited).
 	MaxClients int
 	// MaxPerIP caps concurrent connections from one address (0: unlimited).

@@ -30,7 +30,9 @@ func (s *Session) readLoop(raw syscall.RawConn) {
 	in := s.newInput(raw)
 	for in.read() {
 		for in.nextLine() {
-			in.toHub()
+			if in.pace() {
+				in.toHub()
+			}
 		}
 	}
 	in.end()
@@ -43,7 +45,7 @@ type input struct {
 	rd      reader
 	dec     *telnet.Decoder
 	limiter *rate.Limiter
-	fl      flood
+	held    time.Time // since when every line has had to wait for the message rate (zero: the last one did not)
 
 	events []telnet.Event // decoded from the last read (at most one read buffer's worth)
 	reason hub.Reason     // why the reader stops, for the hub (none when the session was finishing)
@@ -184,9 +186,18 @@ func (in *input) toHub() {
 	}
 }
 
+// notice has the hub tell the client something about its own input, in
+// order with the replies to the lines before it.
+func (in *input) notice(text string) {
+	s := in.s
+	if err := s.srv.cfg.Hub.Notice(s.hc, text); err != nil {
+		in.stop(hub.Reason{Kind: hub.KindShutdown})
+	}
+}
+
 // nextLine handles the decoded events up to the next line for the hub:
-// it queues replies to Telnet negotiation, tells the client about long
-// lines, and applies the rate limit. It returns true when it found one (the
+// it queues replies to Telnet negotiation and tells the client about long
+// lines (pace then applies the message rate). It returns true when it found one (the
 // last event handled, its Line replaced by the sanitized text), or false
 // when the events are used up or the reader is stopping.
 //
@@ -201,10 +212,10 @@ func (in *input) nextLine() bool {
 		case telnet.EventReply:
 			s.sendControl(ev.Data)
 		case telnet.EventSubnegTooLong:
-			s.sendLocal("! Garbled input: a Telnet subnegotiation (IAC SB) over " + itoa(telnet.DefaultMaxSub) + " bytes was dropped up to the line end")
+			in.notice("! Garbled input: a Telnet subnegotiation (IAC SB) over " + itoa(telnet.DefaultMaxSub) + " bytes was dropped up to the line end")
 		case telnet.EventLine:
 			if ev.Truncated {
-				s.sendLocal("! Line too long: cut to " + itoa(cfg.MaxLine) + " bytes")
+				in.notice("! Line too long: cut to " + itoa(cfg.MaxLine) + " bytes")
 			}
 			line := usertext.Sanitize(ev.Line)
 			// Altered means sanitizing removed something, not only that it
@@ -212,15 +223,6 @@ func (in *input) nextLine() bool {
 			altered := line != strings.TrimSpace(ev.Line) && line != strings.Join(strings.Fields(ev.Line), " ")
 			if line == "" && !altered {
 				continue // an empty line; one that was all escape codes still gets an answer
-			}
-			if in.limiter != nil && !in.limiter.Allow() {
-				if in.fl.drop(time.Now(), cfg.FloodDrops) {
-					s.sendLocal("! Disconnected for flooding")
-					in.stop(hub.Reason{Kind: hub.KindFlood})
-				} else if in.fl.shouldWarn() {
-					s.sendLocal("! You are sending too fast; message dropped")
-				}
-				continue
 			}
 			ev.Line, in.altered = line, altered
 			return true

@@ -2,7 +2,6 @@ package client
 
 import (
 	"telchat/hub"
-	"telchat/telnet"
 )
 
 // Stats reports traffic counters and the queue depth (hub.StatsReporter).
@@ -47,12 +46,6 @@ func (s *Session) Hold(msg []byte) (ok, wake bool) {
 
 // Wake wakes the writer for what Hold queued (hub.HeldPeer).
 func (s *Session) Wake() { s.more.Signal() }
-
-// sendLocal queues a line from the session itself (not from the hub), such
-// as a flood warning. Over the cap it is dropped: the hub will notice.
-func (s *Session) sendLocal(text string) {
-	s.Deliver(telnet.AppendText(nil, text+"\n"))
-}
 
 // sendControl queues Telnet protocol bytes ahead of chat output. They count
 // against the queue's caps; over them they are dropped: a client that keeps

@@ -48,6 +48,7 @@ type Session struct {
 	finishing bool         // set by Finish
 	abrupt    bool         // set by Finish (hub.Reason.Abrupt): drop the queue, close at once
 	failure   writeFailure // set by the writer when it gives up
+	halted    bool         // the reader must not wait any more (see halt)
 
 	bytesIn  atomic.Int64
 	bytesOut atomic.Int64
@@ -59,6 +60,11 @@ type Session struct {
 	queue   [][]byte
 	ctrl    [][]byte // Telnet replies, written before queued chat
 	pending int64
+	// halt is closed (with halted set) when a reader waiting for the
+	// message rate must stop waiting: the session is finishing or its
+	// connection is closing. Made only when a reader first has to wait,
+	// so that a session that never floods pays nothing for it.
+	halt chan struct{}
 
 	out        writer // used by the writer goroutine only
 	readerDone sync.WaitGroup

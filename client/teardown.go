@@ -19,6 +19,7 @@ func (s *Session) Finish(r hub.Reason) {
 	if s.abrupt {
 		s.queue, s.ctrl, s.pending = nil, nil, 0
 	}
+	s.haltLocked()
 	s.mu.Unlock()
 	if r.Abrupt() {
 		// Interrupt a write that is stuck on a peer that does not read.
@@ -102,7 +103,45 @@ func (s *Session) closeNow(reset bool) {
 		_ = s.conn.SetLinger(0)
 	}
 	s.closeConn()
+	s.mu.Lock()
+	s.haltLocked() // a reader waiting for the message rate reads no more
+	s.mu.Unlock()
 	s.readerDone.Wait()
+}
+
+// haltLocked stops a reader's wait for the message rate, now and for good.
+// s.mu must be held.
+func (s *Session) haltLocked() {
+	if s.halted {
+		return
+	}
+	s.halted = true
+	if s.halt != nil {
+		close(s.halt)
+	}
+}
+
+// pause waits d, or less when the session is halted first (see halt); it
+// reports whether the whole wait passed.
+func (s *Session) pause(d time.Duration) bool {
+	s.mu.Lock()
+	if s.halted {
+		s.mu.Unlock()
+		return false
+	}
+	if s.halt == nil {
+		s.halt = make(chan struct{})
+	}
+	halt := s.halt
+	s.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-halt:
+		return false
+	}
 }
 
 // closeConn closes the connection; closing it again is harmless.

@@ -24,6 +24,7 @@ type eventKind uint8
 const (
 	evConnect eventKind = iota + 1
 	evLine
+	evNotice
 	evLeave
 	evConsole
 	evPublish
@@ -180,6 +181,17 @@ func (h *Hub) Input(c *Conn, line string, altered bool) error {
 	return nil
 }
 
+// Notice hands the hub a notice for c from its own connection (a line cut
+// for length, a flood): the hub queues it after the replies to every line
+// c sent before, so it never jumps ahead of them. text is one line,
+// without its line end.
+func (h *Hub) Notice(c *Conn, text string) error {
+	if !h.send(event{kind: evNotice, conn: c, line: text}) {
+		return ErrClosed
+	}
+	return nil
+}
+
 // Leave tells the hub that c ended on its own (hangup, flood, a stalled
 // writer). The hub removes it exactly once and calls Finish.
 func (h *Hub) Leave(c *Conn, r Reason) error {
@@ -275,6 +287,10 @@ func (h *Hub) handle(ev event) {
 	case evLine:
 		if _, ok := h.conns[ev.conn]; ok {
 			h.line(ev.conn, ev.line, ev.altered)
+		}
+	case evNotice:
+		if _, ok := h.conns[ev.conn]; ok {
+			h.deliver(ev.conn, h.encodeLine(ev.line))
 		}
 	case evLeave:
 		h.remove(ev.conn, ev.reason)
