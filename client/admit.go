@@ -58,21 +58,34 @@ func (s *Server) pruneLocked(now time.Time) {
 }
 
 // refuse writes one line saying why and, when linger is set, half-closes
-// and reads until the peer's EOF (Config.Linger at most) before it closes,
-// so that the line is not lost to a reset; otherwise it closes at once.
+// and lingers, reading and discarding input, like a session's goodbye (see
+// awaitGoodbye): until the peer closes, or the line is acknowledged (then a
+// reset, so that nc exits), or Config.Linger passes. Otherwise it closes
+// at once.
 func (s *Server) refuse(conn *net.TCPConn, why string, linger bool) {
 	defer s.wg.Done()
 	defer s.refusing.Add(-1)
-	_ = conn.SetDeadline(time.Now().Add(s.cfg.Linger))
-	_, _ = conn.Write(telnet.AppendText(nil, "! Connection refused: "+why+"\n"))
-	if linger {
+	start := time.Now()
+	_ = conn.SetWriteDeadline(start.Add(s.cfg.Linger))
+	_, err := conn.Write(telnet.AppendText(nil, "! Connection refused: "+why+"\n"))
+	if linger && err == nil {
 		_ = conn.CloseWrite()
-		buf := make([]byte, 512)
-		for {
-			if _, err := conn.Read(buf); err != nil {
-				break
+		peerDone := make(chan struct{})
+		go func() {
+			defer close(peerDone)
+			buf := make([]byte, 512)
+			for {
+				if _, err := conn.Read(buf); err != nil {
+					return
+				}
 			}
+		}()
+		if awaitGoodbye(conn, peerDone, start, s.cfg.Linger) {
+			_ = conn.SetLinger(0)
 		}
+		_ = conn.Close()
+		<-peerDone
+		return
 	}
 	_ = conn.Close()
 }

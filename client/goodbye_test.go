@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,7 +23,8 @@ import (
 // to end the session (kick, shutdown); once the goodbye has shown, it waits
 // for the client to exit and reports how long that took.
 //
-// Arguments: port, action (quit or wait), the goodbye text, the seconds to
+// Arguments: port, action (quit, wait, or refused: the server refuses
+// the connection and there is no login), the goodbye text, the seconds to
 // wait for the exit, and the client's command line.
 const goodbyeScript = `
 set port [lindex $argv 0]
@@ -38,13 +41,19 @@ proc want {pat} {
 	}
 }
 spawn {*}$cmd
-want "Choose a nickname: "
-send "bob\r"
-want "You are now in #lobby"
-if {$action eq "quit"} {
+if {$action eq "refused"} {
+	# no login: the server refuses the connection
+} else {
+	want "Choose a nickname: "
+	send "bob\r"
+	want "You are now in #lobby"
+}
+if {$action eq "refused"} {
+	# the refusal is the goodbye
+} elseif {$action eq "quit"} {
 	send "/quit off to lunch\r"
 } else {
-	puts "\n@@ ready"
+	puts "\n@@ ready [exp_pid]\n"
 }
 want $goodbye
 set t0 [clock milliseconds]
@@ -82,10 +91,11 @@ var exitLine = regexp.MustCompile(`@@ exit status (-?\d+) after (\d+) ms`)
 // must exit well within it.
 const goodbyeTestLinger = 5 * time.Second
 
-// runGoodbye starts rc under expect, logged in as bob, runs end (which ends
-// the session unless the action is quit) once bob is in, and checks that
+// runGoodbye starts rc under expect, logged in as bob, runs end with the
+// client's process id (end ends the session unless the action is quit)
+// once bob is in, and checks that
 // the whole goodbye showed and the client exited within the linger.
-func runGoodbye(t *testing.T, s *servertest.Server, rc realClient, action, goodbye string, end func()) {
+func runGoodbye(t *testing.T, s *servertest.Server, rc realClient, action, goodbye string, end func(pid int)) {
 	t.Helper()
 	expect := servertest.RequireBinary(t, "expect")
 	servertest.RequireBinary(t, rc.bin)
@@ -101,9 +111,13 @@ func runGoodbye(t *testing.T, s *servertest.Server, rc realClient, action, goodb
 			t.Logf("%s transcript:\n%s", rc.name, p.Out.String())
 		}
 	})
-	if action != "quit" {
-		p.Out.WaitFor(t, 0, "@@ ready")
-		end()
+	if action == "wait" {
+		at := p.Out.WaitFor(t, 0, "@@ ready ")
+		pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(p.Out.String()[at:], "\n", 2)[0]))
+		if err != nil {
+			t.Fatalf("no client pid: %v", err)
+		}
+		end(pid)
 	}
 	at := p.Out.WaitFor(t, 0, goodbye)
 	p.Out.WaitFor(t, at, "@@ exit status")
@@ -161,7 +175,7 @@ func TestRealClientsExitAfterGoodbye(t *testing.T) {
 		admin := s.Login(t, "admin1")
 		admin.Send("/oper pw")
 		admin.Expect("You are now an admin")
-		runGoodbye(t, s, nc, "wait", "kicked by admin1: go home", func() { admin.Send("/kick bob go home") })
+		runGoodbye(t, s, nc, "wait", "kicked by admin1: go home", func(int) { admin.Send("/kick bob go home") })
 		admin.Expect("*** bob left #lobby (kicked")
 		servertest.WaitFor(t, "bob's session to end", func() bool { return s.Server.Active() == 1 })
 	})
@@ -170,7 +184,7 @@ func TestRealClientsExitAfterGoodbye(t *testing.T) {
 		shut := make(chan error, 1)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*goodbyeTestLinger)
 		defer cancel()
-		runGoodbye(t, s, nc, "wait", "*** going down", func() {
+		runGoodbye(t, s, nc, "wait", "*** going down", func(int) {
 			go func() { shut <- s.Server.Shutdown(ctx, "going down") }()
 		})
 		if err := <-shut; err != nil {
@@ -179,5 +193,47 @@ func TestRealClientsExitAfterGoodbye(t *testing.T) {
 		if n := s.Server.Active(); n != 0 {
 			t.Fatalf("%d sessions left after Shutdown", n)
 		}
+	})
+	t.Run("nc refused", func(t *testing.T) {
+		s := servertest.Start(t, servertest.Config{Client: client.Config{Linger: goodbyeTestLinger, MaxPerIP: 1}})
+		first := s.Dial(t)
+		first.ExpectPrompt()
+		runGoodbye(t, s, nc, "refused", "! Connection refused: too many connections from your address", nil)
+		servertest.WaitFor(t, "the refusal to end", func() bool { return s.Server.Refusing() == 0 })
+	})
+	t.Run("nc stalled while the goodbye arrives", func(t *testing.T) {
+		// nc is stopped while the goodbye, the FIN and their
+		// acknowledgement go by: a reset now would reach it before it read
+		// the goodbye, and nc drops unread input on a reset. The settling
+		// time covers a stall shorter than it.
+		closing := make(chan struct{})
+		var once sync.Once
+		s := servertest.Start(t, servertest.Config{
+			Client: client.Config{Linger: goodbyeTestLinger, ConnState: func(_ *client.Session, st client.State) {
+				if st == client.StateClosing { // bob's is the first to close
+					once.Do(func() { close(closing) })
+				}
+			}},
+			Hub: hub.Config{PasswordCheck: func(p string) bool { return p == "pw" }},
+		})
+		admin := s.Login(t, "admin1")
+		admin.Send("/oper pw")
+		admin.Expect("You are now an admin")
+		runGoodbye(t, s, nc, "wait", "kicked by admin1: stalled", func(pid int) {
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = syscall.Kill(pid, syscall.SIGCONT) }()
+			admin.Send("/kick bob stalled")
+			select {
+			case <-closing:
+			case <-time.After(servertest.Timeout):
+				t.Fatal("bob's session never started closing")
+			}
+			// The stall is the scenario, not a synchronization: the kernel
+			// acknowledges the goodbye (within about 40 ms, the delayed
+			// ACK) while nc cannot read.
+			time.Sleep(200 * time.Millisecond)
+		})
 	})
 }

@@ -83,15 +83,26 @@ func (s *Session) fail(err error) {
 	s.closeNow(true)
 }
 
-// closeGracefully half-closes after the flush, lingers reading (and
-// discarding) until the peer's EOF or the linger timeout, then closes. This
-// way a goodbye is never destroyed by a reset caused by unread input.
+// closeGracefully half-closes after the flush and lingers, reading (and
+// discarding) input, until the client closes its side, or its goodbye is
+// safely delivered, or the linger ends (see awaitGoodbye); then it closes,
+// with a reset when the goodbye is acknowledged so that a client such as
+// nc exits at once. A goodbye is never destroyed by a reset: not one caused
+// by unread input, nor one sent before the client acknowledged it.
 func (s *Session) closeGracefully() {
 	s.setState(StateClosing)
+	start := time.Now()
 	_ = s.conn.CloseWrite()
-	_ = s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.Linger))
-	s.readerDone.Wait()
-	s.closeConn()
+	readerEnded := make(chan struct{})
+	go func() {
+		s.readerDone.Wait()
+		close(readerEnded)
+	}()
+	if awaitGoodbye(s.conn, readerEnded, start, s.srv.cfg.Linger) {
+		_ = s.conn.SetLinger(0)
+	}
+	s.closeConn() // ends the reader if it is still discarding
+	<-readerEnded
 }
 
 // closeNow closes without flushing and waits for the reader to end. With
