@@ -23,7 +23,7 @@ func (s *Server) admitLocked(addr netip.Addr) string {
 	if now.Sub(s.lastPrune) > time.Minute {
 		s.pruneLocked(now)
 	}
-	if s.cfg.MaxClients > 0 && len(s.sessions) >= s.cfg.MaxClients {
+	if s.cfg.MaxClients > 0 && s.admitted >= s.cfg.MaxClients {
 		return "the server is full, try again later"
 	}
 	st := s.perIP[addr]
@@ -43,6 +43,7 @@ func (s *Server) admitLocked(addr netip.Addr) string {
 		return "too many connections from your address"
 	}
 	st.conns++
+	s.admitted++
 	return ""
 }
 

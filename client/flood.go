@@ -50,10 +50,11 @@ func (in *input) pace() bool {
 	}
 	// Halted: the session is finishing (the hub knows), or the writer
 	// failed and closed the connection (the hub must be told why).
-	if s.isFinishing() {
-		in.stopping = true
-	} else if f := s.writerFailure(); f != writeOK {
-		in.stop(f.reason())
+	e := s.ending()
+	if r, ok := e.writerReason(); ok {
+		in.stop(r)
+	} else if e != endNone {
+		in.stop(hub.Reason{}) // the hub needs no reason
 	} else {
 		in.stop(hub.Reason{Kind: hub.KindHangup})
 	}

@@ -50,12 +50,21 @@ type input struct {
 	events []telnet.Event // decoded from the last read (at most one read buffer's worth)
 	reason hub.Reason     // why the reader stops, for the hub (none when the session was finishing)
 
-	next     int32 // index in events of the next event to handle
-	altered  bool  // sanitizing changed the line nextLine found
-	ended    bool  // the input ended: the peer half-closed (eof), or a read failed
-	eof      bool  // the peer half-closed: events hold the last input
-	stopping bool  // the reader is ending
+	next    int32     // index in events of the next event to handle
+	altered bool      // sanitizing changed the line nextLine found
+	phase   readPhase // where the reader is in its own life
 }
+
+// readPhase is where the reader goroutine is: reading, handling the last
+// input, or stopping before or after the input ended.
+type readPhase uint8
+
+const (
+	readOpen     readPhase = iota // reading
+	readLast                      // the peer half-closed: events hold the last input; then the reader stops (hangup)
+	readStopping                  // stopping before the input ended: the rest is read and discarded until the writer closes
+	readEnded                     // the input ended (EOF or a failed read) and the reader stops
+)
 
 func (s *Session) newInput(raw syscall.RawConn) *input {
 	cfg := &s.srv.cfg
@@ -100,8 +109,11 @@ func (in *input) releaseDecoder() {
 // stop makes the reader end with reason r once the events handled so far
 // have gone to the hub.
 func (in *input) stop(r hub.Reason) {
-	if !in.stopping {
-		in.stopping, in.reason = true, r
+	switch in.phase {
+	case readOpen:
+		in.phase, in.reason = readStopping, r
+	case readLast:
+		in.phase, in.reason = readEnded, r
 	}
 }
 
@@ -111,7 +123,7 @@ func (in *input) stop(r hub.Reason) {
 //go:noinline
 func (in *input) read() bool {
 	s := in.s
-	if in.stopping {
+	if in.phase >= readStopping {
 		return false
 	}
 	// An idle session keeps no event array. The next one is taken here
@@ -126,7 +138,7 @@ func (in *input) read() bool {
 	}
 	if len(buf) > 0 {
 		s.bytesIn.Add(int64(len(buf)))
-		if !s.isFinishing() { // when finishing: read and discard until EOF
+		if s.ending() == endNone { // when ending: read and discard until EOF
 			// Events hold copies, so the buffer goes back to the pool now.
 			in.events = in.decoder().Feed(in.events, buf)
 		}
@@ -136,28 +148,29 @@ func (in *input) read() bool {
 		in.releaseDecoder()
 		return true
 	}
-	in.ended, in.eof = true, errors.Is(err, io.EOF)
-	if s.isFinishing() {
-		in.stopping = true
+	in.phase = readEnded
+	e := s.ending()
+	if r, ok := e.writerReason(); ok {
+		in.reason = r // the writer failed and reset the connection
 		return false
 	}
-	if in.eof {
+	if e != endNone {
+		return false // the hub ended the session: it needs no reason
+	}
+	if errors.Is(err, io.EOF) {
 		// Half-close: every complete line, and the unterminated last
 		// one, is processed before the session ends (nextLine then
 		// stops the reader).
-		in.eof = true
+		in.phase = readLast
 		in.events = in.decoder().Finish(in.events)
 		return true
 	}
-	r := hub.Reason{Kind: hub.KindHangup}
-	if f := s.writerFailure(); f != writeOK {
-		r = f.reason()
-	} else if errors.Is(err, syscall.ECONNRESET) {
-		r.Text = "connection reset"
+	in.reason = hub.Reason{Kind: hub.KindHangup}
+	if errors.Is(err, syscall.ECONNRESET) {
+		in.reason.Text = "connection reset"
 	} else if !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
-		r.Text = "read error"
+		in.reason.Text = "read error"
 	}
-	in.stop(r)
 	return false
 }
 
@@ -171,7 +184,7 @@ func (in *input) end() {
 	if in.reason.Kind != "" {
 		in.s.leave(in.reason)
 	}
-	if !in.ended {
+	if in.phase == readStopping {
 		in.s.discardUntilClosed(&in.rd)
 	}
 }
@@ -205,7 +218,7 @@ func (in *input) notice(text string) {
 func (in *input) nextLine() bool {
 	s := in.s
 	cfg := &s.srv.cfg
-	for !in.stopping && int(in.next) < len(in.events) {
+	for in.phase < readStopping && int(in.next) < len(in.events) {
 		ev := &in.events[in.next]
 		in.next++
 		switch ev.Kind {
@@ -228,7 +241,7 @@ func (in *input) nextLine() bool {
 			return true
 		}
 	}
-	if in.eof {
+	if in.phase == readLast {
 		in.stop(hub.Reason{Kind: hub.KindHangup})
 	}
 	return false

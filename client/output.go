@@ -4,36 +4,11 @@ import (
 	"errors"
 	"os"
 	"time"
-
-	"telchat/hub"
 )
 
 // errStalled is the writer's error when a write made no progress for the
 // whole write timeout.
 var errStalled = errors.New("client: write stalled")
-
-// writeFailure is why the writer gave up.
-type writeFailure uint8
-
-const (
-	writeOK      writeFailure = iota
-	writeStalled              // no progress for the write timeout
-	writeError                // the socket failed
-)
-
-// reason is how the hub reports the failure.
-func (f writeFailure) reason() hub.Reason {
-	if f == writeStalled {
-		return hub.Reason{Kind: hub.KindSlow}
-	}
-	return hub.Reason{Kind: hub.KindHangup, Text: "write error"}
-}
-
-func (s *Session) writerFailure() writeFailure {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.failure
-}
 
 // writeLoop is the writer goroutine: it writes whatever is queued, as one
 // batch per wake-up, until the session finishes or a write fails.
@@ -41,9 +16,9 @@ func (s *Session) writeLoop() {
 	var batch [][]byte
 	var taken int64
 	for {
-		var finishing, abrupt bool
-		batch, taken, finishing, abrupt = s.next(batch, taken)
-		if abrupt {
+		var end ending
+		batch, taken, end = s.next(batch, taken)
+		if end.abrupt() {
 			s.closeNow(true)
 			return
 		}
@@ -54,7 +29,7 @@ func (s *Session) writeLoop() {
 			}
 			continue // more may have arrived while writing
 		}
-		if finishing {
+		if end != endNone {
 			s.closeGracefully()
 			return
 		}
@@ -82,7 +57,7 @@ func (s *Session) write(batch [][]byte) error {
 		if s.out.deadline.Sub(now) < slice/2 {
 			s.out.deadline = now.Add(slice)
 			_ = s.conn.SetWriteDeadline(s.out.deadline)
-			if s.isAbrupt() {
+			if s.ending().abrupt() {
 				// Finish(slow) may have set its "now" deadline just before ours.
 				return os.ErrDeadlineExceeded
 			}
@@ -94,7 +69,7 @@ func (s *Session) write(batch [][]byte) error {
 		if err == nil {
 			continue
 		}
-		if !errors.Is(err, os.ErrDeadlineExceeded) || s.isAbrupt() {
+		if !errors.Is(err, os.ErrDeadlineExceeded) || s.ending().abrupt() {
 			return err // including Finish(slow)'s "now" deadline
 		}
 		if now = time.Now(); n > 0 {
@@ -104,10 +79,4 @@ func (s *Session) write(batch [][]byte) error {
 		}
 	}
 	return nil
-}
-
-func (s *Session) isAbrupt() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.abrupt
 }

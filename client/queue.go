@@ -29,8 +29,8 @@ func (s *Session) Hold(msg []byte) (ok, wake bool) {
 	cfg := &s.srv.cfg
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.finishing {
-		return true, false
+	if s.end != endNone {
+		return true, false // the session is ending: nothing more goes out
 	}
 	if s.pending+int64(len(msg)) > cfg.MaxQueueBytes || len(s.queue) >= cfg.MaxQueueMsgs {
 		return false, false
@@ -54,7 +54,7 @@ func (s *Session) Wake() { s.more.Signal() }
 func (s *Session) sendControl(b []byte) {
 	cfg := &s.srv.cfg
 	s.mu.Lock()
-	if s.abrupt ||
+	if s.end.abrupt() ||
 		s.pending+int64(len(b)) > cfg.MaxQueueBytes || len(s.queue)+len(s.ctrl) >= cfg.MaxQueueMsgs {
 		s.mu.Unlock()
 		return
@@ -75,11 +75,11 @@ func (s *Session) sendControl(b []byte) {
 // holds no array and the hub, which appends to the queue, rarely grows one.
 // written is what the previous call returned as taken: the bytes of done,
 // which stop counting against the byte cap only now.
-func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int64, finishing, abrupt bool) {
+func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int64, end ending) {
 	clear(done)
 	s.mu.Lock()
 	s.pending = max(s.pending-written, 0) // the previous batch is out of the process
-	if len(s.ctrl) == 0 && len(s.queue) == 0 && !s.finishing {
+	if len(s.ctrl) == 0 && len(s.queue) == 0 && s.end == endNone {
 		empty := s.queue
 		s.queue, s.ctrl = nil, nil
 		s.mu.Unlock()
@@ -87,11 +87,11 @@ func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int6
 		s.srv.bufs.putQueue(empty)
 		done = nil
 		s.mu.Lock()
-		for len(s.ctrl) == 0 && len(s.queue) == 0 && !s.finishing {
+		for len(s.ctrl) == 0 && len(s.queue) == 0 && s.end == endNone {
 			s.more.Wait()
 		}
 	}
-	finishing, abrupt = s.finishing, s.abrupt
+	end = s.end
 	switch {
 	case len(s.ctrl) > 0:
 		batch = append(append(done[:0], s.ctrl...), s.queue...)
@@ -104,5 +104,5 @@ func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int6
 	// the cap bounds everything the session holds, queued or in hand.
 	taken = s.pending
 	s.mu.Unlock()
-	return batch, taken, finishing, abrupt
+	return batch, taken, end
 }

@@ -29,6 +29,8 @@ type Server struct {
 	sessions  map[*Session]struct{}
 	perIP     map[netip.Addr]*ipState
 	closing   bool
+	forced    bool           // Shutdown ran out of time: sessions are closed at once
+	admitted  int            // connections admitted and not yet closed (MaxClients)
 	wg        sync.WaitGroup // sessions and refusals in flight
 
 	bufs *bufferPool
@@ -121,11 +123,6 @@ func (s *Server) accept(conn *net.TCPConn) {
 	}
 	why := s.admitLocked(addr)
 	s.wg.Add(1)
-	var sess *Session
-	if why == "" {
-		sess = s.newSession(conn, addr)
-		s.sessions[sess] = struct{}{}
-	}
 	s.mu.Unlock()
 
 	if why != "" {
@@ -136,19 +133,12 @@ func (s *Server) accept(conn *net.TCPConn) {
 		go s.refuse(conn, why, linger)
 		return
 	}
-	s.active.Add(1)
+	sess := s.newSession(conn, addr)
+	sess.setState(StateNew, endNone) // tracked from here on
 	go func() {
 		defer s.wg.Done()
 		sess.serve()
-		s.mu.Lock()
-		delete(s.sessions, sess)
-		if st := s.perIP[addr]; st != nil {
-			st.conns--
-			st.seen = time.Now()
-		}
-		s.mu.Unlock()
-		s.active.Add(-1)
-		sess.setState(StateClosed)
+		sess.setState(StateClosed, endNone)
 		sess.debug().Msg("closed")
 	}()
 }
@@ -156,6 +146,8 @@ func (s *Server) accept(conn *net.TCPConn) {
 func (s *Server) newSession(conn *net.TCPConn, addr netip.Addr) *Session {
 	id := uuid.NewString()
 	sess := &Session{conn: conn, srv: s}
+	sess.more.L = &sess.mu
+	sess.state.Store(int32(stateUntracked)) // until setState(StateNew)
 	sess.hc = hub.NewConn(id, conn.RemoteAddr().String(), addr, sess)
 	sess.debug().Msg("accepted")
 	return sess
@@ -183,12 +175,19 @@ func (s *Server) Shutdown(ctx context.Context, notice string) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Out of time: every session still open is forced through the same
+	// path as every other ending (setState), and so is any session that
+	// is tracked from now on.
 	s.mu.Lock()
+	s.forced = true
+	left := make([]*Session, 0, len(s.sessions))
 	for sess := range s.sessions {
-		sess.Finish(hub.Reason{Kind: hub.KindShutdown})
-		sess.closeConn()
+		left = append(left, sess)
 	}
 	s.mu.Unlock()
+	for _, sess := range left {
+		sess.setState(keepState, endForced)
+	}
 	<-done
 	return ctx.Err()
 }

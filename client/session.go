@@ -10,31 +10,6 @@ import (
 	"telchat/hub"
 )
 
-// State is a session's place in its lifecycle, in the spirit of
-// net/http.ConnState.
-type State int32
-
-const (
-	// StateNew: accepted, not yet registered with the hub.
-	StateNew State = iota
-	// StateActive: registered with the hub; lines flow both ways.
-	StateActive
-	// StateClosing: the hub is done with the session; the writer is
-	// flushing, half-closing and lingering.
-	StateClosing
-	// StateClosed: the connection is closed and both goroutines have ended.
-	StateClosed
-)
-
-var stateNames = [...]string{"new", "active", "closing", "closed"}
-
-func (s State) String() string {
-	if s < 0 || int(s) >= len(stateNames) {
-		return "unknown"
-	}
-	return stateNames[s]
-}
-
 // Session is one connected user: it owns the TCP connection, one reader
 // goroutine (bytes -> Telnet decoder -> lines -> hub) and one writer goroutine
 // (outbound queue -> writev, with a deadline whenever a write can block).
@@ -43,12 +18,10 @@ type Session struct {
 	srv  *Server
 	hc   *hub.Conn
 
+	// state is the session's State; it and end change only in setState,
+	// under mu. state is atomic so that State can be read without mu.
 	state atomic.Int32
-	// Guarded by mu; kept next to state, in what would be its padding.
-	finishing bool         // set by Finish
-	abrupt    bool         // set by Finish (hub.Reason.Abrupt): drop the queue, close at once
-	failure   writeFailure // set by the writer when it gives up
-	halted    bool         // the reader must not wait any more (see halt)
+	end   ending // guarded by mu; kept next to state, in what would be its padding
 
 	bytesIn  atomic.Int64
 	bytesOut atomic.Int64
@@ -60,9 +33,9 @@ type Session struct {
 	queue   [][]byte
 	ctrl    [][]byte // Telnet replies, written before queued chat
 	pending int64
-	// halt is closed (with halted set) when a reader waiting for the
-	// message rate must stop waiting: the session is finishing or its
-	// connection is closing. Made only when a reader first has to wait,
+	// halt is closed when a reader waiting for the message rate must stop
+	// waiting: the session is ending or its connection is closing (see
+	// haltedLocked; setState closes it). Made only when a reader first has to wait,
 	// so that a session that never floods pays nothing for it.
 	halt chan struct{}
 
@@ -79,16 +52,6 @@ func (s *Session) debug() *zerolog.Event {
 
 // ID is the session id carried by every log line of the connection.
 func (s *Session) ID() string { return s.hc.ID }
-
-// State reports where the session is in its lifecycle.
-func (s *Session) State() State { return State(s.state.Load()) }
-
-func (s *Session) setState(st State) {
-	s.state.Store(int32(st))
-	if s.srv.cfg.ConnState != nil {
-		s.srv.cfg.ConnState(s, st)
-	}
-}
 
 // serve runs the writer on the calling goroutine and the reader on a new
 // one, and returns when both have ended and the connection is closed.
@@ -109,7 +72,6 @@ func (s *Session) serve() {
 //
 //go:noinline
 func (s *Session) start() bool {
-	s.more.L = &s.mu // before the hub or the reader can queue output
 	raw, err := s.conn.SyscallConn()
 	if err != nil { // only for a connection that is not open
 		s.debug().Err(err).Msg("no raw connection")
@@ -117,11 +79,10 @@ func (s *Session) start() bool {
 		return false
 	}
 	s.out.init(raw, s.srv.bufs)
-	s.setState(StateNew)
 	if err := s.srv.cfg.Hub.Connect(s.hc); err != nil {
 		s.Finish(hub.Reason{Kind: hub.KindShutdown})
 	} else {
-		s.setState(StateActive)
+		s.setState(StateActive, endNone)
 	}
 	s.readerDone.Add(1)
 	go s.readLoop(raw)

@@ -8,30 +8,14 @@ import (
 )
 
 // Finish is called by the hub when it is done with the session
-// (hub.Peer). It never blocks.
+// (hub.Peer): the writer flushes the queue and closes gracefully, or, for
+// an abrupt reason (slow), drops it and resets. It never blocks.
 func (s *Session) Finish(r hub.Reason) {
-	s.mu.Lock()
-	if s.finishing {
-		s.mu.Unlock()
-		return
-	}
-	s.finishing, s.abrupt = true, r.Abrupt()
-	if s.abrupt {
-		s.queue, s.ctrl, s.pending = nil, nil, 0
-	}
-	s.haltLocked()
-	s.mu.Unlock()
+	e := endFinish
 	if r.Abrupt() {
-		// Interrupt a write that is stuck on a peer that does not read.
-		_ = s.conn.SetWriteDeadline(time.Now())
+		e = endCut
 	}
-	s.more.Signal()
-}
-
-func (s *Session) isFinishing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.finishing
+	s.setState(keepState, e)
 }
 
 // discardUntilClosed reads and drops input until the writer's linger
@@ -70,15 +54,11 @@ func (s *Session) logReaderEnd(r hub.Reason) {
 // kernel still holds for it must be discarded, not left to drain from an
 // orphaned socket.
 func (s *Session) fail(err error) {
-	f := writeError
+	e := endWriteError
 	if errors.Is(err, errStalled) {
-		f = writeStalled
+		e = endStalled
 	}
-	s.mu.Lock()
-	if s.failure == writeOK {
-		s.failure = f
-	}
-	s.mu.Unlock()
+	s.setState(keepState, e) // kept only if nothing else ended the session first
 	s.debug().Err(err).Msg("writer failed")
 	s.closeNow(true)
 }
@@ -90,7 +70,7 @@ func (s *Session) fail(err error) {
 // nc exits at once. A goodbye is never destroyed by a reset: not one caused
 // by unread input, nor one sent before the client acknowledged it.
 func (s *Session) closeGracefully() {
-	s.setState(StateClosing)
+	s.setState(StateClosing, endNone)
 	start := time.Now()
 	_ = s.conn.CloseWrite()
 	readerEnded := make(chan struct{})
@@ -109,34 +89,19 @@ func (s *Session) closeGracefully() {
 // reset (a slow consumer), unsent data in the kernel is discarded and the
 // peer gets a reset, so a stalled client cannot pin socket memory.
 func (s *Session) closeNow(reset bool) {
-	s.setState(StateClosing)
+	s.setState(StateClosing, endNone)
 	if reset {
 		_ = s.conn.SetLinger(0)
 	}
 	s.closeConn()
-	s.mu.Lock()
-	s.haltLocked() // a reader waiting for the message rate reads no more
-	s.mu.Unlock()
 	s.readerDone.Wait()
-}
-
-// haltLocked stops a reader's wait for the message rate, now and for good.
-// s.mu must be held.
-func (s *Session) haltLocked() {
-	if s.halted {
-		return
-	}
-	s.halted = true
-	if s.halt != nil {
-		close(s.halt)
-	}
 }
 
 // pause waits d, or less when the session is halted first (see halt); it
 // reports whether the whole wait passed.
 func (s *Session) pause(d time.Duration) bool {
 	s.mu.Lock()
-	if s.halted {
+	if s.haltedLocked() {
 		s.mu.Unlock()
 		return false
 	}
