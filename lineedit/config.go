@@ -15,6 +15,10 @@ type Config struct {
 	// History is how many submitted lines Up and Down recall (0: 100; a
 	// negative value keeps none).
 	History int
+	// HistoryBytes bounds the text the history keeps besides the newest
+	// line (0: 16 KiB), so that a session's memory stays small even when
+	// every line is as long as MaxLine; the oldest lines go first.
+	HistoryBytes int
 	// Complete, when not nil, is called on Tab; see [Completer].
 	Complete Completer
 }
@@ -35,6 +39,8 @@ const (
 	DefaultWidth   = 80
 	DefaultMaxLine = 1024
 	DefaultHistory = 100
+	// DefaultHistoryBytes is Config.HistoryBytes's default.
+	DefaultHistoryBytes = 16 << 10
 	// MinWidth and MaxWidth bound the width given to SetWidth.
 	MinWidth = 4
 	MaxWidth = 4096

@@ -43,7 +43,7 @@
 // Home/End (Ctrl-A/E), Ctrl- or Alt-Left/Right (Alt-B/F) move; Ctrl-U kills
 // to the start, Ctrl-K to the end, Ctrl-W (Alt-Backspace) the word before
 // the cursor; Up/Down (Ctrl-P/N) recall the last Config.History lines
-// (100); Tab completes through Config.Complete; Ctrl-L redraws the line;
+// (100, within Config.HistoryBytes, 16 KiB); Tab completes through Config.Complete; Ctrl-L redraws the line;
 // Ctrl-C clears it ("^C" is shown) and reports EventInterrupt; Ctrl-D is
 // EventEOF on an empty line and Delete otherwise; Enter submits. Other keys
 // are ignored. See [Decoder] for the byte sequences.

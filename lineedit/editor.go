@@ -40,9 +40,12 @@ func New(cfg Config) *Editor {
 	case cfg.History < 0:
 		cfg.History = 0
 	}
+	if cfg.HistoryBytes <= 0 {
+		cfg.HistoryBytes = DefaultHistoryBytes
+	}
 	e := &Editor{
 		buf:      buffer{max: cfg.MaxLine},
-		hist:     newHistory(cfg.History),
+		hist:     newHistory(cfg.History, cfg.HistoryBytes),
 		histAt:   -1,
 		complete: cfg.Complete,
 	}

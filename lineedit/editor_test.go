@@ -320,6 +320,32 @@ func TestHistory(t *testing.T) {
 		t.Errorf("no history: Up gives %q", none.e.Line())
 	}
 
+	// The byte bound drops the oldest lines, never the newest.
+	bounded := newSession(t, Config{HistoryBytes: 25, MaxLine: 40})
+	for _, l := range []string{"aaaaaaaaaa", "bbbbbbbbbb", "cccccccccc", strings.Repeat("d", 40)} {
+		bounded.feed(l + "\r")
+	}
+	seen = nil
+	for range 3 {
+		bounded.feed("\x1b[A")
+		seen = append(seen, bounded.e.Line()[:1])
+	}
+	if got := strings.Join(seen, ","); got != "d,d,d" {
+		t.Errorf("bounded to 25 bytes after a 40-byte line: Up gives %s", got)
+	}
+	bounded.feed("\r")
+	for _, l := range []string{"eeeeeeeeee", "ffffffffff"} {
+		bounded.feed(l + "\r")
+	}
+	seen = nil
+	for range 3 {
+		bounded.feed("\x1b[A")
+		seen = append(seen, bounded.e.Line()[:1])
+	}
+	if got := strings.Join(seen, ","); got != "f,e,e" {
+		t.Errorf("bounded to 25 bytes: Up gives %s", got)
+	}
+
 	def := newSession(t, Config{})
 	for i := range 150 {
 		def.feed(fmt.Sprintf("%d\r", i))
