@@ -16,15 +16,20 @@ import (
 // prompt that leaves fewer is not shown while the line is edited.
 const minText = 8
 
-var (
-	eraseLine = []byte("\r\x00\x1b[K") // to column 0, clear the row
-	clearEOL  = []byte("\x1b[K")
-	crlf      = []byte("\r\n")
+// EraseLine is what AppendErase appends: CR NUL (to column 0 on a Telnet
+// NVT) and ESC [ K (clear the row). It is the same for every Editor, so a
+// writer may keep one copy and share it between sessions.
+const EraseLine = "\r\x00\x1b[K"
+
+const (
+	eraseLine = EraseLine
+	clearEOL  = "\x1b[K"
+	crlf      = "\r\n"
 )
 
 // AppendErase appends the bytes that erase the input line and leave the
-// cursor at the start of its row, ready for output: CR NUL ESC [ K. It is
-// the same whatever the state; it is a method so that the pair reads well.
+// cursor at the start of its row, ready for output: [EraseLine], whatever
+// the state.
 //
 // A writer brackets a batch of output with AppendErase and AppendRedraw.
 // The output in between must end with CR LF, or the redraw overwrites its
