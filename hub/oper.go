@@ -12,54 +12,94 @@ const (
 	// maxOperInFlight bounds the password checks (bcrypt, deliberately
 	// slow) running at once on the whole server.
 	maxOperInFlight = 4
+	// operFailingShare bounds the checks in flight for addresses that have
+	// failed recently (or that the full table cannot record): the other
+	// slots are kept for addresses with no recent failure, so that those
+	// are never starved by addresses that keep failing.
+	operFailingShare = 2
+	// operMaxWaiting bounds the checks from addresses with no recent
+	// failure that wait for a slot (first come, first served) instead of
+	// being refused.
+	operMaxWaiting = 32
 	// operMaxBackoff caps the wait after repeated failures.
 	operMaxBackoff = time.Minute
-	// operForget is how long after its last allowed attempt an address's
+	// operForget is how long after the end of its wait an address's
 	// failures are forgotten.
 	operForget = 10 * time.Minute
-	// operMaxAddrs is the size at which the table sheds addresses that are
-	// not waiting out a failure.
-	operMaxAddrs = 4096
+	// operMaxAddrs bounds the per-address table. A record is removed only
+	// once its failures are forgotten (or after a success), never earlier:
+	// when the table is full of addresses that failed recently, a new
+	// address is not recorded and counts as failing (operFailingShare).
+	operMaxAddrs = 16384
+	// operSweepEvery spaces the scans of a full table for forgotten
+	// records, so a full table costs the hub one scan per interval, not
+	// one per attempt.
+	operSweepEvery = time.Second
 )
 
 // errWrongPassword is the outcome of a failed /oper in the admin log.
 var errWrongPassword = errors.New("wrong password")
 
 // operLimiter rate limits /oper per client address, so that reconnecting
-// does not reset the count, and bounds the checks in flight. It belongs to
-// the hub goroutine.
+// does not reset the count, and shares the checks in flight between
+// addresses with and without recent failures. It belongs to the hub
+// goroutine.
 type operLimiter struct {
-	inFlight int
-	byAddr   map[netip.Addr]*operAttempts
+	inFlight        int // checks running
+	failingInFlight int // of which for failing (or unrecorded) addresses
+	byAddr          map[netip.Addr]*operAttempts
+	waiting         []operRequest // fresh checks waiting for a slot, oldest first
+	lastSweep       time.Time
+	maxAddrs        int // operMaxAddrs unless a test sets it
 }
 
 // operAttempts is the /oper record of one address.
 type operAttempts struct {
 	fails   int
 	next    time.Time // no attempt before this
-	pending bool      // a check is running
+	pending bool      // a check is running or waiting
 }
 
-// attempts returns the record for addr, creating it if needed.
-func (l *operLimiter) attempts(addr netip.Addr, now time.Time) *operAttempts {
+// operRequest is a password check to run.
+type operRequest struct {
+	c        *Conn
+	password string
+	failing  bool // counts against operFailingShare
+}
+
+// attempts returns the record for addr (creating it if there is room) and
+// whether the address has failed recently. A nil record means the table is
+// full of recent failures: the address is treated as failing.
+func (l *operLimiter) attempts(addr netip.Addr, now time.Time) (a *operAttempts, failing bool) {
 	if l.byAddr == nil {
 		l.byAddr = make(map[netip.Addr]*operAttempts)
 	}
+	if l.maxAddrs == 0 {
+		l.maxAddrs = operMaxAddrs
+	}
 	a, ok := l.byAddr[addr]
-	if !ok {
-		if len(l.byAddr) >= operMaxAddrs {
-			for k, old := range l.byAddr {
-				if !old.pending && !now.Before(old.next) {
-					delete(l.byAddr, k)
-				}
+	if ok {
+		if !a.pending && now.Sub(a.next) > operForget {
+			a.fails = 0
+		}
+		return a, a.fails > 0
+	}
+	if len(l.byAddr) >= l.maxAddrs && now.Sub(l.lastSweep) >= operSweepEvery {
+		l.lastSweep = now
+		for k, old := range l.byAddr {
+			// Only records whose failures are forgotten anyway: dropping
+			// any other would reset a failing address's backoff.
+			if !old.pending && now.Sub(old.next) > operForget {
+				delete(l.byAddr, k)
 			}
 		}
-		a = &operAttempts{}
-		l.byAddr[addr] = a
-	} else if !a.pending && now.Sub(a.next) > operForget {
-		a.fails = 0
 	}
-	return a
+	if len(l.byAddr) >= l.maxAddrs {
+		return nil, true
+	}
+	a = &operAttempts{}
+	l.byAddr[addr] = a
+	return a, false
 }
 
 // operBackoff is the wait after the n-th failure in a row: 2s, 4s, ... 1m.
@@ -69,8 +109,12 @@ func operBackoff(n int) time.Duration {
 
 // Oper checks password off the hub goroutine and makes the caller an admin
 // if it matches. Attempts are limited per client address (one at a time,
-// then a doubling wait after each failure) and across the server, and every
-// failure is logged. The answer comes later, as a reply line.
+// then a doubling wait after each failure) and across the server: at most
+// maxOperInFlight checks run at once, of which at most operFailingShare for
+// addresses that failed recently, and a check from an address with no
+// recent failure waits for a slot (up to operMaxWaiting of them) rather
+// than being refused. Every failure is logged. The answer comes later, as
+// a reply line.
 func (x *Ctx) Oper(password string) error {
 	c, err := x.user()
 	if err != nil {
@@ -85,40 +129,103 @@ func (x *Ctx) Oper(password string) error {
 	}
 	now := time.Now()
 	lim := &h.oper
-	a := lim.attempts(c.Addr, now)
-	if a.pending || now.Before(a.next) || lim.inFlight >= maxOperInFlight {
+	a, failing := lim.attempts(c.Addr, now)
+	if a != nil && (a.pending || now.Before(a.next)) {
 		x.Audit("oper", "", ErrRetryLater)
 		return ErrRetryLater
 	}
-	a.pending = true
-	lim.inFlight++
-	check, addr := h.cfg.PasswordCheck, c.Addr
-	go func() {
-		ok := check(password)
-		_ = h.Do(func() {
-			lim.inFlight--
-			now := time.Now()
-			a := lim.attempts(addr, now)
-			a.pending = false
-			x := h.ctx(c)
-			if ok {
-				delete(lim.byAddr, addr)
-			} else {
-				a.fails++
-				a.next = now.Add(operBackoff(a.fails))
-				x.Audit("oper", "", errWrongPassword)
-			}
-			if _, present := h.conns[c]; !present {
-				return
-			}
-			if !ok {
-				x.Reply("! Wrong password")
-				return
-			}
-			c.admin = true
-			x.Audit("oper", "", nil)
-			x.Reply("*** You are now an admin")
-		})
-	}()
+	req := operRequest{c: c, password: password, failing: failing}
+	switch {
+	case lim.inFlight < maxOperInFlight && (!failing || lim.failingInFlight < operFailingShare):
+		h.startOper(req)
+	case !failing && len(lim.waiting) < operMaxWaiting:
+		lim.waiting = append(lim.waiting, req)
+	default:
+		x.Audit("oper", "", ErrRetryLater)
+		return ErrRetryLater
+	}
+	if a != nil {
+		a.pending = true
+	}
 	return nil
+}
+
+// startOper runs one password check on its own goroutine; the result comes
+// back through the hub's inbox.
+func (h *Hub) startOper(req operRequest) {
+	lim := &h.oper
+	lim.inFlight++
+	if req.failing {
+		lim.failingInFlight++
+	}
+	check := h.cfg.PasswordCheck
+	go func() {
+		ok := check(req.password)
+		_ = h.Do(func() { h.operDone(req, ok) })
+	}()
+}
+
+// operDone records the result of a check, answers the caller and starts
+// the next waiting check.
+func (h *Hub) operDone(req operRequest, ok bool) {
+	lim := &h.oper
+	lim.inFlight--
+	if req.failing {
+		lim.failingInFlight--
+	}
+	defer h.startWaitingOper()
+	c := req.c
+	now := time.Now()
+	addr := c.Addr
+	if a, present := lim.byAddr[addr]; present {
+		a.pending = false
+		if ok {
+			delete(lim.byAddr, addr)
+		} else {
+			a.fails++
+			a.next = now.Add(operBackoff(a.fails))
+		}
+	} else if !ok {
+		// Unrecorded (the table was full): record the failure if there
+		// is room now, so its backoff starts.
+		if a, _ := lim.attempts(addr, now); a != nil {
+			a.fails++
+			a.next = now.Add(operBackoff(a.fails))
+		}
+	}
+	x := h.ctx(c)
+	if !ok {
+		x.Audit("oper", "", errWrongPassword)
+	}
+	if _, present := h.conns[c]; !present {
+		return
+	}
+	if !ok {
+		x.Reply("! Wrong password")
+		return
+	}
+	c.admin = true
+	x.Audit("oper", "", nil)
+	x.Reply("*** You are now an admin")
+}
+
+// startWaitingOper starts the oldest waiting checks while slots are free;
+// those whose client left are dropped.
+func (h *Hub) startWaitingOper() {
+	lim := &h.oper
+	for len(lim.waiting) > 0 && lim.inFlight < maxOperInFlight {
+		req := lim.waiting[0]
+		lim.waiting[0] = operRequest{}
+		lim.waiting = lim.waiting[1:]
+		if _, present := h.conns[req.c]; !present {
+			if a, ok := lim.byAddr[req.c.Addr]; ok {
+				a.pending = false
+			}
+			continue
+		}
+		h.startOper(req)
+	}
+	if len(lim.waiting) == 0 {
+		lim.waiting = nil // let the backing array go
+	}
 }

@@ -101,25 +101,50 @@ func TestOperLimiterForgetsAndPrunes(t *testing.T) {
 	var l operLimiter
 	now := time.Now()
 	addr := netip.MustParseAddr("192.0.2.1")
-	a := l.attempts(addr, now)
+	a, failing := l.attempts(addr, now)
+	if failing {
+		t.Fatal("a new address counts as failing")
+	}
 	a.fails, a.next = 3, now.Add(time.Minute)
-	if got := l.attempts(addr, now.Add(time.Second)); got.fails != 3 {
+	if got, failing := l.attempts(addr, now.Add(time.Second)); got.fails != 3 || !failing {
 		t.Fatalf("failures forgotten too soon: %d", got.fails)
 	}
-	if got := l.attempts(addr, now.Add(time.Minute+operForget+time.Second)); got.fails != 0 {
+	if got, failing := l.attempts(addr, now.Add(time.Minute+operForget+time.Second)); got.fails != 0 || failing {
 		t.Fatalf("failures kept after %v: %d", operForget, got.fails)
 	}
-	// A full table sheds addresses that wait for nothing, never pending ones.
-	l = operLimiter{}
-	pending := netip.MustParseAddr("192.0.2.2")
-	l.attempts(pending, now).pending = true
-	for i := range operMaxAddrs {
-		l.attempts(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), now)
+}
+
+// TestOperLimiterFullTable: a full table never forgets an address that
+// failed recently (that would reset its backoff) even once its wait is
+// over; a new address then counts as failing, unrecorded, until forgotten
+// records make room.
+func TestOperLimiterFullTable(t *testing.T) {
+	l := operLimiter{maxAddrs: 4}
+	now := time.Now()
+	addrs := []netip.Addr{
+		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"),
+		netip.MustParseAddr("192.0.2.3"), netip.MustParseAddr("2001:db8::1"),
 	}
-	if len(l.byAddr) > operMaxAddrs {
+	for i, addr := range addrs {
+		a, _ := l.attempts(addr, now)
+		a.fails, a.next = i+1, now.Add(operBackoff(i+1))
+	}
+	later := now.Add(operMaxBackoff + time.Second) // every wait is over
+	newcomer := netip.MustParseAddr("198.51.100.1")
+	if a, failing := l.attempts(newcomer, later); a != nil || !failing {
+		t.Fatalf("full table: newcomer got %+v, failing %v; want unrecorded and failing", a, failing)
+	}
+	for i, addr := range addrs {
+		if a, ok := l.byAddr[addr]; !ok || a.fails != i+1 {
+			t.Fatalf("%v: record %+v after the table filled; want its %d failures kept", addr, a, i+1)
+		}
+	}
+	// Once the failures are forgotten, the sweep makes room.
+	forgotten := now.Add(operMaxBackoff + operForget + time.Second)
+	if a, failing := l.attempts(newcomer, forgotten); a == nil || failing {
+		t.Fatalf("after %v the newcomer got %+v, failing %v; want a fresh record", operForget, a, failing)
+	}
+	if len(l.byAddr) > 4 {
 		t.Fatalf("table grew to %d", len(l.byAddr))
-	}
-	if a, ok := l.byAddr[pending]; !ok || !a.pending {
-		t.Fatal("pending address pruned")
 	}
 }

@@ -106,6 +106,33 @@ func (s *Server) Dial(tb testing.TB) *Client {
 	return c
 }
 
+// DialFrom connects a raw client from the local address local (such as
+// "127.3.2.1": on Linux every 127.x.y.z is a loopback address), so that a
+// test can play many client addresses; it is closed when the test ends.
+func (s *Server) DialFrom(tb testing.TB, local string) *Client {
+	tb.Helper()
+	d := net.Dialer{Timeout: Timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	conn, err := d.Dial("tcp", s.Addr)
+	if err != nil {
+		tb.Fatalf("dial from %s: %v", local, err)
+	}
+	c := &Client{Conn: conn.(*net.TCPConn), R: bufio.NewReader(conn), tb: tb}
+	tb.Cleanup(func() { _ = c.Conn.Close() })
+	return c
+}
+
+// LoginFrom is Login from the local address local (see DialFrom).
+func (s *Server) LoginFrom(tb testing.TB, nick, local string) *Client {
+	tb.Helper()
+	c := s.DialFrom(tb, local)
+	c.ExpectPrompt()
+	c.Send(nick)
+	c.Expect("*** Welcome, " + nick + "!")
+	c.Expect("You are now in #")
+	c.Nick = nick
+	return c
+}
+
 // Login dials, answers the nickname prompt and waits for the welcome.
 func (s *Server) Login(tb testing.TB, nick string) *Client {
 	tb.Helper()
