@@ -52,6 +52,15 @@
 // uniqueness: the lower-case name in ASCII mode; with Unicode enabled, the
 // UTS #39 confusable skeleton of the PRECIS UsernameCaseMapped form, so that
 // look-alikes such as "аdmin" (Cyrillic а) and "admin" share a key.
+// [NickRules.Lookalike] gives a coarser second key, in every mode, under
+// which "aIice", "a1ice" and "alice", "b0b" and "bob", "rn" and "m" (and with
+// Unicode "alicé" and "alice", "ƅob" and "bob") collide; a server refuses a
+// name when either key is in use.
+//
+// A nickname is reserved when it, or one of its words (the parts between
+// '_' and '-', without trailing digits, also without a plural 's'), is a
+// reserved name or looks like one: "admin", "Server_", "the-admin",
+// "admins", "r00t_". See [ReservedNames].
 //
 // The confusables table comes from go.mau.fi/util/confusable, which is
 // generated from Unicode's confusables.txt; this package holds no table of its

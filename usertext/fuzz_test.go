@@ -51,7 +51,7 @@ func FuzzSanitize(f *testing.F) {
 }
 
 func FuzzCheckNick(f *testing.F) {
-	for _, s := range []string{"Alice", "admin", "\u0430dmin", "r00t", "Дмитрий", "たなか田中", "José", "ｂｏｂ", "bo\u200Bb", "a b", strings.Repeat("x", 30)} {
+	for _, s := range []string{"Alice", "admin", "\u0430dmin", "r00t", "Дмитрий", "たなか田中", "José", "ｂｏｂ", "bo\u200Bb", "a b", strings.Repeat("x", 30), "aIice", "the-admin", "Server_", "alic\u00e9", "\u0185ob"} {
 		f.Add(s, false, uint8(0))
 		f.Add(s, true, uint8(0))
 	}
@@ -83,6 +83,18 @@ func FuzzCheckNick(f *testing.F) {
 		}
 		if !unicodeNicks && key != strings.ToLower(display) {
 			t.Fatalf("ASCII CheckNick(%q) key %q is not lower-case display %q", in, key, display)
+		}
+		loose := rules.Lookalike(display)
+		if loose == "" {
+			t.Fatalf("Lookalike(%q) is empty", display)
+		}
+		if !unicodeNicks {
+			// The look-alike key ignores case, as names do.
+			for _, v := range []string{strings.ToUpper(display), strings.ToLower(display)} {
+				if l := rules.Lookalike(v); l != loose {
+					t.Fatalf("Lookalike(%q) = %q but Lookalike(%q) = %q", display, loose, v, l)
+				}
+			}
 		}
 	})
 }

@@ -19,7 +19,8 @@ const RoomMaxLen = 32
 
 // ReservedNames returns the nicknames nobody may take, in lower case. They
 // are compared case-insensitively and, to catch look-alikes such as "r00t" or
-// "аdmin", by confusable skeleton. The slice is a fresh copy.
+// "аdmin", by confusable skeleton, with the whole nickname and with each of
+// its words (see the package documentation). The slice is a fresh copy.
 func ReservedNames() []string {
 	return append([]string(nil), reservedNames[:]...)
 }
@@ -27,9 +28,10 @@ func ReservedNames() []string {
 // reservedNames is the list behind ReservedNames.
 var reservedNames = [...]string{
 	"server", "admin", "administrator", "system", "root", "operator", "oper",
-	"op", "sysop", "telchat", "nickserv", "chanserv", "everyone", "all",
-	"console", "anonymous", "nobody", "moderator", "mod", "staff", "support",
-	"help",
+	"op", "sysop", "ircop", "sysadmin", "netadmin", "telchat", "services",
+	"service", "nickserv", "chanserv", "operserv", "memoserv", "everyone",
+	"all", "console", "anonymous", "nobody", "moderator", "mod", "staff",
+	"support", "help",
 }
 
 // NickRules configures nickname validation. The zero value allows 1 to 24
@@ -69,17 +71,18 @@ func (r NickRules) CheckNick(s string) (display, key string, err error) {
 }
 
 // Lookalike returns a second, coarser key for a display name that
-// CheckNick accepted, with Unicode nicknames (and "" without them): the
-// confusable skeleton and lower-casing applied until nothing changes. Two
-// names with the same Lookalike key can pass for each other even where
-// their keys differ because case folding came first: "aIice" (capital i)
-// and "alice", "O0" and "OO". A chat server refuses a name whose key or
-// Lookalike key is in use.
+// CheckNick accepted. Nicknames are unique regardless of case and each user
+// picks the case shown, so it compares the lower-case and the capital forms
+// by their confusable skeletons, and with Unicode nicknames also without
+// nonspacing marks. Two names with the same Lookalike key can pass for each
+// other even where their keys differ: "aIice" (capital i), "a1ice" and
+// "alice"; "b0b" and "bob"; "c0p" and "cop"; "rn" and "m"; with Unicode
+// nicknames also "alicé", "alice̲" and "alice", "ƅob" and "bob". Different
+// names such as "bob2" and "bobby" keep different keys. A chat server
+// refuses a name whose key or Lookalike key is in use, and applies a
+// nickname ban to both.
 func (r NickRules) Lookalike(display string) string {
-	if !r.Unicode {
-		return ""
-	}
-	return looseKey(display)
+	return caseFreeKey(display, r.Unicode)
 }
 
 func (r NickRules) checkNick(s string) (display, key string, err error) {
@@ -103,7 +106,7 @@ func (r NickRules) checkNick(s string) (display, key string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	switch reservedMatch(display, key) {
+	switch r.reservedMatch(display, key) {
 	case matchExact:
 		return "", "", newValidationError("that nickname is reserved", ErrReserved)
 	case matchLookalike:

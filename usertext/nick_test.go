@@ -43,7 +43,24 @@ func TestCheckNick(t *testing.T) {
 		{"reserved look-alike rn", ascii, "adrnin", "", "", []error{ErrReserved, ErrConfusable}},
 		{"reserved look-alike 1 for l", ascii, "a11", "", "", []error{ErrReserved, ErrConfusable}},
 		{"reserved look-alike l for I", ascii, "ADMlN", "", "", []error{ErrReserved, ErrConfusable}},
-		{"not reserved", ascii, "admins", "admins", "admins", nil},
+		{"reserved trailing underscore", ascii, "Server_", "", "", []error{ErrReserved}},
+		{"reserved admin_", ascii, "admin_", "", "", []error{ErrReserved}},
+		{"reserved word after dash", ascii, "the-admin", "", "", []error{ErrReserved}},
+		{"reserved plural", ascii, "admins", "", "", []error{ErrReserved}},
+		{"reserved plural op", ascii, "Ops", "", "", []error{ErrReserved}},
+		{"reserved ircop", ascii, "ircop", "", "", []error{ErrReserved}},
+		{"reserved services", ascii, "services", "", "", []error{ErrReserved}},
+		{"reserved root_", ascii, "root_", "", "", []error{ErrReserved}},
+		{"reserved trailing digits", ascii, "admin2", "", "", []error{ErrReserved}},
+		{"reserved word with digits", ascii, "real_sysop42_x", "", "", []error{ErrReserved}},
+		{"reserved look-alike word", ascii, "r00t_", "", "", []error{ErrReserved, ErrConfusable}},
+		{"reserved look-alike plural", ascii, "adm1ns", "", "", []error{ErrReserved, ErrConfusable}},
+		{"reserved look-alike after dash", ascii, "the-adrnin", "", "", []error{ErrReserved, ErrConfusable}},
+		{"not reserved: longer word", ascii, "badminton", "badminton", "badminton", nil},
+		{"not reserved: opera", ascii, "opera", "opera", "opera", nil},
+		{"not reserved: helpful", ascii, "helpful", "helpful", "helpful", nil},
+		{"not reserved: word inside", ascii, "theadmiral", "theadmiral", "theadmiral", nil},
+		{"not reserved: digits inside", ascii, "r2d2", "r2d2", "r2d2", nil},
 
 		{"unicode ascii nick", uni, "Alice", "Alice", "alice", nil},
 		{"unicode accented", uni, "José", "José", "jose\u0301", nil},
@@ -66,6 +83,9 @@ func TestCheckNick(t *testing.T) {
 		{"unicode too long", uni, strings.Repeat("ж", 25), "", "", []error{ErrTooLong}},
 		{"unicode max length", uni, strings.Repeat("ж", 24), strings.Repeat("ж", 24), "", nil},
 		{"unicode empty", uni, "", "", "", []error{ErrEmpty}},
+		{"unicode reserved with accent", uni, "\u0101dmin", "", "", []error{ErrReserved, ErrConfusable}},
+		{"unicode reserved word with accent", uni, "the_r\u00f6\u00f6t", "", "", []error{ErrReserved, ErrConfusable}},
+		{"unicode reserved word plural", uni, "Admins", "", "", []error{ErrReserved}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +167,8 @@ func TestCheckNickKeysCollide(t *testing.T) {
 			}
 		}
 	}
-	// Different names keep different keys.
+	// Different names keep different keys (b0b shares only the coarser
+	// Lookalike key with bob, see TestLookalike).
 	seen := map[string]string{}
 	for _, nick := range []string{"alice", "alicia", "bob", "b0b", "Дмитрий", "Dmitri", "tanaka", "たなか"} {
 		_, key, err := uni.CheckNick(nick)
@@ -158,6 +179,56 @@ func TestCheckNickKeysCollide(t *testing.T) {
 			t.Errorf("%q and %q share key %q", nick, other, key)
 		}
 		seen[key] = nick
+	}
+}
+
+func TestLookalike(t *testing.T) {
+	ascii := NickRules{}
+	uni := NickRules{Unicode: true}
+	tests := []struct {
+		rules NickRules
+		a, b  string
+		same  bool
+	}{
+		{ascii, "alice", "aIice", true},
+		{ascii, "alice", "a1ice", true},
+		{ascii, "alice", "ALICE", true},
+		{ascii, "bob", "b0b", true},
+		{ascii, "bob", "B0B", true},
+		{ascii, "cop", "c0p", true},
+		{ascii, "m", "rn", true},
+		{ascii, "mallory", "rnallory", true},
+		{ascii, "will", "wi11", true},
+		{ascii, "bob", "bob2", false},
+		{ascii, "bob", "bobby", false},
+		{ascii, "alice", "alicia", false},
+		{ascii, "ian", "lan", true}, // "Ian" and "lan"
+		{ascii, "AL1CE", "alice", true},
+		{ascii, "dave", "eve", false},
+		{uni, "alice", "alic\u00e9", true},   // é
+		{uni, "alice", "alic\u00e8", true},   // è
+		{uni, "alice", "alic\u0117", true},   // ė
+		{uni, "alice", "alice\u0332", true},  // combining low line
+		{uni, "alice", "\u0101lice", true},   // ā
+		{uni, "bob", "\u0185ob", true},       // ƅ, whose capital is Ƅ
+		{uni, "lukasz", "\u0142ukasz", true}, // ł
+		{uni, "oslo", "\u00f8slo", true},     // ø
+		{uni, "alice", "aIice", true},
+		{uni, "bob", "b0b", true},
+		{uni, "alice", "\u0430lice", true}, // Cyrillic а
+		{uni, "bob", "bob2", false},
+		{uni, "bob", "bobby", false},
+		{uni, "\u0101dmin", "admin", true}, // ā
+		{uni, "\u0434\u043c\u0438\u0442\u0440\u0438\u0439", "dmitri", false},
+	}
+	for _, tt := range tests {
+		ka, kb := tt.rules.Lookalike(tt.a), tt.rules.Lookalike(tt.b)
+		if ka == "" || kb == "" {
+			t.Errorf("unicode=%v: empty Lookalike key for %q (%q) or %q (%q)", tt.rules.Unicode, tt.a, ka, tt.b, kb)
+		}
+		if (ka == kb) != tt.same {
+			t.Errorf("unicode=%v: Lookalike(%q) = %q, Lookalike(%q) = %q; want same=%v", tt.rules.Unicode, tt.a, ka, tt.b, kb, tt.same)
+		}
 	}
 }
 

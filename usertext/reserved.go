@@ -2,6 +2,7 @@ package usertext
 
 import (
 	"strings"
+	"unicode"
 
 	"go.mau.fi/util/confusable"
 	"golang.org/x/text/secure/precis"
@@ -12,8 +13,8 @@ type reservedMatchKind uint8
 
 const (
 	matchNone      reservedMatchKind = iota
-	matchExact                       // equal to a reserved name ignoring case
-	matchLookalike                   // confusable with a reserved name
+	matchExact                       // a word of it is a reserved name, ignoring case
+	matchLookalike                   // a word of it is confusable with a reserved name
 )
 
 // reservedForms holds, for every reserved name, the forms a nickname is
@@ -32,6 +33,7 @@ func buildReservedForms() reservedTables {
 		title := strings.ToUpper(name[:1]) + name[1:]
 		for _, v := range []string{name, strings.ToUpper(name), title} {
 			t.lookalike[looseKey(v)] = true
+			t.lookalike[looseUnicodeKey(v)] = true
 		}
 		t.lookalike[confusable.Skeleton(name)] = true
 	}
@@ -39,35 +41,58 @@ func buildReservedForms() reservedTables {
 }
 
 // reservedMatch compares a validated nickname (display form) and its
-// uniqueness key with the reserved names.
-func reservedMatch(display, key string) reservedMatchKind {
-	folded := strings.ToLower(display)
-	if f, err := precis.UsernameCaseMapped.String(display); err == nil {
+// uniqueness key with the reserved names. The whole name is compared, and
+// so is each of its words: the parts between '_' and '-', without trailing
+// digits, each also without a plural 's'. So "Server_", "admin2",
+// "the-admin", "admins" and "r00t_" are reserved as well as "admin".
+func (r NickRules) reservedMatch(display, key string) reservedMatchKind {
+	found := matchNone
+	if reservedForms.lookalike[key] {
+		found = matchLookalike
+	}
+	for _, word := range reservedCandidates(display) {
+		switch r.matchWord(word) {
+		case matchExact:
+			return matchExact
+		case matchLookalike:
+			found = matchLookalike
+		}
+	}
+	return found
+}
+
+// matchWord compares one word of a nickname with the reserved names.
+func (r NickRules) matchWord(word string) reservedMatchKind {
+	folded := strings.ToLower(word)
+	if f, err := precis.UsernameCaseMapped.String(word); err == nil {
 		folded = f
 	}
 	if reservedForms.folded[folded] {
 		return matchExact
 	}
-	if reservedForms.lookalike[key] ||
-		reservedForms.lookalike[confusable.Skeleton(folded)] ||
-		reservedForms.lookalike[looseKey(display)] {
+	if reservedForms.lookalike[confusable.Skeleton(folded)] ||
+		reservedForms.lookalike[looseKey(word)] ||
+		r.Unicode && reservedForms.lookalike[looseUnicodeKey(word)] {
 		return matchLookalike
 	}
 	return matchNone
 }
 
-// looseKey maps s through the confusable skeleton and lower-casing until
-// nothing changes (at most a few rounds). It is coarser than the TR39
-// skeleton of the case-folded string: it also equates "r00t" with "root"
-// (0 -> O -> o) and "ADMlN" with "ADMIN" (I -> l). It is only used to compare
-// with the reserved names, where false positives are cheap.
-func looseKey(s string) string {
-	for range 4 {
-		next := strings.ToLower(confusable.Skeleton(s))
-		if next == s {
-			break
+// reservedCandidates returns the words of a nickname that are compared with
+// the reserved names: the whole name, and each part between '_' and '-'
+// without its trailing digits; each of these also without one trailing
+// 's' or 'S' (a plural) when something remains.
+func reservedCandidates(display string) []string {
+	words := []string{display}
+	for part := range strings.FieldsFuncSeq(display, func(c rune) bool { return c == '_' || c == '-' }) {
+		if part = strings.TrimRightFunc(part, unicode.IsDigit); part != "" {
+			words = append(words, part)
 		}
-		s = next
 	}
-	return s
+	for _, w := range words {
+		if len(w) > 2 && (w[len(w)-1] == 's' || w[len(w)-1] == 'S') {
+			words = append(words, w[:len(w)-1])
+		}
+	}
+	return words
 }
