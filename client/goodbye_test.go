@@ -172,10 +172,10 @@ func TestRealClientsExitAfterGoodbye(t *testing.T) {
 			Client: client.Config{Linger: goodbyeTestLinger},
 			Hub:    hub.Config{PasswordCheck: func(p string) bool { return p == "pw" }},
 		})
-		admin := s.Login(t, "admin1")
+		admin := s.Login(t, "ada")
 		admin.Send("/oper pw")
 		admin.Expect("You are now an admin")
-		runGoodbye(t, s, nc, "wait", "kicked by admin1: go home", func(int) { admin.Send("/kick bob go home") })
+		runGoodbye(t, s, nc, "wait", "kicked by ada: go home", func(int) { admin.Send("/kick bob go home") })
 		admin.Expect("*** bob left #lobby (kicked")
 		servertest.WaitFor(t, "bob's session to end", func() bool { return s.Server.Active() == 1 })
 	})
@@ -216,10 +216,10 @@ func TestRealClientsExitAfterGoodbye(t *testing.T) {
 			}},
 			Hub: hub.Config{PasswordCheck: func(p string) bool { return p == "pw" }},
 		})
-		admin := s.Login(t, "admin1")
+		admin := s.Login(t, "ada")
 		admin.Send("/oper pw")
 		admin.Expect("You are now an admin")
-		runGoodbye(t, s, nc, "wait", "kicked by admin1: stalled", func(pid int) {
+		runGoodbye(t, s, nc, "wait", "kicked by ada: stalled", func(pid int) {
 			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 				t.Fatal(err)
 			}

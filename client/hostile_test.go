@@ -436,9 +436,18 @@ func TestLookAlikeNicknames(t *testing.T) {
 		renames  []try // by the accepted user; refusal "ok" means allowed
 	}{
 		{
-			name: "ascii", existing: []string{"alice"},
+			name: "ascii", existing: []string{"alice", "bob", "cop", "m"},
 			attempts: []try{
 				{"ALICE", taken}, {"Alice", taken}, {"aLiCe", taken},
+				{"aIice", "looks too much like alice, who is online"}, // capital i for l
+				{"a1ice", "looks too much like alice"},                // one for l
+				{"AL1CE", "looks too much like alice"},
+				{"b0b", "looks too much like bob"}, // zero for o
+				{"c0p", "looks too much like cop"},
+				{"rn", "looks too much like m"},
+				{"Server_", "reserved"}, {"admin_", "reserved"}, {"the-admin", "reserved"},
+				{"admins", "reserved"}, {"ircop", "reserved"}, {"services", "reserved"},
+				{"root_", "reserved"}, {"r00t_", "reserved"},
 				{"\u0430lice", "letters"}, // Cyrillic а
 				{"\u0430dmin", "letters"}, // Cyrillic а
 				{"admin", "reserved"},
@@ -449,22 +458,26 @@ func TestLookAlikeNicknames(t *testing.T) {
 				{"\u0410\u043b\u0438\u0441\u0430", "letters"}, // Алиса: not ASCII
 			},
 			accepted: "alice2",
-			renames:  []try{{"ALICE", taken}, {"\u0430lice", "letters"}, {"Alice2", "ok"}},
+			renames: []try{{"ALICE", taken}, {"\u0430lice", "letters"}, {"Alice2", "ok"},
+				{"b0b", "looks too much like bob"}, {"bobby", "ok"}, {"bob2", "ok"}, {"the_admin", "reserved"}},
 		},
 		{
-			name: "unicode", rules: usertext.NickRules{Unicode: true}, existing: []string{"alice", "cop"},
+			name: "unicode", rules: usertext.NickRules{Unicode: true}, existing: []string{"alice", "cop", "bob"},
 			attempts: []try{
 				{"ALICE", taken}, {"Alice", taken},
-				{"\u0441\u043e\u0440", taken},             // сор, all Cyrillic: looks like cop
-				{"\u0430lice", "alphabets"},               // Cyrillic а with Latin
-				{"\u0430dmin", "reserved"},                // look-alike of a reserved name
-				{"\uff41\uff4c\uff49\uff43\uff45", taken}, // fullwidth alice
-				{"aIice", taken},                          // capital i for l
-				{"c0p", taken},                            // zero for o
-				{"alice\u200b", ""},                       // zero width: refused, any reason
+				{"\u0441\u043e\u0440", taken},                // сор, all Cyrillic: looks like cop
+				{"\u0430lice", "alphabets"},                  // Cyrillic а with Latin
+				{"\u0430dmin", "reserved"},                   // look-alike of a reserved name
+				{"\uff41\uff4c\uff49\uff43\uff45", taken},    // fullwidth alice
+				{"aIice", "looks too much like alice"},       // capital i for l
+				{"c0p", "looks too much like cop"},           // zero for o
+				{"alic\u00e9", "looks too much like alice"},  // é
+				{"alice\u0332", "looks too much like alice"}, // combining low line
+				{"\u0185ob", "looks too much like bob"},      // ƅ, whose capital Ƅ is a B
+				{"alice\u200b", ""},                          // zero width: refused, any reason
 			},
 			accepted: "\u0410\u043b\u0438\u0441\u0430", // Алиса is a name of its own
-			renames:  []try{{"\u0441\u043e\u0440", taken}, {"ALICE", taken}, {"\u0430lice", "alphabets"}, {"aIice", taken}},
+			renames:  []try{{"\u0441\u043e\u0440", taken}, {"ALICE", taken}, {"\u0430lice", "alphabets"}, {"aIice", "looks too much like alice"}},
 		},
 	}
 	for _, tc := range cases {

@@ -184,7 +184,7 @@ func TestHeldReaderEndsWithTheSession(t *testing.T) {
 	}{
 		{"kick", func(_ *servertest.Server, admin *servertest.Client) (string, func() error) {
 			admin.Send("/kick alice enough")
-			return "kicked by admin1: enough", func() error { return nil }
+			return "kicked by ada: enough", func() error { return nil }
 		}},
 		{"shutdown", func(s *servertest.Server, _ *servertest.Client) (string, func() error) {
 			shut := make(chan error, 1)
@@ -206,7 +206,7 @@ func TestHeldReaderEndsWithTheSession(t *testing.T) {
 				Client: client.Config{MsgRate: 0.001, MsgBurst: 3, ConnState: sessions.connState},
 				Hub:    hub.Config{PasswordCheck: func(p string) bool { return p == "pw" }},
 			})
-			admin := s.Login(t, "admin1")
+			admin := s.Login(t, "ada")
 			admin.Send("/oper pw")
 			admin.Expect("You are now an admin")
 			alice := s.Login(t, "alice")

@@ -420,7 +420,7 @@ func TestBehindButProgressingIsNotCut(t *testing.T) {
 func TestKickedByAdmin(t *testing.T) {
 	s := servertest.Start(t, servertest.Config{Hub: hub.Config{
 		PasswordCheck: func(p string) bool { return p == "pw" }}})
-	admin := s.Login(t, "admin1")
+	admin := s.Login(t, "ada")
 	admin.Send("/oper pw")
 	admin.Expect("You are now an admin")
 	bob := s.Login(t, "bob")
@@ -429,7 +429,7 @@ func TestKickedByAdmin(t *testing.T) {
 	alice.Write([]byte("half a li")) // mid-line when kicked
 	admin.Send("/kick alice spamming")
 	out := alice.ExpectEOF()
-	if !strings.Contains(out, "kicked by admin1: spamming") {
+	if !strings.Contains(out, "kicked by ada: spamming") {
 		t.Fatalf("kicked user got %q", out)
 	}
 	_ = alice.Conn.Close()

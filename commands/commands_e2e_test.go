@@ -677,6 +677,40 @@ func TestUnicodeNicknameBansCoverLookAlikes(t *testing.T) {
 	s.Login(t, "carol")
 }
 
+func TestNicknameBansCoverLookAlikes(t *testing.T) {
+	s := start(t, servertest.Config{}) // ASCII nicknames, the default
+	ada := loginAdmin(t, s, "ada")
+	cases := []struct {
+		ban     string   // the banned nickname, as the admin types it
+		refused []string // nicknames refused at login because of it
+	}{
+		{"alice", []string{"alice", "ALICE", "aIice", "a1ice", "AL1CE"}},
+		{"bob", []string{"b0b", "B0B"}},
+		{"m", []string{"rn", "M"}},
+	}
+	for _, tc := range cases {
+		ada.Send("/ban " + tc.ban + " 1h impostor")
+		ada.Expect("*** Banned ")
+		for _, nick := range tc.refused {
+			c := s.Dial(t)
+			c.ExpectPrompt()
+			c.Send(nick)
+			if out := c.ExpectEOF(); !strings.Contains(out, "! You are banned from this server: impostor") {
+				t.Fatalf("ban %q, login %q: got %q", tc.ban, nick, out)
+			}
+		}
+	}
+	// A user already online under a look-alike is kicked by the ban.
+	c0p := s.Login(t, "c0p")
+	ada.Send("/ban cop 1h impostor")
+	if out := c0p.ExpectEOF(); !strings.Contains(out, "You were banned by ada") {
+		t.Fatalf("look-alike ban did not kick c0p: %q", out)
+	}
+	// Other names are not caught.
+	s.Login(t, "bobby")
+	s.Login(t, "alice2")
+}
+
 func TestMute(t *testing.T) {
 	s := start(t, servertest.Config{})
 	ada := loginAdmin(t, s, "ada")

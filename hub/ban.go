@@ -19,12 +19,12 @@ func (h *Hub) findBan(id nickID, addr netip.Addr, now time.Time) (store.Ban, boo
 }
 
 // banMatches reports whether b applies to a client whose nickname has id
-// (the zero nickID before login) and whose address is addr. With Unicode
-// nicknames a key is a confusable skeleton, so a nickname ban is compared
-// by the keys of its own nickname: a ban on "сор" (Cyrillic) applies to
-// "сор" and to "cop", one on "alice" to "aIice".
+// (the zero nickID before login) and whose address is addr. A nickname ban
+// is compared by the keys of its own nickname, so that it holds for the
+// names that look like it: a ban on "alice" applies to "aIice" and "a1ice",
+// and with Unicode nicknames one on "сор" (Cyrillic) to "cop".
 func (h *Hub) banMatches(b store.Ban, id nickID, addr netip.Addr, now time.Time) bool {
-	if h.cfg.Nick.Unicode && id.key != "" {
+	if id.key != "" {
 		if nick, ok := b.NickMask(); ok {
 			if b.Expired(now) {
 				return false
@@ -36,10 +36,10 @@ func (h *Hub) banMatches(b store.Ban, id nickID, addr netip.Addr, now time.Time)
 	return b.Matches(id.key, addr, now)
 }
 
-// banID returns the nickID of a nickname ban mask, cached: with Unicode
-// nicknames a key takes normalization and skeletons. The cache is emptied
-// whenever bans are removed (forgetBanKeys), so it never holds more entries
-// than there are bans.
+// banID returns the nickID of a nickname ban mask, cached: a key takes
+// skeletons (and with Unicode nicknames normalization). The cache is
+// emptied whenever bans are removed (forgetBanKeys), so it never holds more
+// entries than there are bans.
 func (h *Hub) banID(mask, nick string) nickID {
 	if id, ok := h.banKeys[mask]; ok {
 		return id

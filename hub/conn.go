@@ -24,7 +24,7 @@ type Conn struct {
 
 	// Owned by the hub goroutine.
 	nick, key  string
-	loose      string // the nickname's Lookalike key ("" without Unicode nicknames)
+	loose      string // the nickname's Lookalike key
 	namedAt    time.Time
 	room       *Room
 	roomIndex  int

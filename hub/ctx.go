@@ -8,20 +8,24 @@ import (
 // Errors returned by Ctx methods. Their text is written for the user who
 // typed the command.
 var (
-	ErrNoSuchUser   = errors.New("no such user")
-	ErrNoSuchRoom   = errors.New("no such room")
-	ErrSelf         = errors.New("you cannot do that to yourself")
-	ErrNickTaken    = errors.New("that nickname is taken")
-	ErrTooManyRooms = errors.New("too many rooms exist already")
-	ErrTooMany      = errors.New("list is full")
-	ErrNotConsole   = errors.New("only a chat user can do that")
-	ErrNoReply      = errors.New("nobody has sent you a private message yet")
-	ErrIgnored      = errors.New("that user is ignoring you")
-	ErrNotBanned    = errors.New("no such ban")
-	ErrDisabled     = errors.New("not enabled on this server")
-	ErrRetryLater   = errors.New("too many attempts, try again later")
-	ErrAltered      = errors.New("nicknames cannot contain control characters or escape sequences")
-	ErrSameNick     = errors.New("that is your nickname already")
+	ErrNoSuchUser = errors.New("no such user")
+	ErrNoSuchRoom = errors.New("no such room")
+	ErrSelf       = errors.New("you cannot do that to yourself")
+	ErrNickTaken  = errors.New("that nickname is taken")
+	// ErrNickLookalike is wrapped by the error for a nickname that looks
+	// like one in use ("aIice" while alice is online); the message goes on
+	// with that name.
+	ErrNickLookalike = errors.New("that nickname looks too much like")
+	ErrTooManyRooms  = errors.New("too many rooms exist already")
+	ErrTooMany       = errors.New("list is full")
+	ErrNotConsole    = errors.New("only a chat user can do that")
+	ErrNoReply       = errors.New("nobody has sent you a private message yet")
+	ErrIgnored       = errors.New("that user is ignoring you")
+	ErrNotBanned     = errors.New("no such ban")
+	ErrDisabled      = errors.New("not enabled on this server")
+	ErrRetryLater    = errors.New("too many attempts, try again later")
+	ErrAltered       = errors.New("nicknames cannot contain control characters or escape sequences")
+	ErrSameNick      = errors.New("that is your nickname already")
 	// ErrMutedNick: a muted user may not change nickname (each change would
 	// be announced, and the mute holds for the name).
 	ErrMutedNick    = errors.New("you are muted; you cannot change your nickname")

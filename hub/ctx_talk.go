@@ -91,8 +91,8 @@ func (x *Ctx) Rename(nick string) error {
 		return ErrSameNick
 	}
 	id := nickID{key: key, loose: x.h.cfg.Nick.Lookalike(display)}
-	if x.h.taken(id, c) {
-		return ErrNickTaken
+	if err := x.h.nickInUse(id, c); err != nil {
+		return err
 	}
 	// Only nickname bans: an address ban concerns the connection, not the
 	// name it asks for.

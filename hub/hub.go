@@ -64,7 +64,7 @@ type Hub struct {
 	// Everything below is owned by the Run goroutine.
 	conns        map[*Conn]struct{}
 	nicks        map[string]*Conn // key -> named conn
-	lookalikes   map[string]*Conn // Lookalike key -> named conn (Unicode nicknames only)
+	lookalikes   map[string]*Conn // Lookalike key -> named conn
 	rooms        map[string]*Room // key -> room
 	bans         []store.Ban
 	banKeys      map[string]nickID    // see banID

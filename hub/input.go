@@ -45,9 +45,7 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 	id := nickID{key: key}
 	if err == nil {
 		id.loose = h.cfg.Nick.Lookalike(display)
-		if h.taken(id, c) {
-			err = errors.New("that nickname is taken")
-		}
+		err = h.nickInUse(id, c)
 	}
 	if err == nil {
 		if ban, ok := h.findBan(id, c.Addr, time.Now()); ok {

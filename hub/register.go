@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -60,18 +61,34 @@ func (h *Hub) drop(c *Conn, r Reason, announce bool) {
 }
 
 // nickID is what a nickname is compared by: its key (see
-// usertext.NickRules.CheckNick) and, with Unicode nicknames, its Lookalike
-// key. The zero nickID is "no nickname".
+// usertext.NickRules.CheckNick) and its Lookalike key. The zero nickID is
+// "no nickname".
 type nickID struct{ key, loose string }
 
-// taken reports whether a connection other than self uses a nickname that
-// id matches.
-func (h *Hub) taken(id nickID, self *Conn) bool {
+// holder returns the connection other than self whose nickname id matches
+// (the same key, or the same look-alike key), or nil.
+func (h *Hub) holder(id nickID, self *Conn) *Conn {
 	if other, ok := h.nicks[id.key]; ok && other != self {
-		return true
+		return other
 	}
-	other, ok := h.lookalikes[id.loose]
-	return id.loose != "" && ok && other != self
+	if other, ok := h.lookalikes[id.loose]; id.loose != "" && ok && other != self {
+		return other
+	}
+	return nil
+}
+
+// nickInUse returns the error for a nickname that id matches, or nil when
+// it is free: "taken" when the key is in use, and which nickname it looks
+// like when only the look-alike key is.
+func (h *Hub) nickInUse(id nickID, self *Conn) error {
+	other := h.holder(id, self)
+	switch {
+	case other == nil:
+		return nil
+	case other.key == id.key:
+		return ErrNickTaken
+	}
+	return fmt.Errorf("%w %s, who is online", ErrNickLookalike, other.nick)
 }
 
 // setNick names c display, replacing its old name in the indexes.
