@@ -67,6 +67,7 @@ type options struct {
 	maxQueueMsgs                       int
 	maxClients, maxPerIP, msgBurst     int
 	connectBurst                       int
+	pmRate, pmBurst                    int
 	floodTime                          time.Duration
 	msgRate, connectRate               float64
 	console                            bool
@@ -208,6 +209,8 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	num(&o.connectBurst, "connect-burst", 10, "burst of new connections allowed per IP address")
 	rate(&o.msgRate, "msg-rate", 5, "lines per second a client may send, steady (0: no limit)")
 	num(&o.msgBurst, "msg-burst", 10, "lines a client may send in a burst")
+	num(&o.pmRate, "pm-rate", 16<<10, "bytes per second of private messages one user may receive from everyone together; over it senders are told the user is busy (0: no limit)")
+	num(&o.pmBurst, "pm-burst", 64<<10, "burst of private-message bytes one user may receive")
 	dur(&o.floodTime, "flood-time", 30*time.Second, "a client over -msg-rate is slowed, its lines kept in order; one held back this long without a pause is disconnected (reason flood; 0: never)")
 	boolean(&o.console, "console", "read admin commands from standard input (default: when standard input is a terminal)")
 	str(&o.adminSocket, "admin-socket", "", "serve the admin console on this Unix socket (mode 0600)")
@@ -281,6 +284,8 @@ func (o *options) check() error {
 		{o.connectRate > 0 && o.connectBurst < 1, "connect-burst", "must be at least 1 (with a -connect-rate)"},
 		{o.msgRate > 0 && o.msgBurst < 1, "msg-burst", "must be at least 1 (with a -msg-rate)"},
 		{o.floodTime < 0, "flood-time", "must not be negative (0: never)"},
+		{o.pmRate < 0, "pm-rate", "must not be negative (0: no limit)"},
+		{o.pmRate > 0 && o.pmBurst < 2*o.maxLine, "pm-burst", "must hold two of the longest lines (2 x -max-line) with a -pm-rate"},
 		{o.pprofAddr != "" && !loopbackAddr(o.pprofAddr), "pprof", "want a loopback address and port, like 127.0.0.1:6060 (the profiler must not be public)"},
 	}
 	for _, c := range checks {
@@ -316,6 +321,15 @@ func hubHistory(n int) int {
 func hubAnnounceMax(n int) int {
 	if n == 0 {
 		return 1
+	}
+	return n
+}
+
+// hubPrivateRate turns -pm-rate into hub.Config.PrivateRate, where 0 means
+// the default and a negative number no limit.
+func hubPrivateRate(n int) int {
+	if n == 0 {
+		return -1
 	}
 	return n
 }
@@ -433,6 +447,11 @@ func run(args []string) error {
 		State:         state,
 		Saver:         saver,
 		PasswordCheck: passwordCheck,
+		PrivateRate:   hubPrivateRate(o.pmRate),
+		PrivateBurst:  o.pmBurst,
+		// Private messages may fill a quarter of a user's queue, so that
+		// others cannot get the user cut as slow.
+		PrivateBacklog: o.maxQueueBytes / 4,
 		OnShutdown: func(reason string) {
 			select {
 			case shutdownReason <- reason:

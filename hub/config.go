@@ -37,6 +37,15 @@ type Config struct {
 	// state with more keeps the newest (store.CapBans), and the log says
 	// which were dropped.
 	MaxBans int
+	// PrivateRate and PrivateBurst are the budget, in bytes per second and
+	// bytes, that everyone's private messages to one user share; over it a
+	// sender is told that the recipient is busy and the message is refused.
+	// Defaults 16 KiB/s and 64 KiB; a negative rate means no budget.
+	PrivateRate, PrivateBurst int
+	// PrivateBacklog refuses private messages to a user whose outbound
+	// queue already holds this many bytes (so that others cannot get a
+	// user cut as slow). Default 1 MiB; negative: never.
+	PrivateBacklog int64
 	// Coalesce is how long the wake-ups of a fan-out to CoalesceMin or more
 	// recipients are held back, so that lines arriving together (several
 	// senders in a busy room) are written with one system call per
@@ -86,6 +95,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBans == 0 {
 		c.MaxBans = store.MaxBans
+	}
+	if c.PrivateRate == 0 {
+		c.PrivateRate = defaultPrivateRate
+	}
+	if c.PrivateBurst <= 0 {
+		c.PrivateBurst = defaultPrivateBurst
+	}
+	if c.PrivateBacklog == 0 {
+		c.PrivateBacklog = defaultPrivateBacklog
 	}
 	if c.CoalesceMin <= 0 {
 		c.CoalesceMin = 256

@@ -35,6 +35,7 @@ type Conn struct {
 	mutedUntil time.Time
 	ignores    map[string]struct{}
 	lastFrom   *Conn // the last user who sent a private message
+	private    privateBudget
 }
 
 // NewConn describes a new network connection for Hub.Connect.

@@ -41,8 +41,12 @@ func (x *Ctx) private(c, to *Conn, text string) error {
 		return nil
 	}
 	if _, ignored := to.ignores[c.key]; !ignored {
+		msg := x.h.encodeLine("*" + c.nick + "* " + text)
+		if err := x.h.privateRoom(to, len(msg), time.Now()); err != nil {
+			return err
+		}
 		to.lastFrom = c
-		x.h.deliver(to, x.h.encodeLine("*"+c.nick+"* "+text))
+		x.h.deliver(to, msg)
 	}
 	x.Reply("-> *" + to.nick + "* " + text)
 	if to.away != "" {
