@@ -41,11 +41,7 @@ var releaseVersion, releaseCommit string
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "hash-password" {
-		if err := hashPassword(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "telchat hash-password:", err)
-			os.Exit(1)
-		}
-		return
+		os.Exit(hashPasswordCommand(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "telchat:", err)
@@ -558,33 +554,6 @@ func loadPassword(path string) (func(string) bool, error) {
 	return func(pw string) bool {
 		return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil
 	}, nil
-}
-
-// hashPassword reads a password (without echo on a terminal) and prints its
-// bcrypt hash.
-func hashPassword(in *os.File, out io.Writer) error {
-	var pw []byte
-	var err error
-	if term.IsTerminal(int(in.Fd())) {
-		fmt.Fprint(os.Stderr, "Password: ")
-		pw, err = term.ReadPassword(int(in.Fd()))
-		fmt.Fprintln(os.Stderr)
-	} else {
-		pw, err = io.ReadAll(io.LimitReader(in, 1024))
-		pw = bytes.TrimRight(pw, "\r\n")
-	}
-	if err != nil {
-		return err
-	}
-	if len(pw) == 0 || len(pw) > 72 {
-		return errors.New("the password must be 1 to 72 bytes")
-	}
-	hash, err := bcrypt.GenerateFromPassword(pw, bcrypt.DefaultCost)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(out, string(hash))
-	return err
 }
 
 // servePprof serves the profiler on a loopback address only.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"telchat/internal/servertest"
 )
 
 const waitLimit = 20 * time.Second
@@ -423,15 +427,102 @@ func TestHelpListsEveryFlagAndTheDocsDoToo(t *testing.T) {
 
 func TestHashPassword(t *testing.T) {
 	bin := buildServer(t)
-	cmd := exec.Command(bin, "hash-password")
-	cmd.Stdin = strings.NewReader("sesame\n")
-	out, err := cmd.Output()
-	if err != nil {
+	t.Run("from standard input", func(t *testing.T) {
+		cmd := exec.Command(bin, "hash-password")
+		cmd.Stdin = strings.NewReader("sesame\n")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := strings.TrimSpace(string(out))
+		if bcrypt.CompareHashAndPassword([]byte(hash), []byte("sesame")) != nil {
+			t.Fatalf("%q is not a hash of the password", hash)
+		}
+	})
+	t.Run("-h prints help, not a hash", func(t *testing.T) {
+		for _, arg := range []string{"-h", "--help", "-help"} {
+			cmd := exec.Command(bin, "hash-password", arg)
+			cmd.Stdin = strings.NewReader("sesame\n")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%s: %v", arg, err)
+			}
+			if !strings.HasPrefix(string(out), "Usage: telchat hash-password") || strings.Contains(string(out), "$2a$") {
+				t.Fatalf("%s printed %q", arg, out)
+			}
+		}
+	})
+	t.Run("a password on the command line is refused", func(t *testing.T) {
+		cmd := exec.Command(bin, "hash-password", "sesame")
+		cmd.Stdin = strings.NewReader("sesame\n")
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || strings.Count(string(out), "\n") != 1 ||
+			!strings.Contains(string(out), `unexpected argument "sesame"`) {
+			t.Fatalf("got %v, %q", err, out)
+		}
+	})
+}
+
+// hashOnTerminal drives "telchat hash-password" on a terminal (expect's
+// pseudo-terminal) and types the two passwords. It prints the program's
+// output and exits with its status.
+const hashOnTerminal = `
+set timeout 30
+lassign $argv bin first second
+spawn $bin hash-password
+expect {
+	"Password: " {}
+	timeout { puts "\n@@ no first prompt"; exit 98 }
+}
+send "$first\r"
+expect {
+	"Again: " {}
+	timeout { puts "\n@@ no second prompt"; exit 98 }
+	eof { puts "\n@@ asked only once"; exit 98 }
+}
+send "$second\r"
+expect eof
+lassign [wait] pid spawnid oserr status
+exit $status
+`
+
+// TestHashPasswordOnATerminalAsksTwice: typed passwords are asked for
+// twice, without echo, and two different ones are refused.
+func TestHashPasswordOnATerminalAsksTwice(t *testing.T) {
+	expect := servertest.RequireBinary(t, "expect")
+	bin := buildServer(t)
+	script := filepath.Join(t.TempDir(), "hash.exp")
+	if err := os.WriteFile(script, []byte(hashOnTerminal), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hash := strings.TrimSpace(string(out))
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("sesame")) != nil {
-		t.Fatalf("%q is not a hash of the password", hash)
+	run := func(first, second string) (string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, expect, "-f", script, bin, first, second).CombinedOutput()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return string(out), 0
+		case errors.As(err, &ee) && ee.ExitCode() != 98:
+			return string(out), ee.ExitCode()
+		}
+		t.Fatalf("expect: %v\n%s", err, out)
+		return "", 0
+	}
+
+	out, code := run("open sesame", "open sesame")
+	hash := regexp.MustCompile(`\$2a\$\d\d\$[./A-Za-z0-9]{53}`).FindString(out)
+	if code != 0 || bcrypt.CompareHashAndPassword([]byte(hash), []byte("open sesame")) != nil {
+		t.Fatalf("same password twice: exit %d, hash %q, output:\n%s", code, hash, out)
+	}
+	if strings.Contains(out, "open sesame") {
+		t.Fatalf("the password was echoed:\n%s", out)
+	}
+
+	out, code = run("open sesame", "open sesam")
+	if code != 1 || !strings.Contains(out, "telchat hash-password: the two passwords differ; nothing was written, try again") || strings.Contains(out, "$2a$") {
+		t.Fatalf("two different passwords: exit %d, output:\n%s", code, out)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -356,6 +357,8 @@ func TestWhoisAwayAndNick(t *testing.T) {
 	if strings.Contains(l, "127.0.0.1") {
 		t.Fatalf("whois shows a user's address to a non-admin: %q", l)
 	}
+	bob.Send("/away")
+	bob.Expect("*** You are not away (/away TEXT sets an away message)")
 	bob.Send("/away gone fishing")
 	bob.Expect("*** You are away: gone fishing")
 	alice.Send("/whois bob")
@@ -368,6 +371,8 @@ func TestWhoisAwayAndNick(t *testing.T) {
 	alice.Expect("*** 2 in #lobby: alice, bob (away)")
 	bob.Send("/away")
 	bob.Expect("*** You are no longer away")
+	bob.Send("/away")
+	bob.Expect("*** You are not away (/away TEXT sets an away message)")
 	alice.Send("/who")
 	alice.Expect("*** 2 in #lobby: alice, bob")
 
@@ -524,13 +529,19 @@ func TestOper(t *testing.T) {
 	mallory := s.Login(t, "mallory")
 	mallory.Send("/oper guess1")
 	mallory.Expect("! Wrong password")
+	// The first failure means a 2 s wait, and the answer says how long.
+	waitSays := regexp.MustCompile(`^! Too many attempts, try again in [12]s\r?\n?$`)
 	mallory.Send("/oper guess2")
-	mallory.Expect("! Too many attempts, try again later")
+	if l := mallory.Expect("! Too many attempts"); !waitSays.MatchString(l) {
+		t.Fatalf("refused /oper said %q", l)
+	}
 	// Reconnecting from the same address does not reset the limit, even
 	// with the right password.
 	again := s.Login(t, "mallory2")
 	again.Send("/oper " + operPassword)
-	again.Expect("! Too many attempts, try again later")
+	if l := again.Expect("! Too many attempts"); !waitSays.MatchString(l) {
+		t.Fatalf("refused /oper said %q", l)
+	}
 	again.Send("/kick ada")
 	again.Expect("! Permission denied")
 

@@ -66,7 +66,7 @@ func TestOperNotStarvedByFailingAddresses(t *testing.T) {
 					// No answer: the check is running (until the test ends).
 					settled.Add(1)
 					return
-				case strings.HasPrefix(l, "! Too many attempts") && sent.Sub(failedAt[i]) > backoff+time.Second:
+				case strings.HasPrefix(l, "! Too many password checks are running") && sent.Sub(failedAt[i]) > backoff+time.Second:
 					settled.Add(1)
 					<-stop
 					return

@@ -179,12 +179,16 @@ func away(x *hub.Ctx, a []string) error {
 	if len(a) == 1 {
 		text = truncate(a[0], 200)
 	}
-	if err := x.SetAway(text); err != nil {
+	was, err := x.SetAway(text)
+	if err != nil {
 		return err
 	}
-	if text == "" {
+	switch {
+	case text == "" && was == "":
+		x.Reply("*** You are not away (/away TEXT sets an away message)")
+	case text == "":
 		x.Reply("*** You are no longer away")
-	} else {
+	default:
 		x.Reply("*** You are away: " + text)
 	}
 	return nil

@@ -23,7 +23,7 @@ var (
 	ErrIgnored       = errors.New("that user is ignoring you")
 	ErrNotBanned     = errors.New("no such ban")
 	ErrDisabled      = errors.New("not enabled on this server")
-	ErrRetryLater    = errors.New("too many attempts, try again later")
+	ErrRetryLater    = errors.New("try again") // wrapped with when: see Ctx.Oper
 	ErrAltered       = errors.New("nicknames cannot contain control characters or escape sequences")
 	ErrSameNick      = errors.New("that is your nickname already")
 	// ErrMutedNick: a muted user may not change nickname (each change would

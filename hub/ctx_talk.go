@@ -119,14 +119,15 @@ func (x *Ctx) Rename(nick string) error {
 	return nil
 }
 
-// SetAway sets (or, with empty text, clears) the caller's away message.
-func (x *Ctx) SetAway(text string) error {
+// SetAway sets (or, with empty text, clears) the caller's away message
+// and returns the one it replaced ("": the caller was not away).
+func (x *Ctx) SetAway(text string) (was string, err error) {
 	c, err := x.user()
 	if err != nil {
-		return err
+		return "", err
 	}
-	c.away = text
-	return nil
+	was, c.away = c.away, text
+	return was, nil
 }
 
 // Ignore stops nick's room text and private messages from reaching the

@@ -107,6 +107,26 @@ func operBackoff(n int) time.Duration {
 	return min(time.Duration(1<<min(n, 6))*time.Second, operMaxBackoff)
 }
 
+// errOperBusy refuses a check when every slot it may use is taken.
+var errOperBusy = fmt.Errorf("too many password checks are running; %w in a second", ErrRetryLater)
+
+// operWait says whether an address with the record a (nil: not recorded)
+// must wait before its next /oper, and how long: nil when it may try now,
+// else an error wrapping ErrRetryLater that says when ("too many
+// attempts, try again in 4s").
+func operWait(a *operAttempts, now time.Time) error {
+	switch {
+	case a == nil:
+		return nil
+	case a.pending:
+		return fmt.Errorf("your last password is still being checked; %w when it is answered", ErrRetryLater)
+	case now.Before(a.next):
+		secs := (a.next.Sub(now) + time.Second - 1) / time.Second // rounded up: never "in 0s"
+		return fmt.Errorf("too many attempts, %w in %ds", ErrRetryLater, secs)
+	}
+	return nil
+}
+
 // Oper checks password off the hub goroutine and makes the caller an admin
 // if it matches. Attempts are limited per client address (one at a time,
 // then a doubling wait after each failure) and across the server: at most
@@ -130,9 +150,9 @@ func (x *Ctx) Oper(password string) error {
 	now := time.Now()
 	lim := &h.oper
 	a, failing := lim.attempts(c.Addr, now)
-	if a != nil && (a.pending || now.Before(a.next)) {
-		x.Audit("oper", "", ErrRetryLater)
-		return ErrRetryLater
+	if err := operWait(a, now); err != nil {
+		x.Audit("oper", "", err)
+		return err
 	}
 	req := operRequest{c: c, password: password, failing: failing}
 	switch {
@@ -141,8 +161,8 @@ func (x *Ctx) Oper(password string) error {
 	case !failing && len(lim.waiting) < operMaxWaiting:
 		lim.waiting = append(lim.waiting, req)
 	default:
-		x.Audit("oper", "", ErrRetryLater)
-		return ErrRetryLater
+		x.Audit("oper", "", errOperBusy)
+		return errOperBusy
 	}
 	if a != nil {
 		a.pending = true
