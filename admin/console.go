@@ -21,6 +21,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"telchat/hub"
+	"telchat/message"
+	"telchat/render"
 	"telchat/usertext"
 )
 
@@ -39,8 +41,13 @@ func newConsole() *Console {
 	return &Console{out: make(chan []byte, 4096), finished: make(chan struct{})}
 }
 
-// Deliver queues output without blocking (hub.Peer).
-func (c *Console) Deliver(msg []byte) bool {
+// Deliver queues output, rendered plain, without blocking (hub.Peer).
+func (c *Console) Deliver(m *message.Message) bool {
+	return c.send(render.Bytes(m, render.Plain))
+}
+
+// send queues bytes of output without blocking.
+func (c *Console) send(msg []byte) bool {
 	select {
 	case <-c.finished:
 		return true
@@ -124,7 +131,7 @@ func serve(h *hub.Hub, r io.Reader, w io.Writer, remote string, log zerolog.Logg
 		<-done
 		return c.reason
 	}
-	c.Deliver([]byte("telchat admin console: type help for the commands, quit to close this console\r\n"))
+	c.send([]byte("telchat admin console: type help for the commands, quit to close this console\r\n"))
 	lines := make(chan string)
 	go readLines(r, lines, c.finished)
 	for {

@@ -2,6 +2,8 @@ package client
 
 import (
 	"telchat/hub"
+	"telchat/message"
+	"telchat/render"
 )
 
 // Stats reports traffic counters and the queue depth (hub.StatsReporter).
@@ -12,9 +14,10 @@ func (s *Session) Stats() hub.PeerStats {
 	return hub.PeerStats{BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), QueuedMsgs: q, QueuedBytes: p}
 }
 
-// Deliver queues msg without blocking (hub.Peer). It returns false when the
-// queue is over its message or byte cap.
-func (s *Session) Deliver(msg []byte) bool {
+// Deliver queues msg, rendered for the session's display profile, without
+// blocking (hub.Peer). It returns false when the queue is over its message
+// or byte cap.
+func (s *Session) Deliver(msg *message.Message) bool {
 	ok, wake := s.Hold(msg)
 	if wake {
 		s.more.Signal() // the writer waits only on an empty queue
@@ -25,7 +28,11 @@ func (s *Session) Deliver(msg []byte) bool {
 // Hold queues msg like Deliver without waking the writer (hub.HeldPeer):
 // wake reports that the queue was empty, so the writer may be asleep and
 // needs a Wake.
-func (s *Session) Hold(msg []byte) (ok, wake bool) {
+func (s *Session) Hold(m *message.Message) (ok, wake bool) {
+	// Rendered on the hub's goroutine, which owns the profile and m's
+	// cache of renderings: every recipient with the same profile gets the
+	// same bytes.
+	msg := render.Bytes(m, s.profile)
 	cfg := &s.srv.cfg
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 	telnet "github.com/reiver/go-telnet"
 
 	"telchat/internal/servertest"
+	"telchat/message"
 	tn "telchat/telnet"
 )
 
@@ -202,7 +203,7 @@ func TestGoTelnetPeerChatsWithRawClient(t *testing.T) {
 
 	// Output holding a 0xFF byte: on the wire it is IAC IAC (the raw client
 	// sees both bytes), and go-telnet decodes it back to one 0xFF.
-	if err := s.Hub.Publish("lobby", "raw \xff byte"); err != nil {
+	if err := s.Hub.Publish(message.Message{Kind: message.Reply, Room: "lobby", Text: "raw \xff byte"}); err != nil {
 		t.Fatal(err)
 	}
 	expectExactLine(t, bob, "raw ", "raw \xff\xff byte")

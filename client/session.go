@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"telchat/hub"
+	"telchat/render"
 )
 
 // Session is one connected user: it owns the TCP connection, one reader
@@ -22,6 +23,9 @@ type Session struct {
 	// under mu. state is atomic so that State can be read without mu.
 	state atomic.Int32
 	end   ending // guarded by mu; kept next to state, in what would be its padding
+	// profile is how the session's messages are rendered; the hub's
+	// goroutine owns it (it renders in Deliver and Hold).
+	profile render.Profile
 
 	bytesIn  atomic.Int64
 	bytesOut atomic.Int64

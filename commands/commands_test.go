@@ -16,6 +16,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"telchat/hub"
+	"telchat/message"
+	"telchat/render"
 )
 
 func TestSplit(t *testing.T) {
@@ -536,7 +538,8 @@ type recPeer struct {
 	lines []string
 }
 
-func (p *recPeer) Deliver(msg []byte) bool {
+func (p *recPeer) Deliver(m *message.Message) bool {
+	msg := render.Bytes(m, render.Plain)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.lines = append(p.lines, strings.Split(strings.TrimSuffix(string(msg), "\r\n"), "\r\n")...)

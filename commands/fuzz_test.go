@@ -12,6 +12,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"telchat/hub"
+	"telchat/message"
+	"telchat/render"
 	"telchat/usertext"
 )
 
@@ -25,7 +27,8 @@ type fuzzPeer struct {
 	msgs     int
 }
 
-func (p *fuzzPeer) Deliver(msg []byte) bool {
+func (p *fuzzPeer) Deliver(m *message.Message) bool {
+	msg := render.Bytes(m, render.Plain)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.msgs++

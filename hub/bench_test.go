@@ -11,21 +11,30 @@ import (
 
 	"telchat/commands"
 	"telchat/hub"
+	"telchat/message"
+	"telchat/render"
 )
 
-// discardPeer takes every message and does nothing with it, so the
-// benchmark measures the hub's own fan-out cost.
-type discardPeer struct{}
+// renderPeer renders every message for its display profile, as a client
+// session does in Deliver, and drops the bytes, so the benchmark measures
+// the hub's fan-out and the rendering, without the network.
+type renderPeer struct{ profile render.Profile }
 
-func (discardPeer) Deliver([]byte) bool { return true }
-func (discardPeer) Finish(hub.Reason)   {}
+func (p renderPeer) Deliver(m *message.Message) bool {
+	_ = render.Bytes(m, p.profile)
+	return true
+}
+func (renderPeer) Finish(hub.Reason) {}
 
-// heldDiscardPeer is a discardPeer whose wake-ups the hub may hold
+// heldRenderPeer is a renderPeer whose wake-ups the hub may hold
 // (hub.HeldPeer); every Hold asks for a Wake, the most work for the hub.
-type heldDiscardPeer struct{ discardPeer }
+type heldRenderPeer struct{ renderPeer }
 
-func (heldDiscardPeer) Hold([]byte) (ok, wake bool) { return true, true }
-func (heldDiscardPeer) Wake()                       {}
+func (p heldRenderPeer) Hold(m *message.Message) (ok, wake bool) {
+	_ = render.Bytes(m, p.profile)
+	return true, true
+}
+func (heldRenderPeer) Wake() {}
 
 // barrier waits until the hub has handled everything sent before it.
 func barrier(b *testing.B, h *hub.Hub) {
@@ -37,25 +46,36 @@ func barrier(b *testing.B, h *hub.Hub) {
 }
 
 // BenchmarkBroadcast measures one chat line fanned out to a room of n
-// members, with wake-ups at once or held (Config.Coalesce). Allocations per
-// broadcast must not grow with n: the line is encoded once and the same
-// bytes are handed to every recipient.
+// members, with wake-ups at once or held (Config.Coalesce), each recipient
+// rendering it for its display profile. Allocations per broadcast must not
+// grow with n: the line is rendered once per profile in use and the same
+// bytes go to every recipient with that profile, so a room of plain
+// clients costs one rendering and one allocation per line. "mixed" gives
+// the members four different profiles in turn (plain, every setting,
+// colours and timestamps, dimmed server lines).
 func BenchmarkBroadcast(b *testing.B) {
 	for _, held := range []bool{false, true} {
 		for _, n := range []int{10, 1000, 10000} {
-			benchmarkBroadcast(b, n, held)
+			benchmarkBroadcast(b, n, held, false)
 		}
 	}
+	benchmarkBroadcast(b, 10000, false, true)
+	benchmarkBroadcast(b, 10000, true, true)
 }
 
-func benchmarkBroadcast(b *testing.B, n int, held bool) {
+// mixedProfiles are the profiles of the "mixed" case, given in turn.
+var mixedProfiles = []render.Profile{render.Plain, render.All,
+	render.NickColours | render.Timestamps, render.DimSystem}
+
+func benchmarkBroadcast(b *testing.B, n int, held, mixed bool) {
 	name := fmt.Sprintf("recipients=%d", n)
 	cfg := hub.Config{Commands: commands.New(), AnnounceMax: 1, Log: zerolog.Nop()}
-	var peer hub.Peer = discardPeer{}
+	if mixed {
+		name += "/mixed"
+	}
 	if held {
 		name += "/held"
 		cfg.Coalesce, cfg.CoalesceMin = 200*time.Microsecond, 1
-		peer = heldDiscardPeer{}
 	}
 	b.Run(name, func(b *testing.B) {
 		h := hub.New(cfg)
@@ -65,6 +85,14 @@ func benchmarkBroadcast(b *testing.B, n int, held bool) {
 		addr := netip.MustParseAddr("127.0.0.1")
 		conns := make([]*hub.Conn, n+1)
 		for i := range conns {
+			p := renderPeer{}
+			if mixed {
+				p.profile = mixedProfiles[i%len(mixedProfiles)]
+			}
+			var peer hub.Peer = p
+			if held {
+				peer = heldRenderPeer{p}
+			}
 			conns[i] = hub.NewConn(fmt.Sprint("id", i), "127.0.0.1:1", addr, peer)
 			if err := h.Connect(conns[i]); err != nil {
 				b.Fatal(err)

@@ -36,6 +36,7 @@ type Conn struct {
 	ignores    map[string]struct{}
 	lastFrom   *Conn // the last user who sent a private message
 	private    privateBudget
+	mentioned  bool // the chat line being delivered mentions this user (see Hub.mentions)
 }
 
 // NewConn describes a new network connection for Hub.Connect.

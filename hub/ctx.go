@@ -3,6 +3,10 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+
+	"telchat/message"
 )
 
 // Errors returned by Ctx methods. Their text is written for the user who
@@ -48,16 +52,11 @@ func (x *Ctx) Reply(lines ...string) {
 	if len(lines) == 0 {
 		return
 	}
-	size := 0
-	for _, l := range lines {
-		size += len(l) + 2
+	if len(lines) == 1 {
+		x.h.deliver(x.c, x.h.textLine(lines[0]))
+		return
 	}
-	buf := make([]byte, 0, size)
-	for _, l := range lines {
-		buf = appendWire(buf, l)
-		buf = append(buf, '\r', '\n')
-	}
-	x.h.deliver(x.c, buf)
+	x.h.deliver(x.c, &message.Message{Kind: message.Reply, Text: strings.Join(lines, "\n"), Time: time.Now()})
 }
 
 // IsAdmin reports whether the caller may run admin commands.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"telchat/message"
 	"telchat/store"
 )
 
@@ -27,7 +28,7 @@ func (h *Hub) kick(to *Conn, by string, r Reason) {
 	if r.Kind == KindBanned {
 		what = "banned"
 	}
-	to.peer.Deliver(h.encodeLine("*** You were " + what + " by " + by + suffix(r.Text)))
+	to.peer.Deliver(h.textLine("*** You were " + what + " by " + by + suffix(r.Text)))
 	h.remove(to, r)
 }
 
@@ -145,7 +146,7 @@ func (x *Ctx) Mute(nick string, d time.Duration) (string, error) {
 		text += " for " + d.String()
 	}
 	x.h.mutes[to.key] = to.mutedUntil // the mute holds for the name
-	x.h.deliver(to, x.h.encodeLine(text))
+	x.h.deliver(to, x.h.textLine(text))
 	return to.nick, nil
 }
 
@@ -160,13 +161,13 @@ func (x *Ctx) Unmute(nick string) (string, error) {
 		return "", fmt.Errorf("there is no mute on %s", to.nick)
 	}
 	to.mutedUntil = time.Time{}
-	x.h.deliver(to, x.h.encodeLine("*** You may speak again"))
+	x.h.deliver(to, x.h.textLine("*** You may speak again"))
 	return to.nick, nil
 }
 
 // Wall sends a notice to every named user in every room.
 func (x *Ctx) Wall(text string) {
-	x.h.fanout(x.h.encodeLine("*** NOTICE from "+x.Name()+": "+text), func(yield func(*Conn) bool) {
+	x.h.fanout(&message.Message{Kind: message.Notice, From: x.Name(), Text: "NOTICE from " + x.Name() + ": " + text, Time: time.Now()}, func(yield func(*Conn) bool) {
 		for c := range x.h.conns {
 			if (c.nick != "" || c.console) && !yield(c) {
 				return
@@ -190,7 +191,7 @@ func (x *Ctx) Move(nick, room string) (string, string, error) {
 	}
 	// Not h.deliver: dropping to as slow here would leave r created and
 	// empty. The next delivery notices a peer over its limits.
-	to.peer.Deliver(x.h.encodeLine("*** You were moved to #" + r.name + " by " + x.Name()))
+	to.peer.Deliver(x.h.textLine("*** You were moved to #" + r.name + " by " + x.Name()))
 	x.h.joinRoom(to, r)
 	return to.nick, r.name, nil
 }

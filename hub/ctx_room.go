@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"telchat/message"
 	"telchat/usertext"
 )
 
@@ -90,7 +91,7 @@ func (x *Ctx) SetTopic(room, topic string) error {
 		// even when empty; a user's topic goes with the room.
 		r.persistent = true
 	}
-	x.h.notice(r, nil, "*** "+x.Name()+" set the topic of #"+r.name+" to: "+topic)
+	x.h.notice(r, nil, &message.Message{Kind: message.Notice, From: x.Name(), Text: x.Name() + " set the topic of #" + r.name + " to: " + topic})
 	x.h.persist()
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sort"
 	"time"
+
+	"telchat/message"
 )
 
 // Emote sends "* nick action" to the caller's room.
@@ -16,7 +18,7 @@ func (x *Ctx) Emote(action string) error {
 	if x.h.muted(c) {
 		return nil
 	}
-	x.h.roomSay(c.room, c, x.h.encodeLine("* "+c.nick+" "+action))
+	x.h.roomSay(c.room, c, message.Message{Kind: message.Action, From: c.nick, Text: action})
 	return nil
 }
 
@@ -41,14 +43,14 @@ func (x *Ctx) private(c, to *Conn, text string) error {
 		return nil
 	}
 	if _, ignored := to.ignores[c.key]; !ignored {
-		msg := x.h.encodeLine("*" + c.nick + "* " + text)
-		if err := x.h.privateRoom(to, len(msg), time.Now()); err != nil {
+		// Counted at its plain size, "*nick* text" and the line end.
+		if err := x.h.privateRoom(to, len(c.nick)+len(text)+5, time.Now()); err != nil {
 			return err
 		}
 		to.lastFrom = c
-		x.h.deliver(to, msg)
+		x.h.deliver(to, &message.Message{Kind: message.Private, From: c.nick, To: to.nick, Text: text, Time: time.Now()})
 	}
-	x.Reply("-> *" + to.nick + "* " + text)
+	x.h.deliver(c, &message.Message{Kind: message.PrivateSent, From: c.nick, To: to.nick, Text: text, Time: time.Now()})
 	if to.away != "" {
 		x.Reply("*** " + to.nick + " is away: " + to.away)
 	}
@@ -114,7 +116,7 @@ func (x *Ctx) Rename(nick string) error {
 			}
 		}
 	}
-	x.h.notice(c.room, c, "*** "+old+" is now known as "+display)
+	x.h.notice(c.room, c, &message.Message{Kind: message.Notice, From: display, Text: old + " is now known as " + display})
 	x.Reply("*** You are now known as " + display)
 	return nil
 }

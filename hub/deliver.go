@@ -2,31 +2,48 @@ package hub
 
 import (
 	"iter"
+	"strings"
 	"time"
 
-	"telchat/telnet"
+	"telchat/message"
 )
 
-// roomSay delivers msg to every member of r except from, records it in the
-// room's history, and drops recipients that cannot take it.
-func (h *Hub) roomSay(r *Room, from *Conn, msg []byte) {
+// roomSay delivers said (its kind, sender, text and origin) to every member
+// of r except from, records it in the room's history, and drops recipients
+// that cannot take it. The message recipients get is the room's history
+// entry, reused when the ring comes round: a chat line costs no allocation
+// of its own, only its renderings (one per display profile in use).
+// Members whose nickname the text mentions get a copy of their own (see
+// message.Message.Mention); the others share one message.
+func (h *Hub) roomSay(r *Room, from *Conn, said message.Message) {
 	h.Counters.Messages.Add(1)
-	h.rate.add(time.Now())
+	now := time.Now()
+	h.rate.add(now)
 	fromKey := ""
 	if from != nil {
 		fromKey = from.key
 	}
-	r.record(fromKey, msg, h.cfg.HistorySize)
+	msg := r.record(fromKey, h.cfg.HistorySize)
+	msg.Kind, msg.From, msg.To, msg.Text, msg.Origin = said.Kind, said.From, said.To, said.Text, said.Origin
+	msg.Room, msg.Time = r.name, now
+	mentioned := h.mentions(r, from, msg)
+	defer h.unmark(mentioned)
 	// The hot path: a plain loop (an iterator closure here costs
 	// allocations per message; see BenchmarkBroadcast).
 	var slow []*Conn
 	n := int64(0)
 	hold := h.cfg.Coalesce > 0 && len(r.members) >= h.cfg.CoalesceMin
+	base := msg
 	for _, m := range r.members {
 		if m == from || from != nil && m.ignoring(from) {
 			continue
 		}
 		n++
+		msg := base
+		if len(mentioned) > 0 && m.mentioned {
+			msg = base.CopyFor()
+			msg.Mention = m.nick
+		}
 		if hold && m.held != nil {
 			ok, wake := m.held.Hold(msg)
 			if wake {
@@ -47,6 +64,62 @@ func (h *Hub) roomSay(r *Room, from *Conn, msg []byte) {
 	}
 	h.Counters.Deliveries.Add(n)
 	h.dropSlow(slow)
+}
+
+// mentions marks the members of r other than from whose nickname is a
+// word of m's text (Conn.mentioned) and returns them (nil for none; the
+// slice is the hub's, valid until unmark).
+func (h *Hub) mentions(r *Room, from *Conn, m *message.Message) []*Conn {
+	if len(r.members) < 2 {
+		return nil
+	}
+	marked := h.marked[:0]
+	var buf [64]byte
+	for i := 0; ; {
+		ws, we, ok := message.NextWord(m.Text, i)
+		if !ok {
+			break
+		}
+		i = we
+		word := m.Text[ws:we]
+		if len(word) > len(buf) {
+			continue
+		}
+		var c *Conn
+		if h.cfg.Nick.Unicode {
+			_, key, err := h.cfg.Nick.CheckNick(word)
+			if err != nil {
+				continue
+			}
+			c, ok = h.nicks[key]
+		} else {
+			// The key of an ASCII nickname is its lower case; the
+			// lookup with a converted byte slice does not allocate.
+			for j := 0; j < len(word); j++ {
+				b := word[j]
+				if 'A' <= b && b <= 'Z' {
+					b += 'a' - 'A'
+				}
+				buf[j] = b
+			}
+			c, ok = h.nicks[string(buf[:len(word)])]
+		}
+		if !ok || c == from || c.room != r || c.mentioned {
+			continue
+		}
+		c.mentioned = true
+		marked = append(marked, c)
+	}
+	h.marked = marked
+	return marked
+}
+
+// unmark clears the marks that mentions set.
+func (h *Hub) unmark(marked []*Conn) {
+	for i, c := range marked {
+		c.mentioned = false
+		marked[i] = nil
+	}
 }
 
 // wakeDue is the channel of the held wake-ups' timer, nil when none is
@@ -82,7 +155,7 @@ func (h *Hub) dropSlow(slow []*Conn) {
 
 // fanout hands msg to every connection recipients yields, then drops those
 // over their limits. It serves the rare notices; chat uses roomSay.
-func (h *Hub) fanout(msg []byte, recipients iter.Seq[*Conn]) {
+func (h *Hub) fanout(msg *message.Message, recipients iter.Seq[*Conn]) {
 	var slow []*Conn
 	for c := range recipients {
 		if !c.peer.Deliver(msg) {
@@ -93,7 +166,7 @@ func (h *Hub) fanout(msg []byte, recipients iter.Seq[*Conn]) {
 }
 
 // deliver sends msg to one connection, dropping it if it is over its limits.
-func (h *Hub) deliver(c *Conn, msg []byte) {
+func (h *Hub) deliver(c *Conn, msg *message.Message) {
 	if !c.peer.Deliver(msg) {
 		h.slow(c)
 	}
@@ -106,13 +179,17 @@ func (h *Hub) slow(c *Conn) {
 	h.remove(c, Reason{Kind: KindSlow}) // counted in drop
 }
 
-// notice sends a notice line to every member of r except skip, unless the
-// room is too big for notices.
-func (h *Hub) notice(r *Room, skip *Conn, text string) {
+// notice sends m (a Join, Leave or Notice about r) to every member of r
+// except skip, unless the room is too big for notices.
+func (h *Hub) notice(r *Room, skip *Conn, m *message.Message) {
 	if h.cfg.AnnounceMax > 0 && len(r.members) > h.cfg.AnnounceMax {
 		return
 	}
-	h.fanout(h.encodeLine(text), func(yield func(*Conn) bool) {
+	m.Room = r.name
+	if m.Time.IsZero() {
+		m.Time = time.Now()
+	}
+	h.fanout(m, func(yield func(*Conn) bool) {
 		for _, m := range r.members {
 			if m != skip && !yield(m) {
 				return
@@ -121,16 +198,21 @@ func (h *Hub) notice(r *Room, skip *Conn, text string) {
 	})
 }
 
-// encodeLine encodes one line of text for the wire, with its line end.
-func (h *Hub) encodeLine(text string) []byte {
-	buf := make([]byte, 0, len(text)+2)
-	buf = appendWire(buf, text)
-	return append(buf, '\r', '\n')
+// textLine makes a message of one line of the server's, written as it is
+// shown in plain text: "*** " starts a System line, "! " an Error, and
+// anything else is a Reply shown as it is.
+func (h *Hub) textLine(text string) *message.Message {
+	m := &message.Message{Kind: message.Reply, Text: text, Time: time.Now()}
+	if t, ok := strings.CutPrefix(text, "*** "); ok {
+		m.Kind, m.Text = message.System, t
+	} else if t, ok := strings.CutPrefix(text, "! "); ok {
+		m.Kind, m.Text = message.Error, t
+	}
+	return m
 }
 
-// encode encodes text that carries its own line ends ("\n").
-func (h *Hub) encode(text string) []byte {
-	return appendWire(make([]byte, 0, len(text)+4), text)
+// prompt makes a Prompt: text (lines ending in "\n", then the question)
+// without a line end at its end.
+func (h *Hub) prompt(text string) *message.Message {
+	return &message.Message{Kind: message.Prompt, Text: text, Time: time.Now()}
 }
-
-func appendWire(dst []byte, s string) []byte { return telnet.AppendText(dst, s) }

@@ -147,7 +147,7 @@ func (h *Hub) saved(res store.SaveResult) {
 			continue
 		}
 		if _, present := h.conns[w.c]; present {
-			h.deliver(w.c, h.encodeLine(w.line))
+			h.deliver(w.c, h.textLine(w.line))
 		}
 	}
 	clear(d.waiters[len(kept):])
@@ -165,7 +165,7 @@ func (h *Hub) tellPending(w *saveWaiter) {
 	if err := h.durable.failing; err != nil {
 		why = "saving failed: " + err.Error()
 	}
-	h.deliver(w.c, h.encodeLine("! "+w.what+" is in force but not yet on disk ("+why+"); you will be told when it is saved"))
+	h.deliver(w.c, h.textLine("! "+w.what+" is in force but not yet on disk ("+why+"); you will be told when it is saved"))
 }
 
 // checkSaves, every tick, tells the admins who have waited saveSlow for a
@@ -188,7 +188,7 @@ func (h *Hub) checkSaves(now time.Time) {
 
 // tellOperators sends a line to every console and every admin in chat.
 func (h *Hub) tellOperators(text string) {
-	msg := h.encodeLine(text)
+	msg := h.textLine(text)
 	h.fanout(msg, func(yield func(*Conn) bool) {
 		for c := range h.conns {
 			if (c.console || c.admin) && !yield(c) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"telchat/message"
 	"telchat/store"
 	"telchat/usertext"
 )
@@ -39,6 +40,7 @@ type event struct {
 	reason  Reason
 	room    string
 	fn      func()
+	pub     *message.Message // evPublish
 	altered bool
 }
 
@@ -75,6 +77,9 @@ type Hub struct {
 	rate         rateWindow
 	oper         operLimiter
 	durable      durability
+
+	// marked is the members a chat line mentions, while it is delivered.
+	marked []*Conn
 
 	// Writers to wake when wakeTimer fires (see Config.Coalesce).
 	toWake    []HeldPeer
@@ -201,12 +206,12 @@ func (h *Hub) Leave(c *Conn, r Reason) error {
 	return nil
 }
 
-// Publish delivers an already-formatted line (without line end) to every
-// member of a room as if it had been said there, and records it in the
+// Publish delivers m (its kind, sender, text and origin) to every member of
+// the room m.Room as if it had been said there, and records it in the
 // room's history. It is the boundary through which another server could
-// feed a room.
-func (h *Hub) Publish(room, line string) error {
-	if !h.send(event{kind: evPublish, room: room, line: line}) {
+// feed a room: m.Origin names that server.
+func (h *Hub) Publish(m message.Message) error {
+	if !h.send(event{kind: evPublish, room: m.Room, pub: &m}) {
 		return ErrClosed
 	}
 	return nil
@@ -290,13 +295,13 @@ func (h *Hub) handle(ev event) {
 		}
 	case evNotice:
 		if _, ok := h.conns[ev.conn]; ok {
-			h.deliver(ev.conn, h.encodeLine(ev.line))
+			h.deliver(ev.conn, h.textLine(ev.line))
 		}
 	case evLeave:
 		h.remove(ev.conn, ev.reason)
 	case evPublish:
 		if r, ok := h.rooms[strings.ToLower(ev.room)]; ok {
-			h.roomSay(r, nil, h.encodeLine(ev.line))
+			h.roomSay(r, nil, *ev.pub)
 		}
 	case evFunc:
 		ev.fn()
@@ -309,7 +314,7 @@ func (h *Hub) shutdown(notice string) {
 	if notice == "" {
 		notice = "server shutting down"
 	}
-	msg := h.encodeLine("*** " + notice)
+	msg := &message.Message{Kind: message.Notice, Text: notice, Time: time.Now()}
 	for c := range h.conns {
 		c.peer.Deliver(msg)
 		h.drop(c, Reason{Kind: KindShutdown}, false)

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,12 +14,15 @@ import (
 	"telchat/commands"
 	"telchat/hub"
 	"telchat/internal/servertest"
+	"telchat/message"
+	"telchat/render"
 )
 
 // recordingPeer is a hub.Peer that keeps what it is sent.
 type recordingPeer struct {
 	mu       sync.Mutex
 	out      []string
+	mentions []string // the text of each message delivered with Mention set, and the Mention
 	once     sync.Once
 	finished chan hub.Reason // receives the Finish reason once
 }
@@ -27,9 +31,12 @@ func newRecordingPeer() *recordingPeer {
 	return &recordingPeer{finished: make(chan hub.Reason, 1)}
 }
 
-func (p *recordingPeer) Deliver(msg []byte) bool {
+func (p *recordingPeer) Deliver(msg *message.Message) bool {
 	p.mu.Lock()
-	p.out = append(p.out, string(msg))
+	p.out = append(p.out, string(render.Bytes(msg, render.Plain)))
+	if msg.Mention != "" {
+		p.mentions = append(p.mentions, msg.Text+" @"+msg.Mention)
+	}
 	p.mu.Unlock()
 	return true
 }
@@ -179,12 +186,12 @@ type holdingPeer struct {
 	wakes int
 }
 
-func (p *holdingPeer) Hold(msg []byte) (ok, wake bool) {
+func (p *holdingPeer) Hold(msg *message.Message) (ok, wake bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.holds++
 	wake = len(p.held) == 0
-	p.held = append(p.held, string(msg))
+	p.held = append(p.held, string(render.Bytes(msg, render.Plain)))
 	return true, wake
 }
 
@@ -197,7 +204,7 @@ func (p *holdingPeer) Wake() {
 }
 
 // Deliver queues and wakes at once, as Session.Deliver does.
-func (p *holdingPeer) Deliver(msg []byte) bool {
+func (p *holdingPeer) Deliver(msg *message.Message) bool {
 	if _, wake := p.Hold(msg); wake {
 		p.Wake()
 	}
@@ -272,4 +279,44 @@ func waitIdle(t *testing.T, h *hub.Hub, p *holdingPeer) (holds, wakes int) {
 	}
 	<-done
 	return p.counts()
+}
+
+// TestMentionsGetTheirOwnCopy: the members a line mentions (by nickname,
+// in any case) get a copy of their own with Mention set, once however
+// often they are named; the sender, the others and the history get the
+// shared message.
+func TestMentionsGetTheirOwnCopy(t *testing.T) {
+	h := startHub(t, hub.Config{})
+	alice, pa := join(t, h, "alice")
+	_, pb := join(t, h, "Bob")
+	_, pc := join(t, h, "carol")
+	for _, line := range []string{"hi bob and BOB, alice", "nobody here"} {
+		if err := h.Input(alice, line, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	servertest.WaitFor(t, "carol gets both lines", func() bool { return strings.Contains(pc.delivered(), "<alice> nobody here") })
+	servertest.WaitFor(t, "bob gets both lines", func() bool { return strings.Contains(pb.delivered(), "<alice> nobody here") })
+	for _, tc := range []struct {
+		p    *recordingPeer
+		want []string
+	}{
+		{pa, nil}, // the sender gets nothing back, not even its own name
+		{pb, []string{"hi bob and BOB, alice @Bob"}},
+		{pc, nil},
+	} {
+		tc.p.mu.Lock()
+		got := tc.p.mentions
+		tc.p.mu.Unlock()
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("mentions %q, want %q", got, tc.want)
+		}
+	}
+	_, pd := join(t, h, "dave")
+	servertest.WaitFor(t, "the history", func() bool { return strings.Contains(pd.delivered(), "End of history") })
+	pd.mu.Lock()
+	defer pd.mu.Unlock()
+	if len(pd.mentions) != 0 {
+		t.Errorf("history replayed mentions: %q", pd.mentions)
+	}
 }

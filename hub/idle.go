@@ -17,7 +17,7 @@ func (h *Hub) tick(now time.Time) {
 		}
 		if c.nick == "" {
 			if now.Sub(c.connectedAt) >= h.cfg.NickTimeout {
-				c.peer.Deliver(h.encodeLine("\n! Timed out waiting for a nickname"))
+				c.peer.Deliver(h.textLine("\n! Timed out waiting for a nickname"))
 				h.drop(c, Reason{Kind: KindTimeout}, false)
 			}
 			continue
@@ -29,12 +29,12 @@ func (h *Hub) tick(now time.Time) {
 		warnAt := h.cfg.IdleTimeout - min(time.Minute, h.cfg.IdleTimeout/10)
 		switch {
 		case idle >= h.cfg.IdleTimeout && c.warnedIdle: // warned at an earlier tick, even if the timeout is shorter than a tick
-			c.peer.Deliver(h.encodeLine("! Disconnected after " + h.cfg.IdleTimeout.String() + " idle"))
+			c.peer.Deliver(h.textLine("! Disconnected after " + h.cfg.IdleTimeout.String() + " idle"))
 			h.remove(c, Reason{Kind: KindTimeout, Text: "idle"})
 		case idle >= warnAt && !c.warnedIdle:
 			c.warnedIdle = true
 			left := h.cfg.IdleTimeout - idle
-			h.deliver(c, h.encodeLine("! You have been idle for "+roughDuration(idle, false)+
+			h.deliver(c, h.textLine("! You have been idle for "+roughDuration(idle, false)+
 				"; send anything within "+roughDuration(left, true)+" to stay connected"))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"telchat/message"
 	"telchat/usertext"
 )
 
@@ -54,22 +55,22 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 			if ban.Reason != "" {
 				msg += ": " + ban.Reason
 			}
-			c.peer.Deliver(h.encodeLine(msg))
+			c.peer.Deliver(h.textLine(msg))
 			h.drop(c, Reason{Kind: KindBanned, Text: ban.Reason}, false)
 			return
 		}
 	}
 	if err != nil {
-		c.peer.Deliver(h.encode("! " + usertext.Sentence(err.Error()) + "\nChoose a nickname: "))
+		c.peer.Deliver(h.prompt("! " + usertext.Sentence(err.Error()) + "\nChoose a nickname: "))
 		return
 	}
 	h.setNick(c, display, id)
 	c.namedAt = time.Now()
 	h.applyMute(c, c.namedAt)
 	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", display).Msg("named")
-	c.peer.Deliver(h.encodeLine("*** Welcome, " + display + "! Type /help for commands."))
+	c.peer.Deliver(h.textLine("*** Welcome, " + display + "! Type /help for commands."))
 	if h.motd != "" {
-		c.peer.Deliver(h.encodeLine("*** " + h.motd))
+		c.peer.Deliver(h.textLine("*** " + h.motd))
 	}
 	h.joinRoom(c, h.rooms[LobbyName])
 }
@@ -79,11 +80,5 @@ func (h *Hub) say(c *Conn, text string) {
 	if h.muted(c) {
 		return
 	}
-	buf := make([]byte, 0, len(c.nick)+len(text)+6)
-	buf = append(buf, '<')
-	buf = append(buf, c.nick...)
-	buf = append(buf, "> "...)
-	buf = appendWire(buf, text)
-	buf = append(buf, '\r', '\n')
-	h.roomSay(c.room, c, buf)
+	h.roomSay(c.room, c, message.Message{Kind: message.Chat, From: c.nick, Text: text})
 }

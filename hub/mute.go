@@ -10,7 +10,7 @@ func (h *Hub) muted(c *Conn) bool {
 	if !h.isMuted(c, time.Now()) {
 		return false
 	}
-	c.peer.Deliver(h.encodeLine("! You are muted; your message was not sent"))
+	c.peer.Deliver(h.textLine("! You are muted; your message was not sent"))
 	return true
 }
 

@@ -1,5 +1,9 @@
 package hub
 
+import (
+	"telchat/message"
+)
+
 // Reason says why a connection ended. Its text is what other users see in the
 // leave line ("alice left #lobby (quit: bye)").
 type Reason struct {
@@ -38,11 +42,15 @@ func (r Reason) Abrupt() bool { return r.Kind == KindSlow }
 // Peer is the hub's view of one connection. The client package implements it
 // for TCP sessions and package admin for operator consoles.
 type Peer interface {
-	// Deliver queues an already-encoded message for the peer without
-	// blocking. The hub shares msg between recipients: it must not be
-	// modified. Deliver returns false only when the peer is over its outbound
-	// limits; the hub then drops the peer as slow.
-	Deliver(msg []byte) bool
+	// Deliver queues a message for the peer without blocking; the peer
+	// renders it for its terminal (package render), which keeps each
+	// rendering in msg for the next recipient with the same profile. It is
+	// called on the hub goroutine. The hub shares msg between recipients
+	// and reuses it once Deliver has returned: the peer must not modify it
+	// or keep it (the rendered bytes it may keep). Deliver returns false
+	// only when the peer is over its outbound limits; the hub then drops
+	// the peer as slow.
+	Deliver(msg *message.Message) bool
 	// Finish tells the peer that the hub is done with it: flush what is
 	// queued (unless r.Abrupt()), then close. It must not block.
 	Finish(r Reason)
@@ -56,7 +64,7 @@ type HeldPeer interface {
 	// Hold queues msg like Deliver but does not wake the peer's writer. It
 	// returns ok false when the peer is over its outbound limits, and wake
 	// true when the writer may be asleep and needs a Wake to send msg.
-	Hold(msg []byte) (ok, wake bool)
+	Hold(msg *message.Message) (ok, wake bool)
 	// Wake wakes the writer for what Hold queued. It must not block.
 	Wake()
 }

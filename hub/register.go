@@ -15,7 +15,7 @@ func (h *Hub) connect(c *Conn) {
 		if ban.Reason != "" {
 			msg += ": " + ban.Reason
 		}
-		c.peer.Deliver(h.encodeLine(msg))
+		c.peer.Deliver(h.textLine(msg))
 		c.peer.Finish(Reason{Kind: KindBanned, Text: ban.Reason})
 		h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("ban", ban.Mask).Msg("refused banned address")
 		return
@@ -26,7 +26,7 @@ func (h *Hub) connect(c *Conn) {
 		h.consoles[c] = struct{}{}
 		return
 	}
-	c.peer.Deliver(h.encode("Welcome to " + h.cfg.ServerName + "!" + h.runs() + " Nicknames are 1 to 24 letters, digits, _ or -.\nChoose a nickname: "))
+	c.peer.Deliver(h.prompt("Welcome to " + h.cfg.ServerName + "!" + h.runs() + " Nicknames are 1 to 24 letters, digits, _ or -.\nChoose a nickname: "))
 }
 
 // remove takes c out of the hub exactly once, tells the others, and
@@ -52,7 +52,7 @@ func (h *Hub) drop(c *Conn, r Reason, announce bool) {
 		h.unindexNick(c)
 		text := ""
 		if announce {
-			text = "*** " + c.nick + " left #" + c.room.name + " (" + r.String() + ")"
+			text = c.nick + " left #" + c.room.name + " (" + r.String() + ")"
 		}
 		h.leaveRoom(c, text)
 		h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", c.nick).Str("reason", r.String()).Msg("left")

@@ -1,5 +1,11 @@
 package hub
 
+import (
+	"time"
+
+	"telchat/message"
+)
+
 // Room is a chat room: its members, topic and recent history. Owned by the
 // hub goroutine.
 type Room struct {
@@ -7,8 +13,9 @@ type Room struct {
 	topic      string
 	persistent bool
 	members    []*Conn
-	history    []historyEntry // ring of encoded lines
+	history    []historyEntry // ring of the last messages said in the room
 	histStart  int
+	scratch    message.Message // the message being said, when the room keeps no history
 }
 
 // historyEntry is one recorded room message and who said it.
@@ -16,7 +23,7 @@ type historyEntry struct {
 	// from is the sender's nickname key when it was said; "" for lines
 	// without a user behind them (Publish).
 	from string
-	msg  []byte
+	msg  message.Message
 }
 
 func (h *Hub) newRoom(name string) *Room {
@@ -40,50 +47,41 @@ func (r *Room) remove(c *Conn) {
 	r.members = r.members[:last]
 }
 
-// record appends msg, said by the user with key from ("" for none), to the
-// history ring of at most size entries.
-func (r *Room) record(from string, msg []byte, size int) {
+// record makes room for a message said by the user with key from ("" for
+// none) in the history ring of at most size entries, and returns it, empty,
+// for the caller to fill: the oldest entry is reused once the ring is full.
+// With no history it returns the room's scratch message.
+func (r *Room) record(from string, size int) *message.Message {
 	if size <= 0 {
-		return
+		r.scratch.Reset()
+		return &r.scratch
 	}
-	e := historyEntry{from: from, msg: msg}
 	if len(r.history) < size {
-		r.history = append(r.history, e)
-		return
+		r.history = append(r.history, historyEntry{from: from})
+		return &r.history[len(r.history)-1].msg
 	}
-	r.history[r.histStart] = e
+	e := &r.history[r.histStart]
 	r.histStart = (r.histStart + 1) % len(r.history)
+	e.from = from
+	e.msg.Reset()
+	return &e.msg
 }
 
-// historyBlock returns the history as one encoded block, each line marked
-// "[history] ", between a header and a footer; nil when empty. Lines from
-// users in ignores are left out, as they were when said.
-func (r *Room) historyBlock(ignores map[string]struct{}) []byte {
-	const mark = "[history] "
-	size, n := 0, 0
-	for _, e := range r.history {
+// historyMessage returns the history as a History message (nil when
+// empty). Lines from users in ignores are left out, as they were when said.
+func (r *Room) historyMessage(ignores map[string]struct{}) *message.Message {
+	var backlog []*message.Message
+	for i := range r.history {
+		e := &r.history[(r.histStart+i)%len(r.history)]
 		if e.ignoredBy(ignores) {
 			continue
 		}
-		size += len(mark) + len(e.msg)
-		n++
+		backlog = append(backlog, &e.msg)
 	}
-	if n == 0 {
+	if len(backlog) == 0 {
 		return nil
 	}
-	head := "*** Last " + plural(n, "message", "messages") + " in #" + r.name + ":\r\n"
-	foot := "*** End of history\r\n"
-	buf := make([]byte, 0, size+len(head)+len(foot))
-	buf = append(buf, head...)
-	for i := range r.history {
-		e := r.history[(r.histStart+i)%len(r.history)]
-		if e.ignoredBy(ignores) {
-			continue
-		}
-		buf = append(buf, mark...)
-		buf = append(buf, e.msg...)
-	}
-	return append(buf, foot...)
+	return &message.Message{Kind: message.History, Room: r.name, Backlog: backlog, Time: time.Now()}
 }
 
 func (e historyEntry) ignoredBy(ignores map[string]struct{}) bool {
@@ -116,33 +114,34 @@ func (h *Hub) joinRoom(c *Conn, r *Room) {
 		return // gone (dropped as slow just before): never a ghost member
 	}
 	if old := c.room; old != nil {
-		h.leaveRoom(c, "*** "+c.nick+" left #"+old.name+" (joined #"+r.name+")")
+		h.leaveRoom(c, c.nick+" left #"+old.name+" (joined #"+r.name+")")
 	}
 	r.add(c)
 	c.room = r
-	h.notice(r, c, "*** "+c.nick+" joined #"+r.name)
+	h.notice(r, c, &message.Message{Kind: message.Join, From: c.nick, Text: c.nick + " joined #" + r.name})
 	others := len(r.members) - 1
 	info := "*** You are now in #" + r.name + " with " + plural(others, "other user", "other users")
-	c.peer.Deliver(h.encodeLine(info))
+	c.peer.Deliver(h.textLine(info))
 	if r.topic != "" {
-		c.peer.Deliver(h.encodeLine("*** Topic for #" + r.name + ": " + r.topic))
+		c.peer.Deliver(h.textLine("*** Topic for #" + r.name + ": " + r.topic))
 	}
-	if hist := r.historyBlock(c.ignores); len(hist) > 0 {
+	if hist := r.historyMessage(c.ignores); hist != nil {
 		h.deliver(c, hist)
 	}
 }
 
-// leaveRoom takes c out of its room with a notice to the others, and removes
-// the room if it became empty (the lobby and rooms with topics stay).
-func (h *Hub) leaveRoom(c *Conn, noticeText string) {
+// leaveRoom takes c out of its room with a Leave line (text, unless empty)
+// to the others, and removes the room if it became empty (the lobby and
+// rooms with topics stay).
+func (h *Hub) leaveRoom(c *Conn, text string) {
 	r := c.room
 	if r == nil {
 		return
 	}
 	r.remove(c)
 	c.room = nil
-	if noticeText != "" {
-		h.notice(r, nil, noticeText)
+	if text != "" {
+		h.notice(r, nil, &message.Message{Kind: message.Leave, From: c.nick, Text: text})
 	}
 	if len(r.members) == 0 && r.key != LobbyName && !r.persistent {
 		delete(h.rooms, r.key)

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"telchat/message"
+	"telchat/render"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -40,7 +43,8 @@ func TestHistoryRing(t *testing.T) {
 			}
 			for _, s := range tt.said {
 				from, text, _ := strings.Cut(s, ":")
-				r.record(from, []byte(text+"\r\n"), tt.size)
+				m := r.record(from, tt.size)
+				m.Kind, m.Text = message.Reply, text
 			}
 			var ignores map[string]struct{}
 			if tt.ignores != nil {
@@ -49,7 +53,11 @@ func TestHistoryRing(t *testing.T) {
 					ignores[k] = struct{}{}
 				}
 			}
-			if got := string(r.historyBlock(ignores)); got != tt.want {
+			got := ""
+			if m := r.historyMessage(ignores); m != nil {
+				got = string(render.Bytes(m, render.Plain))
+			}
+			if got != tt.want {
 				t.Errorf("history %q, want %q", got, tt.want)
 			}
 		})
