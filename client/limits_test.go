@@ -600,6 +600,11 @@ func stallOne(t *testing.T, s *servertest.Server, sessions *sessionLog) (*probe,
 // client's socket.
 var stallChunk = strings.Repeat("z", 15000)
 
+// noPrivateBudget turns off the hub's private-message budget, which exists
+// to stop exactly what fillQueue does: these tests need a queue that others
+// can fill.
+func noPrivateBudget() hub.Config { return hub.Config{PrivateRate: -1, PrivateBacklog: -1} }
+
 // fillQueue sends private messages to the stalled client until the server
 // holds at least bytes of output for it in its queue: the writer takes the
 // whole queue whenever it can write, so the writer is stuck by then. With
@@ -644,7 +649,7 @@ func TestStalledReaderIsDroppedAsSlow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var sessions sessionLog
 			tc.cfg.MaxLine, tc.cfg.ConnState = 16<<10, sessions.record
-			s := servertest.Start(t, servertest.Config{Client: tc.cfg})
+			s := servertest.Start(t, servertest.Config{Client: tc.cfg, Hub: noPrivateBudget()})
 			stalled, sess := stallOne(t, s, &sessions)
 			bob := s.Login(t, "bob")
 			filler := s.Login(t, "filler")
@@ -803,7 +808,7 @@ func TestSlowConsumerDoesNotStallOthers(t *testing.T) {
 	var sessions sessionLog
 	s := servertest.Start(t, servertest.Config{Client: client.Config{
 		MaxLine: 16 << 10, MaxQueueBytes: 1 << 20, WriteTimeout: time.Hour, ConnState: sessions.record,
-	}})
+	}, Hub: noPrivateBudget()})
 	stalled, sess := stallOne(t, s, &sessions)
 	filler := s.Login(t, "filler")
 	ps := make([]*probe, chatters)
