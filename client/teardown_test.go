@@ -379,11 +379,14 @@ func TestBehindButProgressingIsNotCut(t *testing.T) {
 		endAll(t, s, lagger, alice, bob)
 	})
 	t.Run("reads slowly throughout", func(t *testing.T) {
-		// The writer's batch takes seconds to drain at the reader's pace,
-		// far more than the write timeout, but every write makes progress.
+		// The writer's batch takes seconds to drain at the reader's pace
+		// (8 MB at about 3 MB/s), more than twice the write timeout, but
+		// every write makes progress. The timeout also covers the time
+		// lagger reads nothing while bob takes the burst, which the race
+		// detector on a busy machine can stretch past a few hundred ms.
 		var sessions sessionsByStart
 		s := servertest.Start(t, servertest.Config{Client: client.Config{
-			MaxQueueBytes: bigQueue, WriteTimeout: 300 * time.Millisecond, ConnState: sessions.connState}})
+			MaxQueueBytes: bigQueue, WriteTimeout: time.Second, ConnState: sessions.connState}})
 		lagger := s.Login(t, "lagger")
 		alice := s.Login(t, "alice")
 		bob := s.Login(t, "bob")
