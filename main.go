@@ -60,6 +60,8 @@ type options struct {
 	coalesce                           time.Duration
 	coalesceMin                        int
 	maxQueueBytes                      int64
+	maxQueueTotal, maxQueuePerIP       int64
+	maxBehind                          time.Duration
 	maxQueueMsgs                       int
 	maxClients, maxPerIP, msgBurst     int
 	connectBurst                       int
@@ -199,6 +201,10 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	o.maxQueueBytes = 4 << 20
 	add("max-queue-bytes", "int", int64Value{&o.maxQueueBytes}, "per-client outbound queue cap in bytes; over it the client is dropped as slow")
 	num(&o.maxQueueMsgs, "max-queue-msgs", 16384, "per-client outbound queue cap in messages")
+	o.maxQueueTotal, o.maxQueuePerIP = 256<<20, 32<<20
+	add("max-queue-total", "int", int64Value{&o.maxQueueTotal}, "server-wide budget in bytes for all clients' outbound queues; as it runs out the biggest queues are cut first, as slow (0: no budget)")
+	add("max-queue-per-ip", "int", int64Value{&o.maxQueuePerIP}, "one IP address's share of -max-queue-total, in bytes (0: no share)")
+	dur(&o.maxBehind, "max-behind", 30*time.Second, "disconnect a client as slow when its queue stays over a quarter of -max-queue-bytes this long, even if it reads a little (0: never)")
 	num(&o.maxClients, "max-clients", 10000, "maximum concurrent connections (0: no limit)")
 	num(&o.maxPerIP, "max-per-ip", 16, "maximum concurrent connections per IP address (0: no limit)")
 	rate(&o.connectRate, "connect-rate", 2, "new connections per second allowed per IP address (0: no limit)")
@@ -273,6 +279,9 @@ func (o *options) check() error {
 		{o.coalesceMin < 1, "coalesce-min", "must be at least 1"},
 		{o.maxQueueBytes <= 0, "max-queue-bytes", "must be positive"},
 		{o.maxQueueMsgs <= 0, "max-queue-msgs", "must be positive"},
+		{o.maxQueueTotal < 0, "max-queue-total", "must not be negative (0: no budget)"},
+		{o.maxQueuePerIP < 0, "max-queue-per-ip", "must not be negative (0: no share)"},
+		{o.maxBehind < 0, "max-behind", "must not be negative (0: never)"},
 		{o.maxClients < 0, "max-clients", "must not be negative (0: no limit)"},
 		{o.maxPerIP < 0, "max-per-ip", "must not be negative (0: no limit)"},
 		{o.connectRate < 0, "connect-rate", "must not be negative (0: no limit)"},
@@ -463,7 +472,9 @@ func run(args []string) error {
 		Hub: h, Log: log,
 		MaxLine: o.maxLine, WriteTimeout: o.writeTimeout, Linger: o.linger,
 		MaxQueueBytes: o.maxQueueBytes, MaxQueueMsgs: o.maxQueueMsgs,
-		MsgRate: o.msgRate, MsgBurst: o.msgBurst, FloodTime: o.floodTime,
+		MaxQueueTotal: orNone(o.maxQueueTotal), MaxQueuePerIP: orNone(o.maxQueuePerIP),
+		MaxBehind: orNone(o.maxBehind),
+		MsgRate:   o.msgRate, MsgBurst: o.msgBurst, FloodTime: o.floodTime,
 		MaxClients: o.maxClients, MaxPerIP: o.maxPerIP,
 		ConnectRate: o.connectRate, ConnectBurst: o.connectBurst,
 	})
@@ -574,4 +585,13 @@ func servePprof(addr string, log zerolog.Logger) error {
 	log.Info().Str("addr", ln.Addr().String()).Msg("pprof listening")
 	go func() { _ = (&http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}).Serve(ln) }()
 	return nil
+}
+
+// orNone maps a flag's 0 ("none") to the negative value that means none
+// in client.Config, whose zero values mean the defaults.
+func orNone[T int64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

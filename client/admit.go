@@ -3,6 +3,7 @@ package client
 import (
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -14,6 +15,7 @@ type ipState struct {
 	conns   int
 	limiter *rate.Limiter
 	seen    time.Time
+	queued  atomic.Int64 // bytes the address's sessions hold (see budget.go)
 }
 
 // admitLocked checks the connection limits; it returns why a connection is

@@ -23,6 +23,16 @@ type Config struct {
 	MaxQueueBytes int64
 	// MaxQueueMsgs caps a client's outbound queue in messages. Default 16384.
 	MaxQueueMsgs int
+	// MaxQueueTotal is the server's budget for the bytes all sessions
+	// together hold for their clients, and MaxQueuePerIP one address's
+	// share of it: as either runs out, the caps of the biggest queues fall
+	// first (see budget.go). Defaults 256 MiB and 32 MiB; negative: none.
+	MaxQueueTotal int64
+	MaxQueuePerIP int64
+	// MaxBehind: a client whose queue stays over a quarter of MaxQueueBytes
+	// this long is disconnected as slow, even if it reads a little all the
+	// while. Default 30s; negative: never.
+	MaxBehind time.Duration
 	// Linger is how long a closing session reads and discards input after
 	// its half-close, waiting for the peer's EOF. Default 2s.
 	Linger time.Duration
@@ -66,6 +76,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxQueueMsgs <= 0 {
 		c.MaxQueueMsgs = 16384
+	}
+	if c.MaxQueueTotal == 0 {
+		c.MaxQueueTotal = 256 << 20
+	}
+	if c.MaxQueuePerIP == 0 {
+		c.MaxQueuePerIP = 32 << 20
+	}
+	if c.MaxBehind == 0 {
+		c.MaxBehind = 30 * time.Second
 	}
 	if c.Linger <= 0 {
 		c.Linger = 2 * time.Second

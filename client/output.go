@@ -10,6 +10,10 @@ import (
 // whole write timeout.
 var errStalled = errors.New("client: write stalled")
 
+// errBehind is the writer's error when the queue stayed far behind for
+// Config.MaxBehind, however little the client read meanwhile.
+var errBehind = errors.New("client: queue far behind for too long")
+
 // writeLoop is the writer goroutine: it writes whatever is queued, as one
 // batch per wake-up, until the session finishes or a write fails.
 func (s *Session) writeLoop() {
@@ -20,6 +24,10 @@ func (s *Session) writeLoop() {
 		batch, taken, end = s.next(batch, taken)
 		if end.abrupt() {
 			s.closeNow(true)
+			return
+		}
+		if s.out.behind.tooLong(time.Now(), s.srv.cfg.MaxBehind) {
+			s.fail(errBehind)
 			return
 		}
 		if len(batch) > 0 {
@@ -40,8 +48,9 @@ func (s *Session) writeLoop() {
 // many buffers, a plain write for one.
 //
 // A write that makes no progress for the write timeout is a stalled
-// consumer. The deadline is set in slices of a quarter of the write
-// timeout, and progress is credited at the end of the slice it happened in,
+// consumer, and one whose queue stays far behind for Config.MaxBehind is
+// too slow for its room, progress or not. The deadline is set in slices of
+// a quarter of the write timeout (or of MaxBehind, if shorter), and progress is credited at the end of the slice it happened in,
 // so a consumer is cut once no byte went out for the write timeout (plus at
 // most a slice); one deadline per write timeout would let a write that made
 // progress only at its start buy a whole second timeout. A deadline still
@@ -50,7 +59,11 @@ func (s *Session) writeLoop() {
 func (s *Session) write(batch [][]byte) error {
 	bufs := batch
 	timeout := s.srv.cfg.WriteTimeout
-	slice := max(timeout/4, time.Millisecond)
+	every := timeout // how often a blocked write looks at the clock
+	if mb := s.srv.cfg.MaxBehind; mb > 0 {
+		every = min(every, mb)
+	}
+	slice := max(every/4, time.Millisecond)
 	now := time.Now()
 	lastProgress := now
 	for len(bufs) > 0 {
@@ -76,6 +89,9 @@ func (s *Session) write(batch [][]byte) error {
 			lastProgress = now
 		} else if now.Sub(lastProgress) >= timeout {
 			return errStalled
+		}
+		if s.out.behind.tooLong(now, s.srv.cfg.MaxBehind) {
+			return errBehind
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"time"
+
 	"telchat/hub"
 	"telchat/message"
 	"telchat/render"
@@ -39,7 +41,7 @@ func (s *Session) Hold(m *message.Message) (ok, wake bool) {
 	if s.end != endNone {
 		return true, false // the session is ending: nothing more goes out
 	}
-	if s.pending+int64(len(msg)) > cfg.MaxQueueBytes || len(s.queue) >= cfg.MaxQueueMsgs {
+	if len(s.queue) >= cfg.MaxQueueMsgs || !s.queueRoomLocked(int64(len(msg))) {
 		return false, false
 	}
 	wake = len(s.queue) == 0 && len(s.ctrl) == 0
@@ -47,7 +49,7 @@ func (s *Session) Hold(m *message.Message) (ok, wake bool) {
 		s.queue = s.srv.bufs.queue()
 	}
 	s.queue = append(s.queue, msg)
-	s.pending += int64(len(msg))
+	s.addPendingLocked(int64(len(msg)))
 	return true, wake
 }
 
@@ -61,14 +63,13 @@ func (s *Session) Wake() { s.more.Signal() }
 func (s *Session) sendControl(b []byte) {
 	cfg := &s.srv.cfg
 	s.mu.Lock()
-	if s.end.abrupt() ||
-		s.pending+int64(len(b)) > cfg.MaxQueueBytes || len(s.queue)+len(s.ctrl) >= cfg.MaxQueueMsgs {
+	if s.end.abrupt() || len(s.queue)+len(s.ctrl) >= cfg.MaxQueueMsgs || !s.queueRoomLocked(int64(len(b))) {
 		s.mu.Unlock()
 		return
 	}
 	wasEmpty := len(s.queue) == 0 && len(s.ctrl) == 0
 	s.ctrl = append(s.ctrl, b)
-	s.pending += int64(len(b))
+	s.addPendingLocked(int64(len(b)))
 	s.mu.Unlock()
 	if wasEmpty {
 		s.more.Signal()
@@ -85,7 +86,7 @@ func (s *Session) sendControl(b []byte) {
 func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int64, end ending) {
 	clear(done)
 	s.mu.Lock()
-	s.pending = max(s.pending-written, 0) // the previous batch is out of the process
+	s.addPendingLocked(-min(written, s.pending)) // the previous batch is out of the process
 	if len(s.ctrl) == 0 && len(s.queue) == 0 && s.end == endNone {
 		empty := s.queue
 		s.queue, s.ctrl = nil, nil
@@ -111,5 +112,6 @@ func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int6
 	// the cap bounds everything the session holds, queued or in hand.
 	taken = s.pending
 	s.mu.Unlock()
+	s.out.behind.update(time.Now(), taken, s.srv.cfg.MaxQueueBytes)
 	return batch, taken, end
 }

@@ -36,6 +36,7 @@ type Server struct {
 	bufs *bufferPool
 
 	active    atomic.Int64
+	queued    atomic.Int64 // bytes every session holds for its client (see budget.go)
 	refused   atomic.Int64
 	refusing  atomic.Int64 // refusals in flight
 	lastPrune time.Time
@@ -122,6 +123,7 @@ func (s *Server) accept(conn *net.TCPConn) {
 		return
 	}
 	why := s.admitLocked(addr)
+	ip := s.perIP[addr]
 	s.wg.Add(1)
 	s.mu.Unlock()
 
@@ -134,6 +136,7 @@ func (s *Server) accept(conn *net.TCPConn) {
 		return
 	}
 	sess := s.newSession(conn, addr)
+	sess.ip = ip
 	sess.setState(StateNew, endNone) // tracked from here on
 	go func() {
 		defer s.wg.Done()

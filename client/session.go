@@ -18,6 +18,7 @@ type Session struct {
 	conn *net.TCPConn
 	srv  *Server
 	hc   *hub.Conn
+	ip   *ipState // its address's entry in the server's table, for the queue budget
 
 	// state is the session's State; it and end change only in setState,
 	// under mu. state is atomic so that State can be read without mu.

@@ -103,7 +103,8 @@ func (s *Session) setState(st State, e ending) {
 	if ends {
 		s.end = e
 		if e.abrupt() {
-			s.queue, s.ctrl, s.pending = nil, nil, 0
+			s.queue, s.ctrl = nil, nil
+			s.addPendingLocked(-s.pending)
 		}
 	}
 	if (ends || changed) && s.halt != nil && s.haltedLocked() {

@@ -55,7 +55,7 @@ func (s *Session) logReaderEnd(r hub.Reason) {
 // orphaned socket.
 func (s *Session) fail(err error) {
 	e := endWriteError
-	if errors.Is(err, errStalled) {
+	if errors.Is(err, errStalled) || errors.Is(err, errBehind) {
 		e = endStalled
 	}
 	s.setState(keepState, e) // kept only if nothing else ended the session first
@@ -83,6 +83,7 @@ func (s *Session) closeGracefully() {
 	}
 	s.closeConn() // ends the reader if it is still discarding
 	<-readerEnded
+	s.releaseQueue()
 }
 
 // closeNow closes without flushing and waits for the reader to end. With
@@ -95,6 +96,7 @@ func (s *Session) closeNow(reset bool) {
 	}
 	s.closeConn()
 	s.readerDone.Wait()
+	s.releaseQueue()
 }
 
 // pause waits d, or less when the session is halted first (see halt); it

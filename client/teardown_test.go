@@ -391,7 +391,28 @@ func TestBehindButProgressingIsNotCut(t *testing.T) {
 		alice := s.Login(t, "alice")
 		bob := s.Login(t, "bob")
 		burst(alice, bigBurstLines, bigBurstSize)
-		expectNumbered(t, bob, "alice", bigBurstLines)
+		// bob reads the burst meanwhile, on his own goroutine: lagger must
+		// read from the start, or a busy machine could keep it silent for
+		// a whole write timeout while bob reads.
+		bobDone := make(chan error, 1)
+		go func() {
+			prefix := "<alice> "
+			for next := 0; next < bigBurstLines; {
+				l, err := bob.TryLine()
+				if err != nil {
+					bobDone <- err
+					return
+				}
+				if rest, ok := strings.CutPrefix(l, prefix); ok {
+					if num, _, _ := strings.Cut(rest, " "); num != strconv.Itoa(next) {
+						bobDone <- fmt.Errorf("bob got line %s, want %d", num, next)
+						return
+					}
+					next++
+				}
+			}
+			bobDone <- nil
+		}()
 		// lagger takes the burst at about 3 MB/s: 16 lines every 5 ms.
 		pace := time.NewTicker(5 * time.Millisecond)
 		defer pace.Stop()
@@ -411,6 +432,9 @@ func TestBehindButProgressingIsNotCut(t *testing.T) {
 					break
 				}
 			}
+		}
+		if err := <-bobDone; err != nil {
+			t.Fatal(err)
 		}
 		lagger.Sync()
 		noLinesFrom(t, bob, "left")

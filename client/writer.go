@@ -25,6 +25,7 @@ type writer struct {
 	fn   func(fd uintptr) bool // tryWrite, bound once
 
 	deadline time.Time // the write deadline last set on the connection
+	behind   behind    // how long the session's queue has been far behind
 
 	// State of the current write call.
 	bufs [][]byte // what is left to write

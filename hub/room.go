@@ -57,6 +57,13 @@ func (r *Room) record(from string, size int) *message.Message {
 		return &r.scratch
 	}
 	if len(r.history) < size {
+		if len(r.history) == cap(r.history) {
+			// Grow with what is said, never past size: a room where
+			// little is said holds little.
+			grown := make([]historyEntry, len(r.history), min(max(2*cap(r.history), 4), size))
+			copy(grown, r.history)
+			r.history = grown
+		}
 		r.history = append(r.history, historyEntry{from: from})
 		return &r.history[len(r.history)-1].msg
 	}

@@ -64,6 +64,22 @@ func TestHistoryRing(t *testing.T) {
 	}
 }
 
+// TestHistoryGrowsWithWhatIsSaid: a room's history holds room for what was
+// said (a new room for nothing), never for more than its size.
+func TestHistoryGrowsWithWhatIsSaid(t *testing.T) {
+	const size = 50
+	r := (&Hub{}).newRoom("x")
+	if cap(r.history) != 0 {
+		t.Fatalf("a new room has room for %d history entries", cap(r.history))
+	}
+	for i := 1; i <= 3*size; i++ {
+		r.record("", size).Text = "m"
+		if n := min(i, size); cap(r.history) > max(2*n, 4) || cap(r.history) > size {
+			t.Fatalf("after %d lines the history has room for %d (size %d)", i, cap(r.history), size)
+		}
+	}
+}
+
 func TestRoomMembers(t *testing.T) {
 	r := (&Hub{}).newRoom("x")
 	cs := []*Conn{{nick: "a"}, {nick: "b"}, {nick: "c"}}

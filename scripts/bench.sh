@@ -25,6 +25,9 @@
 #   -max-queue-bytes $QUEUE_BYTES (default 64 MiB) and -max-queue-msgs
 #     $QUEUE_MSGS (default 1000000): per-client outbound caps, big so that a
 #     reader that lags behind as-fast-as-possible senders is not cut
+#   -max-queue-total 0 -max-queue-per-ip 0 -max-behind 0: no server-wide
+#     budget, no per-IP share and no far-behind rule, for the same reason
+#     (every client is on 127.0.0.1)
 #   -data-dir in a temporary directory (nothing is written to the work tree)
 # Workload e adds -write-timeout $STALL_TIMEOUT (default 2s) so that the
 # never-reading client is cut by the stall timeout well within the run;
@@ -81,7 +84,8 @@ QUEUE_MSGS="${QUEUE_MSGS:-1000000}"
 STALL_TIMEOUT="${STALL_TIMEOUT:-2s}"
 read -r -a EXTRA <<<"${EXTRA_SERVER_FLAGS:-}"
 SERVER_FLAGS=(-max-per-ip 0 -connect-rate 0 -msg-rate 0 -max-clients 20000 -log-level warn
-	-max-queue-bytes "$QUEUE_BYTES" -max-queue-msgs "$QUEUE_MSGS")
+	-max-queue-bytes "$QUEUE_BYTES" -max-queue-msgs "$QUEUE_MSGS"
+	-max-queue-total 0 -max-queue-per-ip 0 -max-behind 0)
 
 NGIRCD_BIN="${NGIRCD_BIN:-/usr/sbin/ngircd}"
 NATS_VERSION="${NATS_VERSION:-v2.15.2}"
