@@ -11,6 +11,13 @@ import (
 	"telchat/telnet"
 )
 
+// The reasons admitLocked gives for a refusal, as the client reads them.
+const (
+	whyFull  = "the server is full, try again later"
+	whyRate  = "too many connections from your address, slow down"
+	whyPerIP = "too many connections from your address"
+)
+
 type ipState struct {
 	conns   int
 	limiter *rate.Limiter
@@ -26,7 +33,7 @@ func (s *Server) admitLocked(addr netip.Addr) string {
 		s.pruneLocked(now)
 	}
 	if s.cfg.MaxClients > 0 && s.admitted >= s.cfg.MaxClients {
-		return "the server is full, try again later"
+		return whyFull
 	}
 	st := s.perIP[addr]
 	if st == nil {
@@ -39,10 +46,10 @@ func (s *Server) admitLocked(addr netip.Addr) string {
 	}
 	st.seen = now
 	if st.limiter != nil && !st.limiter.AllowN(now, 1) {
-		return "too many connections from your address, slow down"
+		return whyRate
 	}
 	if s.cfg.MaxPerIP > 0 && st.conns >= s.cfg.MaxPerIP {
-		return "too many connections from your address"
+		return whyPerIP
 	}
 	st.conns++
 	s.admitted++

@@ -36,6 +36,7 @@ func (in *input) pace() bool {
 		in.held = time.Time{}
 		return true
 	}
+	s.srv.totals.linesPaced.Add(1)
 	if in.held.IsZero() {
 		in.held = now
 	}

@@ -79,6 +79,7 @@ func (s *Session) write(batch [][]byte) error {
 		var err error
 		bufs, n, err = s.out.write(bufs)
 		s.bytesOut.Add(n)
+		s.writeCalls.Add(s.out.takeCalls())
 		if err == nil {
 			continue
 		}

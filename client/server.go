@@ -33,7 +33,8 @@ type Server struct {
 	admitted  int            // connections admitted and not yet closed (MaxClients)
 	wg        sync.WaitGroup // sessions and refusals in flight
 
-	bufs *bufferPool
+	bufs   *bufferPool
+	totals totals
 
 	active    atomic.Int64
 	queued    atomic.Int64 // bytes every session holds for its client (see budget.go)
@@ -115,6 +116,7 @@ func (s *Server) accept(conn *net.TCPConn) {
 	ap, _ := netip.ParseAddrPort(conn.RemoteAddr().String())
 	addr := ap.Addr().Unmap()
 	setSocketOptions(conn, s.cfg.KeepAlive)
+	s.totals.accepted.Add(1)
 
 	s.mu.Lock()
 	if s.closing {
@@ -129,6 +131,7 @@ func (s *Server) accept(conn *net.TCPConn) {
 
 	if why != "" {
 		s.refused.Add(1)
+		s.countRefusal(why)
 		s.cfg.Hub.Counters.Refused.Add(1) // /stats counts every refusal
 		s.cfg.Log.Info().Str("remote", conn.RemoteAddr().String()).Str("why", why).Msg("connection refused")
 		linger := s.refusing.Add(1) <= int64(s.cfg.MaxRefusing)

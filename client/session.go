@@ -28,8 +28,9 @@ type Session struct {
 	// goroutine owns it (it renders in Deliver and Hold).
 	profile render.Profile
 
-	bytesIn  atomic.Int64
-	bytesOut atomic.Int64
+	bytesIn    atomic.Int64
+	bytesOut   atomic.Int64
+	writeCalls atomic.Int64 // write and writev system calls
 
 	// Outbound queue, shared by the hub (Deliver), the reader (replies to
 	// Telnet negotiation) and the writer.

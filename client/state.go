@@ -147,6 +147,7 @@ func (srv *Server) track(s *Session, st State) {
 	case StateClosed:
 		srv.mu.Lock()
 		delete(srv.sessions, s)
+		srv.foldLocked(s)
 		srv.admitted--
 		if ip := srv.perIP[s.hc.Addr]; ip != nil {
 			ip.conns--

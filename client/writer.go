@@ -30,7 +30,9 @@ type writer struct {
 	// State of the current write call.
 	bufs [][]byte // what is left to write
 	n    int64    // bytes written
-	err  error    // the socket's error, if any
+	// calls counts write system calls until takeCalls.
+	calls int64
+	err   error // the socket's error, if any
 }
 
 // init prepares w to write through raw with iovec arrays from pool.
@@ -64,6 +66,7 @@ func (w *writer) tryWrite(fd uintptr) bool {
 		}
 		var n int
 		var err error
+		w.calls++
 		if len(w.bufs) == 1 {
 			n, err = syscall.Write(int(fd), w.bufs[0])
 		} else {
@@ -110,6 +113,13 @@ func (w *writer) writev(fd uintptr) (int, error) {
 		return 0, errno
 	}
 	return int(n), nil
+}
+
+// takeCalls returns the write system calls made since the last takeCalls.
+func (w *writer) takeCalls() int64 {
+	n := w.calls
+	w.calls = 0
+	return n
 }
 
 // consume drops the first n written bytes from w.bufs.

@@ -5,15 +5,51 @@ import (
 	"time"
 )
 
-// Counters are the hub's monotonic counters, readable from any goroutine.
+// Counters are the hub's counters, readable from any goroutine (metrics
+// read them at scrape time). Each is a plain atomic updated where the event
+// happens; none is looked up by name on the hot path.
 type Counters struct {
 	ConnectionsTotal atomic.Int64
 	ConnectionsNow   atomic.Int64
-	Messages         atomic.Int64
-	Deliveries       atomic.Int64
-	SlowDrops        atomic.Int64
-	FloodDrops       atomic.Int64
-	Refused          atomic.Int64
+	// Messages counts room messages (chat lines, /me, Publish),
+	// PrivateMessages private ones (/msg, /reply).
+	Messages        atomic.Int64
+	PrivateMessages atomic.Int64
+	Deliveries      atomic.Int64
+	SlowDrops       atomic.Int64
+	FloodDrops      atomic.Int64
+	// Refused counts every refused connection (the client package adds its
+	// limit refusals); RefusedBanned those the hub refused for a ban.
+	Refused       atomic.Int64
+	RefusedBanned atomic.Int64
+	// Disconnects counts the connections the hub removed, by the reason's
+	// kind, indexed like DisconnectKinds.
+	Disconnects [len(disconnectKinds)]atomic.Int64
+	// Rooms, Named and Bans are gauges of the hub's state, refreshed every
+	// second.
+	Rooms, Named, Bans atomic.Int64
+	// Lag is how long events wait in the hub's inbox before being handled.
+	Lag LagHistogram
+}
+
+// disconnectKinds are the reason kinds Counters.Disconnects tells apart;
+// the last, "other", takes any kind not listed.
+var disconnectKinds = [...]string{KindQuit, KindHangup, KindKicked, KindSlow, KindTimeout, KindFlood, KindBanned, KindShutdown, "other"}
+
+// DisconnectKinds returns the reason kinds of Counters.Disconnects, in
+// index order.
+func DisconnectKinds() []string { return disconnectKinds[:] }
+
+// countDisconnect counts one removal for r.
+func (c *Counters) countDisconnect(r Reason) {
+	i := len(disconnectKinds) - 1
+	for j, k := range disconnectKinds[:i] {
+		if k == r.Kind {
+			i = j
+			break
+		}
+	}
+	c.Disconnects[i].Add(1)
 }
 
 // rateWindow counts messages over the last few seconds for /stats.

@@ -126,7 +126,7 @@ func (x *Ctx) Stats() StatsInfo {
 		ConnectionsTotal:  h.Counters.ConnectionsTotal.Load(),
 		Named:             int64(len(h.nicks)),
 		Rooms:             len(h.rooms),
-		Messages:          h.Counters.Messages.Load(),
+		Messages:          h.Counters.Messages.Load() + h.Counters.PrivateMessages.Load(),
 		Deliveries:        h.Counters.Deliveries.Load(),
 		MessagesPerSecond: h.rate.perSecond(time.Now()),
 		SlowDrops:         h.Counters.SlowDrops.Load(),

@@ -54,7 +54,7 @@ func (x *Ctx) private(c, to *Conn, text string) error {
 	if to.away != "" {
 		x.Reply("*** " + to.nick + " is away: " + to.away)
 	}
-	x.h.Counters.Messages.Add(1)
+	x.h.Counters.PrivateMessages.Add(1)
 	return nil
 }
 

@@ -42,6 +42,7 @@ type event struct {
 	fn      func()
 	pub     *message.Message // evPublish
 	altered bool
+	at      time.Duration // when it was sent, since Hub.started (for Counters.Lag)
 }
 
 // Hub is the chat state owner. Create it with New, run it with Run.
@@ -147,6 +148,7 @@ func (h *Hub) send(ev event) bool {
 	if h.stopped {
 		return false
 	}
+	ev.at = time.Since(h.started)
 	select {
 	case h.in <- ev:
 		return true
@@ -230,7 +232,7 @@ func (h *Hub) Do(fn func()) error {
 // or ctx is done.
 func (h *Hub) Shutdown(ctx context.Context, notice string) error {
 	select {
-	case h.in <- event{kind: evShutdown, line: notice}:
+	case h.in <- event{kind: evShutdown, line: notice, at: time.Since(h.started)}:
 	case <-h.done:
 		return nil
 	case <-ctx.Done():
@@ -252,6 +254,7 @@ func (h *Hub) Run(ctx context.Context) {
 	for {
 		select {
 		case ev := <-h.in:
+			h.Counters.Lag.observe(time.Since(h.started) - ev.at)
 			h.handle(ev)
 			if h.shuttingDown {
 				h.stop()

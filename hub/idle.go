@@ -6,6 +6,9 @@ import (
 
 func (h *Hub) tick(now time.Time) {
 	h.checkSaves(now)
+	h.Counters.Rooms.Store(int64(len(h.rooms)))
+	h.Counters.Named.Store(int64(len(h.nicks)))
+	h.Counters.Bans.Store(int64(len(h.bans)))
 	for key, until := range h.mutes {
 		if !until.Equal(forever) && now.After(until) {
 			delete(h.mutes, key)

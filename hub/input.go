@@ -51,6 +51,7 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 	if err == nil {
 		if ban, ok := h.findBan(id, c.Addr, time.Now()); ok {
 			h.Counters.Refused.Add(1)
+			h.Counters.RefusedBanned.Add(1)
 			msg := "! You are banned from this server"
 			if ban.Reason != "" {
 				msg += ": " + ban.Reason

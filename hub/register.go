@@ -11,6 +11,7 @@ func (h *Hub) connect(c *Conn) {
 	c.lastActive = now
 	if ban, ok := h.findBan(nickID{}, c.Addr, now); ok {
 		h.Counters.Refused.Add(1)
+		h.Counters.RefusedBanned.Add(1)
 		msg := "! You are banned from this server"
 		if ban.Reason != "" {
 			msg += ": " + ban.Reason
@@ -42,6 +43,7 @@ func (h *Hub) drop(c *Conn, r Reason, announce bool) {
 	delete(h.conns, c)
 	delete(h.consoles, c)
 	h.Counters.ConnectionsNow.Add(-1)
+	h.Counters.countDisconnect(r)
 	switch r.Kind {
 	case KindFlood:
 		h.Counters.FloodDrops.Add(1)

@@ -1,0 +1,121 @@
+package metrics
+
+import (
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"telchat/client"
+	"telchat/hub"
+	"telchat/version"
+)
+
+// Sources are what the collector reads at scrape time.
+type Sources struct {
+	// Hub is the chat hub. Required.
+	Hub *hub.Hub
+	// Clients is the TCP server. Required.
+	Clients *client.Server
+	// Build is the running build, exported as telchat_build_info.
+	Build version.Info
+	// StateFile is the durable state's path, whose size is exported
+	// (optional).
+	StateFile string
+}
+
+// collector turns Sources into metrics at scrape time.
+type collector struct {
+	src Sources
+
+	build, connections, accepted, refused, disconnects *prometheus.Desc
+	messages, deliveries, paced, queued, queuedMax     *prometheus.Desc
+	writes, bytesIn, bytesOut, lag, rooms, users, bans *prometheus.Desc
+	stateBytes                                         *prometheus.Desc
+}
+
+func newCollector(src Sources) *collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("telchat_"+name, help, labels, nil)
+	}
+	return &collector{
+		src:         src,
+		build:       d("build_info", "The running build: always 1, with its version, commit and Go version as labels.", "version", "commit", "goversion"),
+		connections: d("connections", "Open chat connections (sessions), by listener.", "listener"),
+		accepted:    d("connections_accepted_total", "TCP connections accepted, refused ones included, by listener.", "listener"),
+		refused:     d("connections_refused_total", "Connections refused, by reason: full (-max-clients), rate (-connect-rate), per_ip (-max-per-ip), banned.", "reason"),
+		disconnects: d("disconnects_total", "Connections the hub removed, by reason.", "reason"),
+		messages:    d("messages_total", "Messages sent, by kind: room (chat lines, /me) or private (/msg, /reply).", "kind"),
+		deliveries:  d("deliveries_total", "Room messages handed to recipients' queues."),
+		paced:       d("lines_paced_total", "Input lines held back by the message rate limit (-msg-rate): the client was slowed down."),
+		queued:      d("outbound_queue_bytes", "Bytes queued for clients, all open sessions together."),
+		queuedMax:   d("outbound_queue_max_bytes", "Bytes queued for the one client with the most queued."),
+		writes:      d("write_syscalls_total", "write and writev system calls made to send to clients."),
+		bytesIn:     d("received_bytes_total", "Bytes read from clients."),
+		bytesOut:    d("sent_bytes_total", "Bytes written to clients."),
+		lag:         d("hub_lag_seconds", "Time events (lines, connects, leaves) waited before the hub handled them."),
+		rooms:       d("rooms", "Rooms that exist (refreshed every second)."),
+		users:       d("users", "Users with a nickname (refreshed every second)."),
+		bans:        d("bans", "Bans in force (refreshed every second)."),
+		stateBytes:  d("state_file_bytes", "Size of the durable state file (state.json)."),
+	}
+}
+
+// Describe sends every descriptor (prometheus.Collector).
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		c.build, c.connections, c.accepted, c.refused, c.disconnects, c.messages, c.deliveries,
+		c.paced, c.queued, c.queuedMax, c.writes, c.bytesIn, c.bytesOut, c.lag, c.rooms,
+		c.users, c.bans, c.stateBytes,
+	} {
+		ch <- d
+	}
+}
+
+// Collect reads the counters (prometheus.Collector).
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	hc := &c.src.Hub.Counters
+	t := c.src.Clients.Totals()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+
+	b := c.src.Build
+	gauge(c.build, 1, b.Version, b.ShortCommit(), b.Go)
+	gauge(c.connections, float64(t.Sessions), "chat")
+	counter(c.accepted, t.Accepted, "chat")
+	for i, reason := range client.RefusalReasons() {
+		counter(c.refused, t.Refused[i], reason)
+	}
+	counter(c.refused, hc.RefusedBanned.Load(), "banned")
+	for i, kind := range hub.DisconnectKinds() {
+		counter(c.disconnects, hc.Disconnects[i].Load(), kind)
+	}
+	counter(c.messages, hc.Messages.Load(), "room")
+	counter(c.messages, hc.PrivateMessages.Load(), "private")
+	counter(c.deliveries, hc.Deliveries.Load())
+	counter(c.paced, t.LinesPaced)
+	gauge(c.queued, float64(t.QueuedBytes))
+	gauge(c.queuedMax, float64(t.MaxQueuedBytes))
+	counter(c.writes, t.WriteCalls)
+	counter(c.bytesIn, t.BytesIn)
+	counter(c.bytesOut, t.BytesOut)
+
+	lag := hc.Lag.Snapshot()
+	buckets := make(map[float64]uint64, len(lag.Bounds))
+	for i, b := range lag.Bounds {
+		buckets[b.Seconds()] = lag.Cumulative[i]
+	}
+	ch <- prometheus.MustNewConstHistogram(c.lag, lag.Count, lag.Sum.Seconds(), buckets)
+
+	gauge(c.rooms, float64(hc.Rooms.Load()))
+	gauge(c.users, float64(hc.Named.Load()))
+	gauge(c.bans, float64(hc.Bans.Load()))
+	if c.src.StateFile != "" {
+		if fi, err := os.Stat(c.src.StateFile); err == nil {
+			gauge(c.stateBytes, float64(fi.Size()))
+		}
+	}
+}
