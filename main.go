@@ -12,11 +12,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	"telchat/client"
 	"telchat/commands"
 	"telchat/hub"
+	"telchat/metrics"
 	"telchat/store"
 	"telchat/systemd"
 	"telchat/usertext"
@@ -72,6 +72,8 @@ type options struct {
 	adminSocket, passwordFile, dataDir string
 	unicodeNicks                       bool
 	pprofAddr, serverName              string
+	metricsAddr                        string
+	metricsRemote                      bool
 	showVersion                        bool
 	labels                             map[string]string // flag name: how it was given, for errors
 }
@@ -220,7 +222,9 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	str(&o.dataDir, "data-dir", "./data", "directory for bans, MOTD and topics")
 	boolean(&o.unicodeNicks, "unicode-nicks", "allow Unicode nicknames (PRECIS-normalized, look-alikes refused)")
 	boolean(&o.showVersion, "version", "print the version, commit and Go version, and exit")
-	str(&o.pprofAddr, "pprof", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060")
+	str(&o.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /debug/pprof/ over HTTP on this address, e.g. 127.0.0.1:9100 (loopback unless -metrics-allow-remote)")
+	boolean(&o.metricsRemote, "metrics-allow-remote", "let -metrics-addr be a non-loopback address (the profiler still answers only loopback clients)")
+	str(&o.pprofAddr, "pprof", "", "deprecated: the old name of -metrics-addr (loopback only)")
 
 	if err := fs.Parse(args); err != nil {
 		switch {
@@ -292,6 +296,8 @@ func (o *options) check() error {
 		{o.pmRate < 0, "pm-rate", "must not be negative (0: no limit)"},
 		{o.pmRate > 0 && o.pmBurst < 2*o.maxLine, "pm-burst", "must hold two of the longest lines (2 x -max-line) with a -pm-rate"},
 		{o.pprofAddr != "" && !loopbackAddr(o.pprofAddr), "pprof", "want a loopback address and port, like 127.0.0.1:6060 (the profiler must not be public)"},
+		{o.pprofAddr != "" && o.metricsAddr != "", "pprof", "is the old name of -metrics-addr, which serves the profiler too; give only -metrics-addr"},
+		{o.metricsAddr != "" && !o.metricsRemote && !loopbackAddr(o.metricsAddr), "metrics-addr", "want a loopback address and port, like 127.0.0.1:9100, or add -metrics-allow-remote"},
 	}
 	for _, c := range checks {
 		if c.bad {
@@ -495,6 +501,22 @@ func run(args []string) error {
 		}
 		return err
 	}
+	var accepting atomic.Bool // for /readyz
+	msrv, err := startMetrics(o, metrics.Sources{
+		Hub: h, Clients: srv, Build: build, StateFile: store.Path(o.dataDir),
+	}, func() error {
+		if !accepting.Load() {
+			return errors.New("not accepting chat connections")
+		}
+		return nil
+	}, log)
+	if err != nil {
+		lns.close()
+		if sock != nil {
+			_ = sock.Close(context.Background())
+		}
+		return err
+	}
 	serveErr := make(chan error, len(lns.chat))
 	for _, ln := range lns.chat {
 		log.Info().Str("addr", ln.Addr().String()).Bool("systemd", lns.activated).Msg("listening")
@@ -504,12 +526,7 @@ func run(args []string) error {
 	if o.console || term.IsTerminal(int(os.Stdin.Fd())) {
 		go admin.ServeStdin(h, os.Stdin, os.Stdout, log)
 	}
-	if o.pprofAddr != "" {
-		if err := servePprof(o.pprofAddr, log); err != nil {
-			return err
-		}
-	}
-
+	accepting.Store(true)
 	if err := notify.Ready("accepting connections"); err != nil {
 		log.Warn().Err(err).Msg("telling systemd we are ready")
 	}
@@ -528,6 +545,7 @@ func run(args []string) error {
 	default:
 	}
 	log.Info().Msg("shutting down")
+	accepting.Store(false)
 	_ = notify.Stopping(notice)
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTO)
 	defer cancel()
@@ -544,6 +562,9 @@ func run(args []string) error {
 	if err := saver.Close(savectx); err != nil {
 		log.Error().Err(err).Msg("state not saved: changes since the last save are lost")
 		return fmt.Errorf("exiting with state not on disk: %w", err)
+	}
+	if msrv != nil {
+		_ = msrv.Shutdown(sctx)
 	}
 	log.Info().Msg("bye")
 	return nil
@@ -567,24 +588,34 @@ func loadPassword(path string) (func(string) bool, error) {
 	}, nil
 }
 
-// servePprof serves the profiler on a loopback address only.
-func servePprof(addr string, log zerolog.Logger) error {
-	if !loopbackAddr(addr) { // options.check refuses it first
-		return fmt.Errorf("-pprof %s: only loopback addresses are allowed", addr)
+// startMetrics serves the operations endpoint (package metrics) on
+// -metrics-addr, or on -pprof, its deprecated old name; nil when neither
+// is set.
+func startMetrics(o *options, src metrics.Sources, ready func() error, log zerolog.Logger) (*metrics.Server, error) {
+	addr, flagName := o.metricsAddr, "-metrics-addr"
+	if addr == "" && o.pprofAddr != "" {
+		addr, flagName = o.pprofAddr, "-pprof"
+		log.Warn().Msg("-pprof is deprecated: use -metrics-addr, which serves the profiler under /debug/pprof/ and also /metrics, /healthz and /readyz")
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	ln, err := net.Listen("tcp", addr)
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := metrics.Listen(addr, o.metricsRemote)
 	if err != nil {
-		return fmt.Errorf("-pprof: %w", err)
+		return nil, fmt.Errorf("%s: %w", flagName, err)
 	}
-	log.Info().Str("addr", ln.Addr().String()).Msg("pprof listening")
-	go func() { _ = (&http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}).Serve(ln) }()
-	return nil
+	msrv, err := metrics.NewServer(ln, metrics.Config{Sources: src, Ready: ready, Log: log})
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	log.Info().Str("addr", ln.Addr().String()).Msg("metrics listening")
+	go func() {
+		if err := msrv.Serve(); err != nil {
+			log.Error().Err(err).Msg("metrics server ended")
+		}
+	}()
+	return msrv, nil
 }
 
 // orNone maps a flag's 0 ("none") to the negative value that means none

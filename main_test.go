@@ -43,6 +43,8 @@ type server struct {
 	stdin  io.WriteCloser
 	stdout chan string // its standard output (the console's), line by line
 	done   chan error
+	// metricsAddr is the -metrics-addr listener's address, when there is one.
+	metricsAddr string
 
 	logMu sync.Mutex
 	log   []string // the lines of standard error so far
@@ -95,6 +97,7 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *server
 		<-s.done
 	})
 	addr := make(chan string, 1)
+	metricsAddr := make(chan string, 1) // logged before "listening"
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -102,8 +105,14 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *server
 			s.log = append(s.log, sc.Text())
 			s.logMu.Unlock()
 			var rec struct{ Message, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Message == "listening" {
+			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				continue
+			}
+			switch rec.Message {
+			case "listening":
 				addr <- rec.Addr
+			case "metrics listening":
+				metricsAddr <- rec.Addr
 			}
 		}
 		s.done <- cmd.Wait()
@@ -112,6 +121,10 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *server
 	case s.addr = <-addr:
 	case <-time.After(waitLimit):
 		t.Fatal("server did not log its address")
+	}
+	select {
+	case s.metricsAddr = <-metricsAddr:
+	default:
 	}
 	return s
 }
@@ -326,6 +339,8 @@ func TestStartupErrors(t *testing.T) {
 		{"variable not a level", []string{"TELCHAT_LOG_LEVEL=loud"}, nil, 2, `TELCHAT_LOG_LEVEL="loud": want one of debug, info, warn, error`},
 		{"variable out of range", []string{"TELCHAT_MAX_LINE=10"}, nil, 2, "TELCHAT_MAX_LINE=10: at least 64 bytes"},
 		{"pprof off loopback", nil, []string{"-pprof", "0.0.0.0:0"}, 2, "-pprof 0.0.0.0:0: want a loopback address and port, like 127.0.0.1:6060 (the profiler must not be public)"},
+		{"metrics off loopback", nil, []string{"-metrics-addr", "0.0.0.0:0"}, 2, "-metrics-addr 0.0.0.0:0: want a loopback address and port, like 127.0.0.1:9100, or add -metrics-allow-remote"},
+		{"pprof and its new name", nil, []string{"-pprof", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, 2, "-pprof 127.0.0.1:0: is the old name of -metrics-addr, which serves the profiler too; give only -metrics-addr"},
 		{"coalesce too long", nil, []string{"-coalesce", "1s"}, 2, "-coalesce 1s: at most 100ms (it delays every line to a big room)"},
 		{"max-line too small", nil, []string{"-max-line", "0"}, 2, "-max-line 0: at least 64 bytes"},
 		{"negative linger", nil, []string{"-linger", "-1s"}, 2, "-linger -1s: must be positive"},
