@@ -2,10 +2,14 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,8 +32,12 @@ func startMetrics(t *testing.T, s *servertest.Server, ready func() error) string
 	if err != nil {
 		t.Fatal(err)
 	}
+	state := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(state, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := NewServer(ln, Config{
-		Sources: Sources{Hub: s.Hub, Clients: s.Server, Build: version.Info{Version: "v1.2.3-test", Commit: "0123456789abcdef", Go: "go1.x"}},
+		Sources: Sources{Hub: s.Hub, Clients: s.Server, StateFile: state, Build: version.Info{Version: "v1.2.3-test", Commit: "0123456789abcdef", Go: "go1.x"}},
 		Ready:   ready,
 		Log:     zerolog.Nop(),
 	})
@@ -162,6 +170,7 @@ func TestMetricsAfterRealChat(t *testing.T) {
 		{"telchat_lines_paced_total", nil, 0},
 		{"telchat_outbound_queue_bytes", nil, 0},
 		{"telchat_bans", nil, 0},
+		{"telchat_state_file_bytes", nil, 3},
 	}
 	for _, tc := range tests {
 		if got := value(fams, tc.name, tc.labels...); got != tc.want {
@@ -264,5 +273,46 @@ func TestPprofRefusesRemoteClients(t *testing.T) {
 	code, body := get(t, "http://"+ln.Addr().String()+"/debug/pprof/")
 	if code != http.StatusForbidden {
 		t.Errorf("from %s: %d %q, want 403", ip, code, body)
+	}
+}
+
+// TestDashboardMetricsExist checks that every metric the example Grafana
+// dashboard queries is one the endpoint serves.
+func TestDashboardMetricsExist(t *testing.T) {
+	b, err := os.ReadFile("../scripts/grafana-telchat.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("grafana-telchat.json: %v", err)
+	}
+	s := servertest.Start(t, servertest.Config{})
+	fams := scrape(t, startMetrics(t, s, nil))
+	name := regexp.MustCompile(`\b(?:telchat|process|go)_[a-z_]+\b`)
+	queried := 0
+	for _, p := range dash.Panels {
+		for _, target := range p.Targets {
+			for _, m := range name.FindAllString(target.Expr, -1) {
+				queried++
+				base := m
+				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+					if f, ok := fams[strings.TrimSuffix(m, suffix)]; ok && f.GetType() == dto.MetricType_HISTOGRAM {
+						base = strings.TrimSuffix(m, suffix)
+					}
+				}
+				if _, ok := fams[base]; !ok {
+					t.Errorf("panel %q queries %s, which /metrics does not serve", p.Title, m)
+				}
+			}
+		}
+	}
+	if queried < 10 {
+		t.Errorf("found only %d metric names in the dashboard's queries", queried)
 	}
 }
