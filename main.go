@@ -29,6 +29,7 @@ import (
 	"telchat/hub"
 	"telchat/metrics"
 	"telchat/store"
+	"telchat/store/boltstore"
 	"telchat/systemd"
 	"telchat/usertext"
 	"telchat/version"
@@ -42,6 +43,16 @@ var releaseVersion, releaseCommit string
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "hash-password" {
 		os.Exit(hashPasswordCommand(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "backup" {
+		if err := backup(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "telchat backup:", err)
+			if errors.As(err, new(usageError)) {
+				os.Exit(2)
+			}
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "telchat:", err)
@@ -57,6 +68,8 @@ type options struct {
 	nickTimeout, idleTimeout           time.Duration
 	writeTimeout, linger, shutdownTO   time.Duration
 	maxLine, history, announceMax      int
+	historyKeep, historyDays           int
+	syncInterval                       time.Duration
 	coalesce                           time.Duration
 	coalesceMin                        int
 	maxQueueBytes                      int64
@@ -130,7 +143,7 @@ func (r recordingValue) IsBoolFlag() bool {
 // usageText is the help text for -h.
 func usageText(fs *flag.FlagSet, kinds map[string]string) string {
 	var b strings.Builder
-	b.WriteString("Usage: telchat [flags]\n       telchat hash-password\n\n")
+	b.WriteString("Usage: telchat [flags]\n       telchat hash-password\n       telchat backup [-data-dir DIR] [-admin-socket PATH] FILE\n\n")
 	b.WriteString("Every flag can also be set with an environment variable: -max-per-ip is TELCHAT_MAX_PER_IP.\n")
 	b.WriteString("A DURATION is a number of seconds (30) or a number with a unit (500ms, 90s, 30m, 2h, 7d).\n\n")
 	fs.VisitAll(func(f *flag.Flag) {
@@ -197,6 +210,9 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	dur(&o.shutdownTO, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take before connections are cut")
 	num(&o.maxLine, "max-line", 1024, "longest line of text in bytes; longer lines are cut")
 	num(&o.history, "history", 50, "messages each room keeps for users who join (0: none)")
+	num(&o.historyKeep, "history-keep", boltstore.DefaultHistoryKeep, "messages each room keeps on disk, for /history")
+	num(&o.historyDays, "history-days", 30, "days a message is kept on disk")
+	dur(&o.syncInterval, "sync-interval", boltstore.DefaultSyncInterval, "longest a message waits to be written to disk (one transaction per interval); a crash loses at most this much")
 	num(&o.announceMax, "announce-max", 200, "rooms with more members than this get no join/leave lines (0: never announce, -1: always)")
 	dur(&o.coalesce, "coalesce", 200*time.Microsecond, "hold the wake-ups of a fan-out to -coalesce-min or more clients this long, so lines arriving together go out in one write (0: off)")
 	num(&o.coalesceMin, "coalesce-min", 256, "smallest fan-out whose wake-ups -coalesce holds")
@@ -219,7 +235,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	boolean(&o.console, "console", "read admin commands from standard input (default: when standard input is a terminal)")
 	str(&o.adminSocket, "admin-socket", "", "serve the admin console on this Unix socket (mode 0600)")
 	str(&o.passwordFile, "admin-password-file", "", "file holding a bcrypt hash (telchat hash-password) that /oper accepts")
-	str(&o.dataDir, "data-dir", "./data", "directory for bans, MOTD and topics")
+	str(&o.dataDir, "data-dir", "./data", "directory for the store (history) and bans, MOTD and topics")
 	boolean(&o.unicodeNicks, "unicode-nicks", "allow Unicode nicknames (PRECIS-normalized, look-alikes refused)")
 	boolean(&o.showVersion, "version", "print the version, commit and Go version, and exit")
 	str(&o.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /debug/pprof/ over HTTP on this address, e.g. 127.0.0.1:9100 (loopback unless -metrics-allow-remote)")
@@ -279,6 +295,9 @@ func (o *options) check() error {
 		{o.linger <= 0, "linger", "must be positive"},
 		{o.shutdownTO <= 0, "shutdown-timeout", "must be positive"},
 		{o.history < 0, "history", "must not be negative (0: none)"},
+		{o.historyKeep < 1, "history-keep", "must be at least 1"},
+		{o.historyDays < 1, "history-days", "must be at least 1"},
+		{o.syncInterval < time.Millisecond || o.syncInterval > 10*time.Second, "sync-interval", "from 1ms to 10s"},
 		{o.announceMax < -1, "announce-max", "must be -1 (always), 0 (never) or a room size"},
 		{o.coalesceMin < 1, "coalesce-min", "must be at least 1"},
 		{o.maxQueueBytes <= 0, "max-queue-bytes", "must be positive"},
@@ -438,6 +457,22 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	db, err := boltstore.Open(o.dataDir, boltstore.Options{
+		SyncInterval: o.syncInterval,
+		HistoryKeep:  o.historyKeep,
+		HistoryAge:   time.Duration(o.historyDays) * 24 * time.Hour,
+		Log:          log,
+	})
+	if err != nil {
+		return fmt.Errorf("opening the store (fix it, or move it away and restore a backup; nothing was changed): %w", err)
+	}
+	// On every way out: queued lines written, file closed.
+	dbClosed := false
+	defer func() {
+		if !dbClosed {
+			_ = db.Close(context.Background())
+		}
+	}()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -457,6 +492,7 @@ func run(args []string) error {
 		Commands:      commands.New(),
 		State:         state,
 		Saver:         saver,
+		Archive:       db,
 		PasswordCheck: passwordCheck,
 		PrivateRate:   hubPrivateRate(o.pmRate),
 		PrivateBurst:  o.pmBurst,
@@ -559,6 +595,10 @@ func run(args []string) error {
 	// of theirs.
 	savectx, cancelSave := context.WithTimeout(context.Background(), o.shutdownTO)
 	defer cancelSave()
+	dbClosed = true
+	if err := db.Close(savectx); err != nil {
+		log.Error().Err(err).Msg("store not fully written: the newest history lines are lost")
+	}
 	if err := saver.Close(savectx); err != nil {
 		log.Error().Err(err).Msg("state not saved: changes since the last save are lost")
 		return fmt.Errorf("exiting with state not on disk: %w", err)

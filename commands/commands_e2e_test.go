@@ -1196,10 +1196,16 @@ func TestConsoleHelpAndWho(t *testing.T) {
 	con.Expect("*** Commands (the leading / is optional here):")
 	table := commands.New()
 	var listed []string
-	for range len(table.Commands()) - 10 {
+	console := commands.Caller{Admin: true, Console: true}
+	allowed := 0
+	for _, c := range table.Commands() {
+		if c.Allowed(console) {
+			allowed++
+		}
+	}
+	for range allowed {
 		listed = append(listed, con.Line())
 	}
-	console := commands.Caller{Admin: true, Console: true}
 	for _, c := range table.Commands() {
 		got := slices.ContainsFunc(listed, func(l string) bool { return strings.HasPrefix(strings.TrimSpace(l), c.UsageFor(console)+" ") })
 		if got != c.Allowed(console) {

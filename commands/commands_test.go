@@ -271,10 +271,10 @@ func TestDistance(t *testing.T) {
 
 // The commands the issue asks for, and who may run them.
 var (
-	userCommands  = []string{"help", "who", "whois", "msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "rooms", "topic", "motd", "quit", "oper"}
-	adminCommands = []string{"kick", "ban", "unban", "bans", "mute", "unmute", "wall", "motd", "move", "clients", "stats", "shutdown"}
+	userCommands  = []string{"help", "who", "whois", "msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "rooms", "topic", "motd", "quit", "oper", "history"}
+	adminCommands = []string{"kick", "ban", "unban", "bans", "mute", "unmute", "wall", "motd", "move", "clients", "stats", "shutdown", "backup"}
 	// chatOnly commands need a nickname or a room; the console has neither.
-	chatOnly = []string{"msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "oper"}
+	chatOnly = []string{"msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "oper", "history"}
 )
 
 func TestTableIntegrity(t *testing.T) {

@@ -39,6 +39,8 @@ func builtin(t *Table) []*Command {
 			MinArgs: 1, MaxArgs: 1, Run: join},
 		{Name: "part", Aliases: []string{"leave"}, Summary: "leave your room for the lobby", ChatOnly: true,
 			Run: func(x *hub.Ctx, a []string) error { return x.Part() }},
+		{Name: "history", Args: "[N] | before [YYYY-MM-DD] HH:MM [N]", Summary: "show the last N messages of your room (default 50, at most 500), or those before a time (UTC)", ChatOnly: true,
+			MaxArgs: 1, Rest: true, Run: history},
 		{Name: "rooms", Aliases: []string{"list"}, Summary: "list rooms with their member counts and topics",
 			Run: rooms},
 		{Name: "topic", Args: "[TEXT]", Summary: "show or set your room's topic",
@@ -68,6 +70,8 @@ func builtin(t *Table) []*Command {
 			MinArgs: 2, MaxArgs: 2, Run: move},
 		{Name: "clients", Summary: "list every connection with its traffic and queue", Perm: AdminOnly, Run: clients},
 		{Name: "stats", Summary: "show uptime, connections, message rate and drops", Perm: AdminOnly, Run: stats},
+		{Name: "backup", Args: "FILE", Summary: "write a consistent copy of the store to FILE, an absolute path on the server (console and admin socket only)", Perm: AdminOnly,
+			MinArgs: 1, MaxArgs: 1, Rest: true, Run: func(x *hub.Ctx, a []string) error { return x.Backup(a[0]) }},
 		{Name: "shutdown", Args: "[SECONDS] [REASON]", Summary: "warn everyone, then shut the server down gracefully", Perm: AdminOnly,
 			MaxArgs: 2, Rest: true, Run: shutdown},
 	}

@@ -64,6 +64,9 @@ type Config struct {
 	// reports back when it is on disk. Optional: without one, changes are
 	// confirmed at once and kept in memory only.
 	Saver Saver
+	// Archive keeps room history (and accounts and offline messages) on
+	// disk. Optional: without one, history is kept in memory only.
+	Archive Archive
 	// PasswordCheck verifies an /oper password. It runs on its own goroutine
 	// (bcrypt is slow). Nil means /oper is disabled.
 	PasswordCheck func(password string) bool

@@ -26,6 +26,7 @@ func (h *Hub) roomSay(r *Room, from *Conn, said message.Message) {
 	msg := r.record(fromKey, h.cfg.HistorySize)
 	msg.Kind, msg.From, msg.To, msg.Text, msg.Origin = said.Kind, said.From, said.To, said.Text, said.Origin
 	msg.Room, msg.Time = r.name, now
+	h.archive(r, fromKey, msg)
 	mentioned := h.mentions(r, from, msg)
 	defer h.unmark(mentioned)
 	// The hot path: a plain loop (an iterator closure here costs

@@ -16,6 +16,7 @@ type Room struct {
 	history    []historyEntry // ring of the last messages said in the room
 	histStart  int
 	scratch    message.Message // the message being said, when the room keeps no history
+	created    time.Time       // lines on disk from before this are loaded (see loadHistory)
 }
 
 // historyEntry is one recorded room message and who said it.
@@ -26,8 +27,12 @@ type historyEntry struct {
 	msg  message.Message
 }
 
+// newRoom makes a room; with an archive, its history is then read from
+// disk (see loadHistory). The caller adds it to h.rooms.
 func (h *Hub) newRoom(name string) *Room {
-	return &Room{name: name, key: lowerASCII(name)}
+	r := &Room{name: name, key: lowerASCII(name), created: time.Now()}
+	h.loadHistory(r)
+	return r
 }
 
 func (r *Room) add(c *Conn) {
