@@ -8,6 +8,9 @@ import (
 type Config struct {
 	MaxLine int // max bytes of text in one line; 0 (or less) means DefaultMaxLine
 	MaxSub  int // max bytes of one subnegotiation payload; 0 (or less) means DefaultMaxSub
+	// Echo makes the Decoder agree to a client's DO ECHO (the server echoes and edits:
+	// character mode, see SetCharMode); without it ECHO is refused.
+	Echo bool
 }
 
 // parseState is where the Decoder is inside the Telnet command syntax.
@@ -39,6 +42,8 @@ const (
 // one goroutine, or under one lock.
 type Decoder struct {
 	maxLine, maxSub int
+	echo            bool // Config.Echo
+	charMode        bool // data bytes go out as EventData (SetCharMode)
 
 	state     parseState
 	verb      byte // WILL, WONT, DO or DONT waiting for its option byte
@@ -67,7 +72,7 @@ type Decoder struct {
 
 // NewDecoder returns a Decoder in the initial NVT state: every option off, no line.
 func NewDecoder(cfg Config) *Decoder {
-	d := &Decoder{maxLine: cfg.MaxLine, maxSub: cfg.MaxSub}
+	d := &Decoder{maxLine: cfg.MaxLine, maxSub: cfg.MaxSub, echo: cfg.Echo}
 	if d.maxLine <= 0 {
 		d.maxLine = DefaultMaxLine
 	}
@@ -88,6 +93,16 @@ func (d *Decoder) Feed(dst []Event, p []byte) []Event {
 		case stateData:
 			if b == IAC {
 				d.state = stateIAC
+				continue
+			}
+			if d.charMode {
+				// Character mode: every data byte is a key for the line editor.
+				j := i + 1
+				for j < len(p) && p[j] != IAC {
+					j++
+				}
+				d.charData(p[i:j]...)
+				i = j - 1
 				continue
 			}
 			if d.npend == 0 {
@@ -155,7 +170,41 @@ func (d *Decoder) Finish(dst []Event) []Event {
 // another one (see NewDecoder) when more input arrives.
 func (d *Decoder) Idle() bool {
 	return d.state == stateData && !d.crPending && d.npend == 0 && len(d.line) == 0 &&
-		!d.truncated && len(d.opts) == 0
+		!d.truncated && len(d.opts) == 0 && !d.charMode
+}
+
+// SetCharMode switches character mode on or off. In character mode the Decoder assembles no
+// lines: every data byte (IAC IAC as one 0xFF) is reported as it comes, in EventData, for a
+// line editor; IAC EC and IAC EL are reported as EventEraseChar and EventEraseLine, and the
+// interrupts as EventInterrupt. Telnet commands, negotiation and subnegotiation are decoded
+// as in line mode. Switching on returns the line typed so far in line mode (and forgets it),
+// so that the editor can carry it over.
+func (d *Decoder) SetCharMode(on bool) (partial string) {
+	if on && !d.charMode {
+		for d.npend > 0 {
+			d.takeRune()
+		}
+		partial = string(d.line)
+		d.line = d.line[:0]
+		d.truncated, d.crPending = false, false
+	}
+	d.charMode = on
+	return partial
+}
+
+// CharMode reports whether the Decoder is in character mode (SetCharMode).
+func (d *Decoder) CharMode() bool { return d.charMode }
+
+// charData reports data bytes in character mode, merged with the EventData just before in
+// this call.
+func (d *Decoder) charData(b ...byte) {
+	if n := len(d.events); n > d.feedStart && d.events[n-1].Kind == EventData {
+		d.events[n-1].Data = append(d.events[n-1].Data, b...)
+		return
+	}
+	data := make([]byte, len(b), max(len(b), 16))
+	copy(data, b)
+	d.events = append(d.events, Event{Kind: EventData, Data: data})
 }
 
 // begin starts a Feed or Finish call appending to dst.
@@ -175,6 +224,10 @@ func (d *Decoder) command(b byte) {
 	d.state = stateData
 	switch b {
 	case IAC:
+		if d.charMode {
+			d.charData(IAC)
+			return
+		}
 		d.data(IAC)
 	case WILL, WONT, DO, DONT:
 		d.verb = b
@@ -184,10 +237,22 @@ func (d *Decoder) command(b byte) {
 	case AYT:
 		d.reply([]byte(AYTAnswer)...)
 	case EC:
+		if d.charMode {
+			d.events = append(d.events, Event{Kind: EventEraseChar})
+			return
+		}
 		d.eraseRune()
 	case EL:
+		if d.charMode {
+			d.events = append(d.events, Event{Kind: EventEraseLine})
+			return
+		}
 		d.eraseLine()
 	case IP, ABORT, BRK:
+		if d.charMode {
+			d.events = append(d.events, Event{Kind: EventInterrupt})
+			return
+		}
 		d.interrupt()
 	default:
 		// NOP, GA, DM, EOR, SUSP, EOF, AO, a stray SE and undefined bytes: ignored, and the

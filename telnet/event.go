@@ -15,6 +15,9 @@ const (
 	EventWindowSize                         // NAWS: Event.Width, Event.Height (0 replaced by 80x24 defaults, clamped)
 	EventTerminalType                       // TTYPE IS: Event.Text (sanitized printable ASCII, max 40 bytes)
 	EventSubnegTooLong                      // a subnegotiation payload passed MaxSub bytes: it is dropped, up to its IAC SE or the next CR or LF; no fields
+	EventData                               // character mode: Event.Data holds data bytes (keys) as they came
+	EventEraseChar                          // character mode: IAC EC
+	EventEraseLine                          // character mode: IAC EL
 )
 
 // String returns the name of the kind, e.g. "Line".
@@ -32,6 +35,13 @@ func (k EventKind) String() string {
 		return "TerminalType"
 	case EventSubnegTooLong:
 		return "SubnegTooLong"
+	case EventData:
+		return "Data"
+	case EventEraseChar:
+		return "EraseChar"
+	case EventEraseLine:
+		return "EraseLine"
+
 	}
 	return fmt.Sprintf("EventKind(%d)", uint8(k))
 }
@@ -62,6 +72,8 @@ func (e Event) String() string {
 		return fmt.Sprintf("WindowSize(%dx%d)", e.Width, e.Height)
 	case EventTerminalType:
 		return fmt.Sprintf("TerminalType(%q)", e.Text)
+	case EventData:
+		return fmt.Sprintf("Data(%q)", e.Data)
 	}
 	return e.Kind.String()
 }

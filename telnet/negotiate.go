@@ -43,6 +43,13 @@ func (d *Decoder) RequestRemote(opt byte, enable bool) []byte {
 // LocalEnabled reports whether option opt is enabled on our side (we sent or accepted WILL).
 func (d *Decoder) LocalEnabled(opt byte) bool { return d.option(opt).us == qYes }
 
+// LocalPending reports whether our request about option opt (RequestLocal) still waits
+// for the peer's answer.
+func (d *Decoder) LocalPending(opt byte) bool {
+	us := d.option(opt).us
+	return us == qWantYes || us == qWantNo
+}
+
 // RemoteEnabled reports whether option opt is enabled on the peer's side (it sent or
 // accepted WILL).
 func (d *Decoder) RemoteEnabled(opt byte) bool { return d.option(opt).him == qYes }
@@ -94,7 +101,8 @@ func request(q *qState, opt byte, enable bool, yes, no byte) []byte {
 
 // acceptLocal is the policy for the peer's DO: which options we agree to enable on our side.
 // We suppress go-ahead; we do not echo.
-func acceptLocal(opt byte) bool { return opt == OptSGA }
+// With Config.Echo we also agree to echo (character mode).
+func (d *Decoder) acceptLocal(opt byte) bool { return opt == OptSGA || opt == OptEcho && d.echo }
 
 // acceptRemote is the policy for the peer's WILL: which options we let the peer enable.
 func acceptRemote(opt byte) bool {
@@ -146,7 +154,7 @@ func (d *Decoder) negotiate(verb, opt byte) {
 	case DO:
 		switch o.us {
 		case qNo:
-			if acceptLocal(opt) {
+			if d.acceptLocal(opt) {
 				o.us, answer = qYes, WILL
 			} else {
 				answer = WONT
