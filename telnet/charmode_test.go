@@ -2,6 +2,7 @@ package telnet
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -15,7 +16,7 @@ func TestEchoPolicy(t *testing.T) {
 	} {
 		d := NewDecoder(Config{Echo: tc.echo})
 		evs := d.Feed(nil, []byte{IAC, DO, OptEcho})
-		if len(evs) != 1 || evs[0].Kind != EventReply || !bytes.Equal(evs[0].Data, tc.want) {
+		if len(evs) < 1 || evs[0].Kind != EventReply || !bytes.Equal(evs[0].Data, tc.want) {
 			t.Fatalf("echo %v: %v", tc.echo, evs)
 		}
 		if d.LocalEnabled(OptEcho) != tc.echo {
@@ -70,5 +71,20 @@ func TestCharMode(t *testing.T) {
 	evs = d.Feed(nil, []byte("ok\r\n"))
 	if len(evs) != 1 || evs[0].Line != "ok" {
 		t.Fatalf("line mode again: %v", evs)
+	}
+}
+
+// TestEchoSwitchesMode: with Config.Echo, agreeing to ECHO switches to
+// character mode at that point of the stream, and DONT ECHO back.
+func TestEchoSwitchesMode(t *testing.T) {
+	d := NewDecoder(Config{Echo: true})
+	in := []byte{'h', 'i', IAC, DO, OptSGA, IAC, DO, OptEcho, 'x', IAC, DONT, OptEcho, 'y', '\n'}
+	var got []string
+	for _, e := range d.Feed(nil, in) {
+		got = append(got, e.String())
+	}
+	want := []string{"Reply(ff fb 03 ff fb 01)", `Mode(char, "hi")`, `Data("x")`, "Reply(ff fc 01)", "Mode(line)", `Line("y")`}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q\nwant %q", got, want)
 	}
 }

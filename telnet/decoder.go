@@ -173,7 +173,8 @@ func (d *Decoder) Idle() bool {
 		!d.truncated && len(d.opts) == 0 && !d.charMode
 }
 
-// SetCharMode switches character mode on or off. In character mode the Decoder assembles no
+// SetCharMode switches character mode on or off; with Config.Echo the Decoder does it
+// itself when ECHO on our side is turned on or off, and reports it (EventMode). In character mode the Decoder assembles no
 // lines: every data byte (IAC IAC as one 0xFF) is reported as it comes, in EventData, for a
 // line editor; IAC EC and IAC EL are reported as EventEraseChar and EventEraseLine, and the
 // interrupts as EventInterrupt. Telnet commands, negotiation and subnegotiation are decoded

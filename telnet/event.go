@@ -18,6 +18,7 @@ const (
 	EventData                               // character mode: Event.Data holds data bytes (keys) as they came
 	EventEraseChar                          // character mode: IAC EC
 	EventEraseLine                          // character mode: IAC EL
+	EventMode                               // with Config.Echo, ECHO was turned on or off: Event.CharMode says which; switching on, Event.Line holds the line typed so far
 )
 
 // String returns the name of the kind, e.g. "Line".
@@ -41,6 +42,8 @@ func (k EventKind) String() string {
 		return "EraseChar"
 	case EventEraseLine:
 		return "EraseLine"
+	case EventMode:
+		return "Mode"
 
 	}
 	return fmt.Sprintf("EventKind(%d)", uint8(k))
@@ -51,6 +54,7 @@ type Event struct {
 	Kind          EventKind
 	Line          string // EventLine: the text without line end; always valid UTF-8 (invalid bytes -> U+FFFD)
 	Truncated     bool   // EventLine: the line was longer than MaxLine; Line holds its first MaxLine bytes cut at a rune boundary, the rest up to the line end was discarded
+	CharMode      bool   // EventMode: the Decoder is now in character mode
 	Data          []byte // EventReply: bytes to write to the peer (owned by the receiver: a fresh slice, not reused)
 	Width, Height int    // EventWindowSize: the client's window in character cells
 	Text          string // EventTerminalType: the terminal type name
@@ -74,6 +78,11 @@ func (e Event) String() string {
 		return fmt.Sprintf("TerminalType(%q)", e.Text)
 	case EventData:
 		return fmt.Sprintf("Data(%q)", e.Data)
+	case EventMode:
+		if e.CharMode {
+			return fmt.Sprintf("Mode(char, %q)", e.Line)
+		}
+		return "Mode(line)"
 	}
 	return e.Kind.String()
 }

@@ -178,6 +178,9 @@ func (d *Decoder) negotiate(verb, opt byte) {
 	if answer != 0 {
 		d.reply(IAC, answer, opt)
 	}
+	if d.echo && opt == OptEcho && (o.us == qYes) != d.charMode {
+		d.modeChanged(o.us == qYes)
+	}
 	if enabled {
 		d.remoteEnabled(opt)
 	}
@@ -188,4 +191,13 @@ func (d *Decoder) remoteEnabled(opt byte) {
 	if opt == OptTType {
 		d.reply(IAC, SB, OptTType, TTypeSend, IAC, SE)
 	}
+}
+
+// modeChanged switches character mode on or off when ECHO on our side has just been
+// turned on or off, and reports it with EventMode.
+//
+//go:noinline
+func (d *Decoder) modeChanged(on bool) {
+	partial := d.SetCharMode(on)
+	d.events = append(d.events, Event{Kind: EventMode, CharMode: on, Line: partial})
 }
