@@ -21,6 +21,10 @@ type Config struct {
 	HistoryBytes int
 	// Complete, when not nil, is called on Tab; see [Completer].
 	Complete Completer
+	// Private, when not nil, is asked about each submitted line: a line
+	// for which it returns true (one that holds a password, say) is not
+	// kept in the history.
+	Private func(line string) bool
 }
 
 // A Completer proposes completions for the word before the cursor. line is

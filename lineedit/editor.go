@@ -17,8 +17,9 @@ type Editor struct {
 	histAt     int    // the history line shown, -1 for the line being typed
 	histSaved  string // the line being typed while the history is shown
 	complete   Completer
-	tabbed     bool // the last key was a Tab that left several choices
-	truncated  bool // the line lost input to the cap
+	private    func(string) bool // Config.Private
+	tabbed     bool              // the last key was a Tab that left several choices
+	truncated  bool              // the line lost input to the cap
 	prompt     string
 	promptW    int
 	width      int
@@ -48,6 +49,7 @@ func New(cfg Config) *Editor {
 		hist:     newHistory(cfg.History, cfg.HistoryBytes),
 		histAt:   -1,
 		complete: cfg.Complete,
+		private:  cfg.Private,
 	}
 	e.SetPrompt(cfg.Prompt)
 	e.SetWidth(cfg.Width)
@@ -250,7 +252,7 @@ func (e *Editor) submit(out []byte, evs []Event, pasted bool) ([]byte, []Event) 
 	out = e.finishLine(out, "")
 	text := e.buf.String()
 	evs = append(evs, Event{Kind: EventLine, Text: text, Pasted: pasted, Secret: e.secret, Truncated: e.truncated})
-	if !e.secret && text != "" {
+	if !e.secret && text != "" && (e.private == nil || !e.private(text)) {
 		e.hist.add(text)
 	}
 	e.newLine()

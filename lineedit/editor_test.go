@@ -314,6 +314,12 @@ func TestHistory(t *testing.T) {
 		t.Errorf("history of 3: Up gives %s", got)
 	}
 
+	private := newSession(t, Config{Private: func(l string) bool { return strings.HasPrefix(l, "/oper ") }})
+	private.feed("hi/oper secret\x1b[A")
+	if got := private.e.Line(); got != "hi" {
+		t.Errorf("a private line was kept: Up gives %q", got)
+	}
+
 	none := newSession(t, Config{History: -1})
 	none.feed("a\r\x1b[A")
 	if none.e.Line() != "" {
