@@ -84,6 +84,7 @@ type options struct {
 	console                            bool
 	adminSocket, passwordFile, dataDir string
 	unicodeNicks                       bool
+	negotiate                          bool
 	pprofAddr, serverName              string
 	metricsAddr                        string
 	metricsRemote                      bool
@@ -237,6 +238,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	str(&o.passwordFile, "admin-password-file", "", "file holding a bcrypt hash (telchat hash-password) that /oper accepts")
 	str(&o.dataDir, "data-dir", "./data", "directory for the store (history) and bans, MOTD and topics")
 	boolean(&o.unicodeNicks, "unicode-nicks", "allow Unicode nicknames (PRECIS-normalized, look-alikes refused)")
+	boolean(&o.negotiate, "negotiate", "offer character mode (IAC WILL ECHO, WILL SGA, DO NAWS, DO TTYPE) on every connection: for listeners where everybody uses a Telnet client; nc users see those 12 bytes")
 	boolean(&o.showVersion, "version", "print the version, commit and Go version, and exit")
 	str(&o.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /debug/pprof/ over HTTP on this address, e.g. 127.0.0.1:9100 (loopback unless -metrics-allow-remote)")
 	boolean(&o.metricsRemote, "metrics-allow-remote", "let -metrics-addr be a non-loopback address (the profiler still answers only loopback clients)")
@@ -479,6 +481,7 @@ func run(args []string) error {
 	shutdownReason := make(chan string, 1)
 
 	saver := store.NewSaver(o.dataDir, log)
+	table := commands.New()
 	h := hub.New(hub.Config{
 		ServerName:    o.serverName,
 		Version:       build.Version,
@@ -489,7 +492,7 @@ func run(args []string) error {
 		NickTimeout:   o.nickTimeout,
 		IdleTimeout:   o.idleTimeout,
 		Nick:          usertext.NickRules{Unicode: o.unicodeNicks},
-		Commands:      commands.New(),
+		Commands:      table,
 		State:         state,
 		Saver:         saver,
 		Archive:       db,
@@ -519,6 +522,7 @@ func run(args []string) error {
 		MsgRate:   o.msgRate, MsgBurst: o.msgBurst, FloodTime: o.floodTime,
 		MaxClients: o.maxClients, MaxPerIP: o.maxPerIP,
 		ConnectRate: o.connectRate, ConnectBurst: o.connectBurst,
+		Negotiate: o.negotiate, CommandNames: table.ChatNames(),
 	})
 	// The admin socket first: a start-up that fails on it must not have
 	// said "listening" on the chat port.

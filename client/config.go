@@ -60,6 +60,18 @@ type Config struct {
 	MaxRefusing int
 	// KeepAlive is the TCP keep-alive period. Default 30s; negative disables.
 	KeepAlive time.Duration
+	// Negotiate makes every session open with the offer of character mode
+	// (IAC WILL ECHO, WILL SGA, DO NAWS, DO TTYPE), for listeners where
+	// everybody uses a Telnet client; an nc user sees those 12 bytes.
+	// Otherwise a session makes the offer only when the client opens with
+	// negotiation of its own, or the user asks (/mode char).
+	Negotiate bool
+	// NoCharMode refuses character mode altogether (IAC DO ECHO is
+	// answered WONT ECHO, /mode char says it is off).
+	NoCharMode bool
+	// CommandNames are the chat commands (without "/") that Tab completes
+	// in character mode.
+	CommandNames []string
 	// ConnState, if set, is called on every session state change.
 	ConnState func(*Session, State)
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"telchat/hub"
+	"telchat/lineedit"
 	"telchat/telnet"
 	"telchat/usertext"
 )
@@ -43,7 +44,6 @@ func (s *Session) readLoop(raw syscall.RawConn) {
 type input struct {
 	s       *Session
 	rd      reader
-	dec     *telnet.Decoder
 	limiter *rate.Limiter
 	held    time.Time // since when every line has had to wait for the message rate (zero: the last one did not)
 
@@ -53,6 +53,12 @@ type input struct {
 	next    int32     // index in events of the next event to handle
 	altered bool      // sanitizing changed the line nextLine found
 	phase   readPhase // where the reader is in its own life
+	heard   bool      // input came: a client that negotiates later did not open with it
+	line    string    // the line nextLine found, for toHub
+
+	// In character mode, the line editor's events from the last keys.
+	edEvents []lineedit.Event
+	edNext   int
 }
 
 // readPhase is where the reader goroutine is: reading, handling the last
@@ -81,29 +87,6 @@ func (s *Session) newInput(raw syscall.RawConn) *input {
 // end of input).
 func eventsFor(buf []byte) int {
 	return min(max(bytes.Count(buf, []byte{'\n'})+bytes.Count(buf, []byte{telnet.IAC}), 1), 16)
-}
-
-// decoder returns the session's Telnet decoder, taking one from the pool
-// if the session has given its own back.
-func (in *input) decoder() *telnet.Decoder {
-	if in.dec == nil {
-		pool := &in.s.srv.bufs.decoders
-		if d, ok := pool.Get().(*telnet.Decoder); ok {
-			in.dec = d
-		} else {
-			in.dec = telnet.NewDecoder(telnet.Config{MaxLine: in.s.srv.cfg.MaxLine})
-		}
-	}
-	return in.dec
-}
-
-// releaseDecoder gives the decoder back to the pool when it is at rest
-// (between lines, no Telnet option on), so that an idle session holds none.
-func (in *input) releaseDecoder() {
-	if in.dec != nil && in.dec.Idle() {
-		in.s.srv.bufs.decoders.Put(in.dec)
-		in.dec = nil
-	}
 }
 
 // stop makes the reader end with reason r once the events handled so far
@@ -138,14 +121,18 @@ func (in *input) read() bool {
 	}
 	if len(buf) > 0 {
 		s.bytesIn.Add(int64(len(buf)))
-		if s.ending() == endNone { // when ending: read and discard until EOF
-			// Events hold copies, so the buffer goes back to the pool now.
-			in.events = in.decoder().Feed(in.events, buf)
+		// Events hold copies, so the buffer goes back to the pool now.
+		in.events = s.feed(in.events, buf)
+		if !in.heard {
+			in.heard = true
+			if opensWithNegotiation(buf) {
+				s.offer() // a Telnet client: it may have character mode
+			}
 		}
 	}
 	in.rd.release()
 	if err == nil {
-		in.releaseDecoder()
+		s.releaseDecoder()
 		return true
 	}
 	in.phase = readEnded
@@ -162,7 +149,7 @@ func (in *input) read() bool {
 		// one, is processed before the session ends (nextLine then
 		// stops the reader).
 		in.phase = readLast
-		in.events = in.decoder().Finish(in.events)
+		in.events = s.finishInput(in.events)
 		return true
 	}
 	in.reason = hub.Reason{Kind: hub.KindHangup}
@@ -194,7 +181,7 @@ func (in *input) end() {
 //go:noinline
 func (in *input) toHub() {
 	s := in.s
-	if err := s.srv.cfg.Hub.Input(s.hc, in.events[in.next-1].Line, in.altered); err != nil {
+	if err := s.srv.cfg.Hub.Input(s.hc, in.line, in.altered); err != nil {
 		in.stop(hub.Reason{Kind: hub.KindShutdown})
 	}
 }
@@ -218,12 +205,32 @@ func (in *input) notice(text string) {
 func (in *input) nextLine() bool {
 	s := in.s
 	cfg := &s.srv.cfg
-	for in.phase < readStopping && int(in.next) < len(in.events) {
+	for in.phase < readStopping && (in.edNext < len(in.edEvents) || int(in.next) < len(in.events)) {
+		if in.edNext < len(in.edEvents) {
+			if in.edited() {
+				return true
+			}
+			continue
+		}
 		ev := &in.events[in.next]
 		in.next++
 		switch ev.Kind {
 		case telnet.EventReply:
 			s.sendControl(ev.Data)
+		case telnet.EventData:
+			in.keys(ev.Data, lineedit.Key{})
+		case telnet.EventEraseChar:
+			in.keys(nil, lineedit.Key{Code: lineedit.KeyBackspace})
+		case telnet.EventEraseLine:
+			in.keys(nil, lineedit.Key{Code: lineedit.KeyKillStart})
+		case telnet.EventInterrupt:
+			in.keys(nil, lineedit.Key{Code: lineedit.KeyInterrupt})
+		case telnet.EventMode:
+			s.switchMode(ev.CharMode, ev.Line)
+		case telnet.EventWindowSize:
+			s.windowSize(ev.Width, ev.Height)
+		case telnet.EventTerminalType:
+			s.terminalType(ev.Text)
 		case telnet.EventSubnegTooLong:
 			in.notice("! Garbled input: a Telnet subnegotiation (IAC SB) over " + itoa(telnet.DefaultMaxSub) + " bytes was dropped up to the line end")
 		case telnet.EventLine:
@@ -234,10 +241,11 @@ func (in *input) nextLine() bool {
 			// Altered means sanitizing removed something, not only that it
 			// collapsed white space ("/nick  bob" is not altered).
 			altered := line != strings.TrimSpace(ev.Line) && line != strings.Join(strings.Fields(ev.Line), " ")
+			s.answered()
 			if line == "" && !altered {
 				continue // an empty line; one that was all escape codes still gets an answer
 			}
-			ev.Line, in.altered = line, altered
+			in.line, in.altered = line, altered
 			return true
 		}
 	}
@@ -245,4 +253,79 @@ func (in *input) nextLine() bool {
 		in.stop(hub.Reason{Kind: hub.KindHangup})
 	}
 	return false
+}
+
+// keys feeds the line editor data (or, with no data, the key k) in
+// character mode, queues the echo, and keeps the editor's events for
+// nextLine.
+//
+//go:noinline
+func (in *input) keys(data []byte, k lineedit.Key) {
+	s := in.s
+	s.mu.Lock()
+	t := s.term
+	if t == nil || t.ed == nil {
+		s.mu.Unlock()
+		return
+	}
+	var out []byte
+	in.edEvents, in.edNext = in.edEvents[:0], 0
+	if data != nil {
+		out, in.edEvents = t.ed.Feed(nil, in.edEvents, data)
+	} else {
+		out, in.edEvents = t.ed.HandleKey(nil, in.edEvents, k)
+	}
+	s.ctrlLocked(out)
+	want := t.wantNames
+	s.mu.Unlock()
+	if want {
+		s.refreshNames()
+	}
+}
+
+// edited handles the next event of the line editor. It reports true when
+// it is a line for the hub (in.line).
+//
+//go:noinline
+func (in *input) edited() bool {
+	s := in.s
+	ev := in.edEvents[in.edNext]
+	in.edNext++
+	line := ev.Text
+	switch ev.Kind {
+	case lineedit.EventEOF:
+		line = "/quit" // Ctrl-D on an empty line
+	case lineedit.EventLine:
+		if ev.Truncated {
+			in.notice("! Line too long: cut to " + itoa(s.srv.cfg.MaxLine) + " bytes")
+		}
+	default:
+		return false // Ctrl-C cleared the line
+	}
+	s.mu.Lock()
+	if t := s.term; t != nil && ev.Secret && t.secret != "" {
+		line = t.secret + line
+		t.secret = ""
+	}
+	s.answeredLocked()
+	s.mu.Unlock()
+	if ev.Pasted && strings.HasPrefix(line, "/") && !strings.HasPrefix(line, "//") {
+		line = "/" + line // a pasted line is said, never run as a command
+	}
+	if line = usertext.Sanitize(line); line == "" {
+		return false
+	}
+	in.line, in.altered = line, false
+	return true
+}
+
+// opensWithNegotiation reports whether the first input of a connection
+// starts with option negotiation (IAC WILL, WONT, DO or DONT, other than
+// DO TIMING-MARK, which line-mode telnet sends with Ctrl-C): what Telnet
+// clients such as PuTTY, and inetutils on port 23, send at connect.
+func opensWithNegotiation(buf []byte) bool {
+	if len(buf) < 2 || buf[0] != telnet.IAC || buf[1] < telnet.WILL || buf[1] > telnet.DONT {
+		return false
+	}
+	return len(buf) < 3 || buf[2] != telnet.OptTimingMark
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"time"
+	"strings"
 
 	"telchat/hub"
 	"telchat/message"
@@ -31,16 +32,39 @@ func (s *Session) Deliver(msg *message.Message) bool {
 // wake reports that the queue was empty, so the writer may be asleep and
 // needs a Wake.
 func (s *Session) Hold(m *message.Message) (ok, wake bool) {
-	// Rendered on the hub's goroutine, which owns the profile and m's
-	// cache of renderings: every recipient with the same profile gets the
-	// same bytes.
-	msg := render.Bytes(m, s.profile)
-	cfg := &s.srv.cfg
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.end != endNone {
 		return true, false // the session is ending: nothing more goes out
 	}
+	// Rendered on the hub's goroutine, which owns m's cache of renderings:
+	// every recipient with the same profile gets the same bytes.
+	if m.Kind == message.Prompt {
+		return s.holdLocked(s.promptLocked(m))
+	}
+	return s.holdLocked(render.Bytes(m, s.profile))
+}
+
+// promptLocked renders a Prompt. In line mode it is text like any other;
+// in character mode its last line becomes the line editor's prompt, and
+// only the lines before it are text. The question is remembered until the
+// user answers, to be the prompt if character mode starts meanwhile.
+func (s *Session) promptLocked(m *message.Message) []byte {
+	i := strings.LastIndexByte(m.Text, '\n')
+	s.asking = m.Text[i+1:]
+	if !s.charModeLocked() {
+		return render.Bytes(m, s.profile)
+	}
+	s.term.ed.SetPrompt(s.asking)
+	if i < 0 {
+		return nil // nothing to print; the batch redraws the prompt
+	}
+	return render.Append(nil, &message.Message{Kind: message.Reply, Text: m.Text[:i]}, s.profile)
+}
+
+// holdLocked queues rendered bytes within the queue's caps.
+func (s *Session) holdLocked(msg []byte) (ok, wake bool) {
+	cfg := &s.srv.cfg
 	if len(s.queue) >= cfg.MaxQueueMsgs || !s.queueRoomLocked(int64(len(msg))) {
 		return false, false
 	}
@@ -61,19 +85,9 @@ func (s *Session) Wake() { s.more.Signal() }
 // asking (IAC AYT, DO TIMING-MARK) and never reads gets no more answers, and
 // its stalled writer ends it as slow.
 func (s *Session) sendControl(b []byte) {
-	cfg := &s.srv.cfg
 	s.mu.Lock()
-	if s.end.abrupt() || len(s.queue)+len(s.ctrl) >= cfg.MaxQueueMsgs || !s.queueRoomLocked(int64(len(b))) {
-		s.mu.Unlock()
-		return
-	}
-	wasEmpty := len(s.queue) == 0 && len(s.ctrl) == 0
-	s.ctrl = append(s.ctrl, b)
-	s.addPendingLocked(int64(len(b)))
+	s.ctrlLocked(b)
 	s.mu.Unlock()
-	if wasEmpty {
-		s.more.Signal()
-	}
 }
 
 // next waits until there is output or the session is finishing, and swaps
@@ -101,6 +115,8 @@ func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int6
 	}
 	end = s.end
 	switch {
+	case s.charModeLocked() && (len(s.queue) > 0 || end != endNone):
+		batch = s.bracketLocked(done[:0], end)
 	case len(s.ctrl) > 0:
 		batch = append(append(done[:0], s.ctrl...), s.queue...)
 		clear(s.queue)
@@ -114,4 +130,27 @@ func (s *Session) next(done [][]byte, written int64) (batch [][]byte, taken int6
 	s.mu.Unlock()
 	s.out.behind.update(time.Now(), taken, s.srv.cfg.MaxQueueBytes)
 	return batch, taken, end
+}
+
+// bracketLocked makes the batch of a session in character mode: the bytes
+// for the terminal first (echo, negotiation), then the input line erased,
+// everything queued, and the prompt and the typed text redrawn with the
+// cursor where it was. The erase and the redraw bracket the whole batch,
+// not each message, and go out in the same writev. When the session is
+// ending, the line is erased and left so (no redraw).
+func (s *Session) bracketLocked(batch [][]byte, end ending) [][]byte {
+	t := s.term
+	batch = append(batch, s.ctrl...)
+	batch = append(batch, s.srv.erase)
+	batch = append(batch, s.queue...)
+	if end != endNone {
+		batch = append(batch, s.srv.stopPaste)
+		t.ed = nil
+	} else {
+		t.redraw = t.ed.AppendRedraw(t.redraw[:0])
+		batch = append(batch, t.redraw)
+	}
+	clear(s.queue)
+	s.ctrl, s.queue = nil, s.queue[:0]
+	return batch
 }

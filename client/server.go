@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"telchat/hub"
+	"telchat/lineedit"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -35,6 +36,9 @@ type Server struct {
 
 	bufs   *bufferPool
 	totals totals
+	// The constant bytes a character-mode batch starts and ends with,
+	// shared by every session.
+	erase, stopPaste []byte
 
 	active    atomic.Int64
 	queued    atomic.Int64 // bytes every session holds for its client (see budget.go)
@@ -52,6 +56,8 @@ func NewServer(cfg Config) *Server {
 		sessions:  make(map[*Session]struct{}),
 		perIP:     make(map[netip.Addr]*ipState),
 		bufs:      newBufferPool(),
+		erase:     []byte(lineedit.EraseLine),
+		stopPaste: []byte(lineedit.DisableBracketedPaste),
 	}
 }
 

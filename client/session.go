@@ -9,6 +9,7 @@ import (
 
 	"telchat/hub"
 	"telchat/render"
+	"telchat/telnet"
 )
 
 // Session is one connected user: it owns the TCP connection, one reader
@@ -44,6 +45,12 @@ type Session struct {
 	// haltedLocked; setState closes it). Made only when a reader first has to wait,
 	// so that a session that never floods pays nothing for it.
 	halt chan struct{}
+
+	// Guarded by mu, like the queue, because the hub (commands, prompts),
+	// the reader (keys, negotiation) and the writer (redraws) all use them.
+	dec    *telnet.Decoder // the Telnet decoder; nil while the session is at rest (see releaseDecoder)
+	term   *terminal       // the user's terminal, once known (see terminal)
+	asking string          // the question of the last prompt not yet answered
 
 	out        writer // used by the writer goroutine only
 	readerDone sync.WaitGroup
@@ -89,6 +96,9 @@ func (s *Session) start() bool {
 		s.Finish(hub.Reason{Kind: hub.KindShutdown})
 	} else {
 		s.setState(StateActive, endNone)
+	}
+	if s.srv.cfg.Negotiate {
+		s.offer()
 	}
 	s.readerDone.Add(1)
 	go s.readLoop(raw)

@@ -173,6 +173,18 @@ func (t *Table) init(cmds []*Command) error {
 // Commands lists the commands in name order.
 func (t *Table) Commands() []*Command { return t.list }
 
+// ChatNames lists the names (and aliases) of the commands a chat user may
+// run without being an admin, for Tab completion.
+func (t *Table) ChatNames() []string {
+	var out []string
+	for _, c := range t.list {
+		if c.Perm == Anyone {
+			out = append(out, c.names()...)
+		}
+	}
+	return out
+}
+
 // Lookup finds a command by name or alias (case-insensitive, with or
 // without the slash).
 func (t *Table) Lookup(name string) (*Command, bool) {

@@ -274,7 +274,7 @@ var (
 	userCommands  = []string{"help", "who", "whois", "msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "rooms", "topic", "motd", "quit", "oper", "history"}
 	adminCommands = []string{"kick", "ban", "unban", "bans", "mute", "unmute", "wall", "motd", "move", "clients", "stats", "shutdown", "backup"}
 	// chatOnly commands need a nickname or a room; the console has neither.
-	chatOnly = []string{"msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "oper", "history"}
+	chatOnly = []string{"msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "oper", "history", "mode", "set"}
 )
 
 func TestTableIntegrity(t *testing.T) {

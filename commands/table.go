@@ -50,8 +50,12 @@ func builtin(t *Table) []*Command {
 			MaxArgs: 2, Rest: true, Run: motd},
 		{Name: "quit", Aliases: []string{"exit", "bye"}, Args: "[REASON]", Summary: "leave the chat",
 			MaxArgs: 1, Rest: true, Run: quit},
-		{Name: "oper", Args: "PASSWORD", Summary: "become an admin with the server's admin password", ChatOnly: true,
-			MinArgs: 1, MaxArgs: 1, Rest: true, Run: func(x *hub.Ctx, a []string) error { return x.Oper(a[0]) }},
+		{Name: "oper", Args: "[PASSWORD]", Summary: "become an admin with the server's admin password (alone, in character mode: asked without echo)", ChatOnly: true,
+			MaxArgs: 1, Rest: true, Run: oper},
+		{Name: "mode", Args: "char|line", Summary: "character mode (the server echoes and edits your line, which incoming chat never breaks) or line mode", ChatOnly: true,
+			MinArgs: 1, MaxArgs: 1, Run: mode},
+		{Name: "set", Args: "[colours|highlight|bell|timestamps|dim on|off]", Summary: "show or change how chat looks on your terminal", ChatOnly: true,
+			MaxArgs: 2, Run: set},
 
 		{Name: "kick", Args: "NICK [REASON]", Summary: "disconnect a user", Perm: AdminOnly,
 			MinArgs: 1, MaxArgs: 2, Rest: true, Run: kick},
@@ -561,4 +565,55 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// oper runs /oper; without a password, on a terminal in character mode,
+// it asks for one without echo.
+func oper(x *hub.Ctx, a []string) error {
+	if len(a) == 1 {
+		return x.Oper(a[0])
+	}
+	if t, ok := x.Terminal(); ok && t.AskSecret("Password: ", "/oper ") {
+		return nil
+	}
+	return fmt.Errorf("%w (type /mode char first to be asked without echo)", ErrUsage)
+}
+
+// mode runs /mode char|line.
+func mode(x *hub.Ctx, a []string) error {
+	t, ok := x.Terminal()
+	if !ok {
+		return errors.New("only a chat user on a terminal can do that")
+	}
+	switch strings.ToLower(a[0]) {
+	case "char", "character", "c":
+		x.Reply(t.SetMode(true))
+	case "line", "l":
+		x.Reply(t.SetMode(false))
+	default:
+		return ErrUsage
+	}
+	return nil
+}
+
+// set runs /set: without arguments it shows the settings, else it changes
+// one.
+func set(x *hub.Ctx, a []string) error {
+	t, ok := x.Terminal()
+	if !ok {
+		return errors.New("only a chat user on a terminal can do that")
+	}
+	switch len(a) {
+	case 0:
+		x.Reply(t.Settings()...)
+		return nil
+	case 1:
+		return ErrUsage
+	}
+	answer, err := t.Set(strings.ToLower(a[0]), strings.ToLower(a[1]))
+	if err != nil {
+		return err
+	}
+	x.Reply(answer)
+	return nil
 }
