@@ -1,8 +1,8 @@
 package client
 
 import (
-	"time"
 	"strings"
+	"time"
 
 	"telchat/hub"
 	"telchat/message"
