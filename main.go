@@ -27,6 +27,7 @@ import (
 	"telchat/client"
 	"telchat/commands"
 	"telchat/hub"
+	"telchat/ipgroup"
 	"telchat/metrics"
 	"telchat/store"
 	"telchat/store/boltstore"
@@ -79,6 +80,7 @@ type options struct {
 	maxClients, maxPerIP, msgBurst     int
 	connectBurst                       int
 	pmRate, pmBurst                    int
+	ipv4Prefix, ipv6Prefix             int
 	floodTime                          time.Duration
 	msgRate, connectRate               float64
 	console                            bool
@@ -228,6 +230,8 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	num(&o.maxPerIP, "max-per-ip", 16, "maximum concurrent connections per IP address (0: no limit)")
 	rate(&o.connectRate, "connect-rate", 2, "new connections per second allowed per IP address (0: no limit)")
 	num(&o.connectBurst, "connect-burst", 10, "burst of new connections allowed per IP address")
+	num(&o.ipv4Prefix, "ipv4-prefix", ipgroup.DefaultIPv4Bits, "per-IP limits (-max-per-ip, -connect-rate, /oper backoff) count IPv4 addresses by this prefix length (1 to 32)")
+	num(&o.ipv6Prefix, "ipv6-prefix", ipgroup.DefaultIPv6Bits, "per-IP limits count IPv6 addresses by this prefix length (1 to 128; 64: one /64, usually one host or customer)")
 	rate(&o.msgRate, "msg-rate", 5, "lines per second a client may send, steady (0: no limit)")
 	num(&o.msgBurst, "msg-burst", 10, "lines a client may send in a burst")
 	num(&o.pmRate, "pm-rate", 16<<10, "bytes per second of private messages one user may receive from everyone together; over it senders are told the user is busy (0: no limit)")
@@ -309,6 +313,8 @@ func (o *options) check() error {
 		{o.maxBehind < 0, "max-behind", "must not be negative (0: never)"},
 		{o.maxClients < 0, "max-clients", "must not be negative (0: no limit)"},
 		{o.maxPerIP < 0, "max-per-ip", "must not be negative (0: no limit)"},
+		{o.ipv4Prefix < 1 || o.ipv4Prefix > 32, "ipv4-prefix", "must be 1 to 32 (32: each IPv4 address on its own)"},
+		{o.ipv6Prefix < 1 || o.ipv6Prefix > 128, "ipv6-prefix", "must be 1 to 128 (64: each IPv6 /64; 128: each address on its own)"},
 		{o.connectRate < 0, "connect-rate", "must not be negative (0: no limit)"},
 		{o.msgRate < 0, "msg-rate", "must not be negative (0: no limit)"},
 		{o.connectRate > 0 && o.connectBurst < 1, "connect-burst", "must be at least 1 (with a -connect-rate)"},
@@ -492,6 +498,7 @@ func run(args []string) error {
 		NickTimeout:   o.nickTimeout,
 		IdleTimeout:   o.idleTimeout,
 		Nick:          usertext.NickRules{Unicode: o.unicodeNicks},
+		AddrGroups:    ipgroup.Prefixes{IPv4: o.ipv4Prefix, IPv6: o.ipv6Prefix},
 		Commands:      table,
 		State:         state,
 		Saver:         saver,

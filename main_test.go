@@ -346,6 +346,8 @@ func TestStartupErrors(t *testing.T) {
 		{"negative linger", nil, []string{"-linger", "-1s"}, 2, "-linger -1s: must be positive"},
 		{"burst of zero with a rate", nil, []string{"-msg-burst", "0"}, 2, "-msg-burst 0: must be at least 1 (with a -msg-rate)"},
 		{"negative history", nil, []string{"-history", "-3"}, 2, "-history -3: must not be negative (0: none)"},
+		{"ipv6 prefix too long", nil, []string{"-ipv6-prefix", "129"}, 2, "-ipv6-prefix 129: must be 1 to 128 (64: each IPv6 /64; 128: each address on its own)"},
+		{"ipv4 prefix of zero", []string{"TELCHAT_IPV4_PREFIX=0"}, nil, 2, "TELCHAT_IPV4_PREFIX=0: must be 1 to 32 (32: each IPv4 address on its own)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -368,6 +370,35 @@ func TestStartupErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAddressGroupFlags: the per-address limits count the addresses of a
+// group together. With TELCHAT_IPV4_PREFIX=24 and -max-per-ip 1, a second
+// connection from 127.0.0.2 is refused while 127.0.0.1 is connected, and
+// one from 127.0.1.1 (another /24) is not. (IPv6 is grouped by the same
+// function, see package ipgroup and hub's TestOperBackoffIsPerAddressGroup:
+// loopback has only ::1.)
+func TestAddressGroupFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-ipv6-prefix", "48"}, io.Discard)
+	if err != nil || o.ipv6Prefix != 48 || o.ipv4Prefix != 32 {
+		t.Fatalf("-ipv6-prefix 48: got %+v, %v", o, err)
+	}
+	bin := buildServer(t)
+	s := startServer(t, bin, []string{"TELCHAT_IPV4_PREFIX=24"}, "-data-dir", t.TempDir(), "-max-per-ip", "1")
+	_, port, _ := net.SplitHostPort(s.addr)
+	login(t, s.addr, "alice") // from 127.0.0.1
+	dialFrom := func(local string) *bufio.Reader {
+		d := net.Dialer{Timeout: waitLimit, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+		c, err := d.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
+		if err != nil {
+			t.Fatalf("dial from %s: %v", local, err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		_ = c.SetDeadline(time.Now().Add(waitLimit))
+		return bufio.NewReader(c)
+	}
+	readUntil(t, dialFrom("127.0.0.2"), "! Connection refused: too many connections from your address")
+	readUntil(t, dialFrom("127.0.1.1"), "Choose a nickname")
 }
 
 // TestDurationFlagsTakeTheCommandsForms: a bare number is seconds and "7d"

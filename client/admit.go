@@ -26,7 +26,8 @@ type ipState struct {
 }
 
 // admitLocked checks the connection limits; it returns why a connection is
-// refused, or "" and counts it.
+// refused, or "" and counts it. The per-address limits count the address's
+// group (by default the IPv4 address, or the IPv6 /64).
 func (s *Server) admitLocked(addr netip.Addr) string {
 	now := time.Now()
 	if now.Sub(s.lastPrune) > time.Minute {
@@ -35,14 +36,15 @@ func (s *Server) admitLocked(addr netip.Addr) string {
 	if s.cfg.MaxClients > 0 && s.admitted >= s.cfg.MaxClients {
 		return whyFull
 	}
-	st := s.perIP[addr]
+	group := s.cfg.Hub.AddrGroup(addr)
+	st := s.perIP[group]
 	if st == nil {
 		st = &ipState{}
 		if s.cfg.ConnectRate > 0 {
 			burst := max(s.cfg.ConnectBurst, 1)
 			st.limiter = rate.NewLimiter(rate.Limit(s.cfg.ConnectRate), burst)
 		}
-		s.perIP[addr] = st
+		s.perIP[group] = st
 	}
 	st.seen = now
 	if st.limiter != nil && !st.limiter.AllowN(now, 1) {

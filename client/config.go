@@ -47,9 +47,11 @@ type Config struct {
 	FloodTime time.Duration
 	// MaxClients caps concurrent connections (0: unlimited).
 	MaxClients int
-	// MaxPerIP caps concurrent connections from one address (0: unlimited).
+	// MaxPerIP caps concurrent connections from one address (0:
+	// unlimited). This and ConnectRate count addresses by the hub's groups
+	// (hub.Hub.AddrGroup): by default each IPv4 address, and each IPv6 /64.
 	MaxPerIP int
-	// ConnectRate is connections per second allowed from one address, with
+	// ConnectRate is connections per second allowed from one address group, with
 	// ConnectBurst (0: unlimited).
 	ConnectRate  float64
 	ConnectBurst int

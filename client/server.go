@@ -28,7 +28,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*Session]struct{}
-	perIP     map[netip.Addr]*ipState
+	perIP     map[netip.Prefix]*ipState // by address group (hub.Hub.AddrGroup)
 	closing   bool
 	forced    bool           // Shutdown ran out of time: sessions are closed at once
 	admitted  int            // connections admitted and not yet closed (MaxClients)
@@ -54,7 +54,7 @@ func NewServer(cfg Config) *Server {
 		cfg:       cfg,
 		listeners: make(map[net.Listener]struct{}),
 		sessions:  make(map[*Session]struct{}),
-		perIP:     make(map[netip.Addr]*ipState),
+		perIP:     make(map[netip.Prefix]*ipState),
 		bufs:      newBufferPool(),
 		erase:     []byte(lineedit.EraseLine),
 		stopPaste: []byte(lineedit.DisableBracketedPaste),

@@ -149,7 +149,7 @@ func (srv *Server) track(s *Session, st State) {
 		delete(srv.sessions, s)
 		srv.foldLocked(s)
 		srv.admitted--
-		if ip := srv.perIP[s.hc.Addr]; ip != nil {
+		if ip := srv.perIP[srv.cfg.Hub.AddrGroup(s.hc.Addr)]; ip != nil {
 			ip.conns--
 			ip.seen = time.Now()
 		}

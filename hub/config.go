@@ -5,6 +5,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"telchat/ipgroup"
 	"telchat/store"
 	"telchat/usertext"
 )
@@ -54,6 +55,10 @@ type Config struct {
 	Coalesce time.Duration
 	// CoalesceMin is the smallest fan-out whose wake-ups are held. Default 256.
 	CoalesceMin int
+	// AddrGroups says which addresses the per-address limits count
+	// together (see AddrGroup). The zero value groups IPv4 by /32 and IPv6
+	// by /64.
+	AddrGroups ipgroup.Prefixes
 	// Nick are the nickname rules.
 	Nick usertext.NickRules
 	// Commands runs command lines. Required.

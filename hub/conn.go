@@ -59,3 +59,11 @@ func (c *Conn) ignoring(from *Conn) bool {
 	_, ok := c.ignores[from.key]
 	return ok
 }
+
+// AddrGroup returns the group of addresses that addr counts in for every
+// per-address limit (connections, connect rate, /oper backoff, shares of
+// server-wide budgets): by default the address itself for IPv4 and its /64
+// for IPv6 (see Config.AddrGroups and package ipgroup). The zero Addr, as a
+// console has, gives the zero Prefix. It only reads the configuration and
+// may be called from any goroutine.
+func (h *Hub) AddrGroup(addr netip.Addr) netip.Prefix { return h.cfg.AddrGroups.Of(addr) }

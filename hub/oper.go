@@ -47,7 +47,7 @@ var errWrongPassword = errors.New("wrong password")
 type operLimiter struct {
 	inFlight        int // checks running
 	failingInFlight int // of which for failing (or unrecorded) addresses
-	byAddr          map[netip.Addr]*operAttempts
+	byAddr          map[netip.Prefix]*operAttempts // by address group (Hub.AddrGroup)
 	waiting         []operRequest // fresh checks waiting for a slot, oldest first
 	lastSweep       time.Time
 	maxAddrs        int // operMaxAddrs unless a test sets it
@@ -67,12 +67,12 @@ type operRequest struct {
 	failing  bool // counts against operFailingShare
 }
 
-// attempts returns the record for addr (creating it if there is room) and
-// whether the address has failed recently. A nil record means the table is
+// attempts returns the record for the address group addr (creating it if
+// there is room) and whether the group has failed recently. A nil record means the table is
 // full of recent failures: the address is treated as failing.
-func (l *operLimiter) attempts(addr netip.Addr, now time.Time) (a *operAttempts, failing bool) {
+func (l *operLimiter) attempts(addr netip.Prefix, now time.Time) (a *operAttempts, failing bool) {
 	if l.byAddr == nil {
-		l.byAddr = make(map[netip.Addr]*operAttempts)
+		l.byAddr = make(map[netip.Prefix]*operAttempts)
 	}
 	if l.maxAddrs == 0 {
 		l.maxAddrs = operMaxAddrs
@@ -149,7 +149,7 @@ func (x *Ctx) Oper(password string) error {
 	}
 	now := time.Now()
 	lim := &h.oper
-	a, failing := lim.attempts(c.Addr, now)
+	a, failing := lim.attempts(h.AddrGroup(c.Addr), now)
 	if err := operWait(a, now); err != nil {
 		x.Audit("oper", "", err)
 		return err
@@ -196,7 +196,7 @@ func (h *Hub) operDone(req operRequest, ok bool) {
 	defer h.startWaitingOper()
 	c := req.c
 	now := time.Now()
-	addr := c.Addr
+	addr := h.AddrGroup(c.Addr)
 	if a, present := lim.byAddr[addr]; present {
 		a.pending = false
 		if ok {
@@ -238,7 +238,7 @@ func (h *Hub) startWaitingOper() {
 		lim.waiting[0] = operRequest{}
 		lim.waiting = lim.waiting[1:]
 		if _, present := h.conns[req.c]; !present {
-			if a, ok := lim.byAddr[req.c.Addr]; ok {
+			if a, ok := lim.byAddr[h.AddrGroup(req.c.Addr)]; ok {
 				a.pending = false
 			}
 			continue

@@ -124,7 +124,7 @@ func TestOperBackoff(t *testing.T) {
 func TestOperLimiterForgetsAndPrunes(t *testing.T) {
 	var l operLimiter
 	now := time.Now()
-	addr := netip.MustParseAddr("192.0.2.1")
+	addr := netip.MustParsePrefix("192.0.2.1/32")
 	a, failing := l.attempts(addr, now)
 	if failing {
 		t.Fatal("a new address counts as failing")
@@ -145,16 +145,16 @@ func TestOperLimiterForgetsAndPrunes(t *testing.T) {
 func TestOperLimiterFullTable(t *testing.T) {
 	l := operLimiter{maxAddrs: 4}
 	now := time.Now()
-	addrs := []netip.Addr{
-		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"),
-		netip.MustParseAddr("192.0.2.3"), netip.MustParseAddr("2001:db8::1"),
+	addrs := []netip.Prefix{
+		netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("192.0.2.2/32"),
+		netip.MustParsePrefix("192.0.2.3/32"), netip.MustParsePrefix("2001:db8::/64"),
 	}
 	for i, addr := range addrs {
 		a, _ := l.attempts(addr, now)
 		a.fails, a.next = i+1, now.Add(operBackoff(i+1))
 	}
 	later := now.Add(operMaxBackoff + time.Second) // every wait is over
-	newcomer := netip.MustParseAddr("198.51.100.1")
+	newcomer := netip.MustParsePrefix("198.51.100.1/32")
 	if a, failing := l.attempts(newcomer, later); a != nil || !failing {
 		t.Fatalf("full table: newcomer got %+v, failing %v; want unrecorded and failing", a, failing)
 	}
