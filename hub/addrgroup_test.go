@@ -35,7 +35,7 @@ func TestOperBackoffIsPerAddressGroup(t *testing.T) {
 		groups    ipgroup.Prefixes
 		neighbour string // the answer to the neighbour's /oper
 	}{
-		{"default /64", ipgroup.Prefixes{}, "! Too many attempts, try again later"},
+		{"default /64", ipgroup.Prefixes{}, "! Too many attempts, try again in "},
 		{"/128", ipgroup.Prefixes{IPv6: 128}, "! Wrong password"},
 	}
 	for _, tc := range cases {

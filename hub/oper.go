@@ -40,14 +40,14 @@ const (
 // errWrongPassword is the outcome of a failed /oper in the admin log.
 var errWrongPassword = errors.New("wrong password")
 
-// operLimiter rate limits /oper per client address, so that reconnecting
-// does not reset the count, and shares the checks in flight between
-// addresses with and without recent failures. It belongs to the hub
-// goroutine.
+// operLimiter rate limits /oper per client address group (Hub.AddrGroup:
+// an IPv6 /64 is one), so that reconnecting does not reset the count, and
+// shares the checks in flight between addresses with and without recent
+// failures. It belongs to the hub goroutine.
 type operLimiter struct {
 	inFlight        int // checks running
 	failingInFlight int // of which for failing (or unrecorded) addresses
-	byAddr          map[netip.Prefix]*operAttempts // by address group (Hub.AddrGroup)
+	byAddr          map[netip.Prefix]*operAttempts
 	waiting         []operRequest // fresh checks waiting for a slot, oldest first
 	lastSweep       time.Time
 	maxAddrs        int // operMaxAddrs unless a test sets it
