@@ -230,7 +230,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	num(&o.maxPerIP, "max-per-ip", 16, "maximum concurrent connections per IP address (0: no limit)")
 	rate(&o.connectRate, "connect-rate", 2, "new connections per second allowed per IP address (0: no limit)")
 	num(&o.connectBurst, "connect-burst", 10, "burst of new connections allowed per IP address")
-	num(&o.ipv4Prefix, "ipv4-prefix", ipgroup.DefaultIPv4Bits, "per-IP limits (-max-per-ip, -connect-rate, /oper backoff) count IPv4 addresses by this prefix length (1 to 32)")
+	num(&o.ipv4Prefix, "ipv4-prefix", ipgroup.DefaultIPv4Bits, "per-IP limits (-max-per-ip, -connect-rate, -max-queue-per-ip, /oper backoff) count IPv4 addresses by this prefix length (1 to 32)")
 	num(&o.ipv6Prefix, "ipv6-prefix", ipgroup.DefaultIPv6Bits, "per-IP limits count IPv6 addresses by this prefix length (1 to 128; 64: one /64, usually one host or customer)")
 	rate(&o.msgRate, "msg-rate", 5, "lines per second a client may send, steady (0: no limit)")
 	num(&o.msgBurst, "msg-burst", 10, "lines a client may send in a burst")

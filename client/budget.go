@@ -62,12 +62,12 @@ func (s *Session) releaseQueue() {
 // Config.MaxQueueTotal).
 func (s *Server) QueuedBytes() int64 { return s.queued.Load() }
 
-// QueuedBytesFrom is what the sessions from addr hold (see
-// Config.MaxQueuePerIP).
+// QueuedBytesFrom is what the sessions from addr's group (hub.Hub.AddrGroup)
+// hold (see Config.MaxQueuePerIP).
 func (s *Server) QueuedBytesFrom(addr netip.Addr) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if st := s.perIP[addr.Unmap()]; st != nil {
+	if st := s.perIP[s.cfg.Hub.AddrGroup(addr)]; st != nil {
 		return st.queued.Load()
 	}
 	return 0

@@ -131,7 +131,7 @@ func (s *Server) accept(conn *net.TCPConn) {
 		return
 	}
 	why := s.admitLocked(addr)
-	ip := s.perIP[addr]
+	ip := s.perIP[s.cfg.Hub.AddrGroup(addr)]
 	s.wg.Add(1)
 	s.mu.Unlock()
 
