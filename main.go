@@ -89,6 +89,7 @@ type options struct {
 	negotiate                          bool
 	pprofAddr, serverName              string
 	metricsAddr                        string
+	configFile, motdFile               string
 	metricsRemote                      bool
 	showVersion                        bool
 	labels                             map[string]string // flag name: how it was given, for errors
@@ -244,6 +245,8 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	boolean(&o.unicodeNicks, "unicode-nicks", "allow Unicode nicknames (PRECIS-normalized, look-alikes refused)")
 	boolean(&o.negotiate, "negotiate", "offer character mode (IAC WILL ECHO, WILL SGA, DO NAWS, DO TTYPE) on every connection: for listeners where everybody uses a Telnet client; nc users see those 12 bytes")
 	boolean(&o.showVersion, "version", "print the version, commit and Go version, and exit")
+	str(&o.configFile, "config", "", "read flag settings from this file, one \"name = value\" a line (the command line wins); SIGHUP and rehash read it again")
+	str(&o.motdFile, "motd-file", "", "the message of the day, from this file (up to 20 lines); SIGHUP and rehash read it again")
 	str(&o.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /debug/pprof/ over HTTP on this address, e.g. 127.0.0.1:9100 (loopback unless -metrics-allow-remote)")
 	boolean(&o.metricsRemote, "metrics-allow-remote", "let -metrics-addr be a non-loopback address (the profiler still answers only loopback clients)")
 	str(&o.pprofAddr, "pprof", "", "deprecated: the old name of -metrics-addr (loopback only)")
@@ -421,7 +424,11 @@ func newLogger(level, format string) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-func run(args []string) error {
+func run(cmdline []string) error {
+	args, err := expandConfig(cmdline)
+	if err != nil {
+		return err
+	}
 	o, err := parseFlags(args, os.Stdout)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -481,9 +488,18 @@ func run(args []string) error {
 			_ = db.Close(context.Background())
 		}
 	}()
+	if motd, err := loadMOTD(o.motdFile); err != nil {
+		return err
+	} else if motd != nil {
+		state.MOTD = *motd
+	}
+	reload := &reloader{args: cmdline, log: log, notify: notify, cur: o}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1) // SIGHUP reloads (it no longer ends the process)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	shutdownReason := make(chan string, 1)
 
 	saver := store.NewSaver(o.dataDir, log)
@@ -504,6 +520,7 @@ func run(args []string) error {
 		Saver:         saver,
 		Archive:       db,
 		PasswordCheck: passwordCheck,
+		Rehash:        func(by string) ([]string, error) { return reload.reload(by) },
 		PrivateRate:   hubPrivateRate(o.pmRate),
 		PrivateBurst:  o.pmBurst,
 		// Private messages may fill a quarter of a user's queue, so that
@@ -531,6 +548,7 @@ func run(args []string) error {
 		ConnectRate: o.connectRate, ConnectBurst: o.connectBurst,
 		Negotiate: o.negotiate, CommandNames: table.ChatNames(),
 	})
+	reload.attach(h, srv)
 	// The admin socket first: a start-up that fails on it must not have
 	// said "listening" on the chat port.
 	var sock *admin.SocketServer
@@ -574,6 +592,7 @@ func run(args []string) error {
 		go admin.ServeStdin(h, os.Stdin, os.Stdout, log)
 	}
 	accepting.Store(true)
+	go reloadOnSignal(ctx, hup, reload, h)
 	if err := notify.Ready("accepting connections"); err != nil {
 		log.Warn().Err(err).Msg("telling systemd we are ready")
 	}
@@ -676,4 +695,23 @@ func orNone[T int64 | time.Duration](v T) T {
 		return -1
 	}
 	return v
+}
+
+// reloadOnSignal reloads on every SIGHUP until ctx ends, and tells the
+// consoles how it went.
+func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, r *reloader, h *hub.Hub) {
+	for {
+		select {
+		case <-hup:
+			lines, err := r.reload("SIGHUP")
+			if err != nil {
+				lines = append(lines, "! Reload (SIGHUP) failed, nothing was changed: "+err.Error())
+			} else {
+				lines = append([]string{"*** Reloaded (SIGHUP)"}, lines...)
+			}
+			_ = h.TellConsoles(lines...)
+		case <-ctx.Done():
+			return
+		}
+	}
 }

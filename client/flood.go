@@ -41,7 +41,7 @@ func (in *input) pace() bool {
 		in.held = now
 	}
 	if cfg.FloodTime > 0 && now.Add(wait).Sub(in.held) > cfg.FloodTime {
-		in.notice("! Disconnected for flooding: more than " + strconv.FormatFloat(cfg.MsgRate, 'g', -1, 64) +
+		in.notice("! Disconnected for flooding: more than " + strconv.FormatFloat(float64(in.limiter.Limit()), 'g', -1, 64) +
 			" lines a second for " + cfg.FloodTime.String())
 		in.stop(hub.Reason{Kind: hub.KindFlood})
 		return false

@@ -73,12 +73,8 @@ const (
 )
 
 func (s *Session) newInput(raw syscall.RawConn) *input {
-	cfg := &s.srv.cfg
-	in := &input{s: s}
+	in := &input{s: s, limiter: s.srv.msgLimiter()}
 	in.rd.init(raw, s.srv.bufs)
-	if cfg.MsgRate > 0 {
-		in.limiter = rate.NewLimiter(rate.Limit(cfg.MsgRate), cfg.MsgBurst)
-	}
 	return in
 }
 

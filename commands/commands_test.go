@@ -272,7 +272,7 @@ func TestDistance(t *testing.T) {
 // The commands the issue asks for, and who may run them.
 var (
 	userCommands  = []string{"help", "who", "whois", "msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "rooms", "topic", "motd", "quit", "oper", "history"}
-	adminCommands = []string{"kick", "ban", "unban", "bans", "mute", "unmute", "wall", "motd", "move", "clients", "stats", "shutdown", "backup"}
+	adminCommands = []string{"kick", "ban", "unban", "bans", "mute", "unmute", "wall", "motd", "move", "clients", "stats", "rehash", "shutdown", "backup"}
 	// chatOnly commands need a nickname or a room; the console has neither.
 	chatOnly = []string{"msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "oper", "history", "mode", "set"}
 )

@@ -76,6 +76,8 @@ func builtin(t *Table) []*Command {
 		{Name: "stats", Summary: "show uptime, connections, message rate and drops", Perm: AdminOnly, Run: stats},
 		{Name: "backup", Args: "FILE", Summary: "write a consistent copy of the store to FILE, an absolute path on the server (console and admin socket only)", Perm: AdminOnly,
 			MinArgs: 1, MaxArgs: 1, Rest: true, Run: func(x *hub.Ctx, a []string) error { return x.Backup(a[0]) }},
+		{Name: "rehash", Aliases: []string{"reload"}, Summary: "reload the password file, MOTD file, -config limits and TLS certificate (as SIGHUP)", Perm: AdminOnly,
+			Run: func(x *hub.Ctx, _ []string) error { x.Audit("rehash", "", nil); return x.Rehash() }},
 		{Name: "shutdown", Args: "[SECONDS] [REASON]", Summary: "warn everyone, then shut the server down gracefully", Perm: AdminOnly,
 			MaxArgs: 2, Rest: true, Run: shutdown},
 	}
@@ -312,7 +314,11 @@ func motd(x *hub.Ctx, a []string) error {
 		return nil
 	}
 	if m := x.MOTD(); m != "" {
-		x.Reply("*** " + m)
+		lines := strings.Split(m, "\n")
+		for i, l := range lines {
+			lines[i] = "*** " + l
+		}
+		x.Reply(lines...)
 	} else {
 		x.Reply("*** There is no message of the day")
 	}

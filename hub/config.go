@@ -72,6 +72,11 @@ type Config struct {
 	// Archive keeps room history (and accounts and offline messages) on
 	// disk. Optional: without one, history is kept in memory only.
 	Archive Archive
+	// Rehash reloads the server's files and live settings for the rehash
+	// command (by names who asked). It runs on its own goroutine and returns
+	// lines for the caller (what changed), or an error when the reload
+	// failed and nothing was changed. Nil disables rehash.
+	Rehash func(by string) ([]string, error)
 	// PasswordCheck verifies an /oper password. It runs on its own goroutine
 	// (bcrypt is slow). Nil means /oper is disabled.
 	PasswordCheck func(password string) bool

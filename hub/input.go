@@ -71,7 +71,7 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", display).Msg("named")
 	c.peer.Deliver(h.textLine("*** Welcome, " + display + "! Type /help for commands."))
 	if h.motd != "" {
-		c.peer.Deliver(h.textLine("*** " + h.motd))
+		c.peer.Deliver(h.motdMessage())
 	}
 	h.joinRoom(c, h.rooms[LobbyName])
 }
