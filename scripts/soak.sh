@@ -6,6 +6,21 @@
 # goroutine and file-descriptor counts went back near their baseline.
 # Prints each check and a final PASS or FAIL line; exit status 0 on PASS.
 #
+# soak.sh --attack MINUTES: the memory attack of issue 14 instead, against a
+# server with its default limits: scripts/attack opens ATTACK_ADDRS (default
+# 50) source addresses x ATTACK_PER_ADDR (default 2) connections from
+# 127.2.x.y that chat into #lobby (a line of 900 bytes a second each) and
+# read just enough never to stall (2 KiB every 2 s), reconnecting when cut,
+# for MINUTES; after ATTACK_RAMP seconds (default 10) honest chatters
+# (loadgen: 10 clients, 5 of them saying 2 lines a second) run beside it
+# until the end. It prints the honest users' delay (p50/p99/max), what the
+# attack achieved, and the server's peak RSS (VmHWM), and checks that the
+# honest users lost nothing and that the peak RSS stayed under
+# -max-queue-total (256 MiB) plus RSS_SLACK_MB (default 128). ATTACK_FLAGS
+# are more flags for scripts/attack: "-command /help" has every attacker
+# ask for its own long answers, which no other queue shares (chat lines are
+# rendered once and shared by every queue that holds them).
+#
 # MINUTES may be fractional (0.5 = 30 s). Environment: PORT (default 23240),
 # PPROF_PORT (default 23241), CHURNERS (concurrent churning connections,
 # default 20), GOROUTINE_SLACK and FD_SLACK (allowed growth over the
@@ -16,8 +31,13 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+attack=0
+if [[ "${1:-}" == --attack ]]; then
+	attack=1
+	shift
+fi
 if [[ $# -ne 1 || ! "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
-	log "usage: $0 MINUTES   (a positive number, e.g. 10 or 0.5)"
+	log "usage: $0 [--attack] MINUTES   (a positive number, e.g. 10 or 0.5)"
 	exit 2
 fi
 SECONDS_TOTAL="$(awk -v m="$1" 'BEGIN { printf "%d", m * 60 }')"
@@ -69,6 +89,56 @@ fds() {
 }
 
 build_tools "$WORK"
+if ((attack)); then
+	ATTACK_ADDRS="${ATTACK_ADDRS:-50}"
+	ATTACK_PER_ADDR="${ATTACK_PER_ADDR:-2}"
+	ATTACK_RAMP="${ATTACK_RAMP:-10}"
+	RSS_SLACK_MB="${RSS_SLACK_MB:-128}"
+	if ((SECONDS_TOTAL < ATTACK_RAMP + 10)); then
+		log "--attack needs at least $((ATTACK_RAMP + 10)) seconds"
+		exit 2
+	fi
+	(cd "$ROOT" && go build -o "$WORK/attack" ./scripts/attack)
+	# The server's own defaults: the attack is against the public limits.
+	start_server "$WORK/telchat" "$PORT" "$WORK/server.log" -log-level warn -data-dir "$WORK/data" "${EXTRA[@]}"
+	read -r -a ATTACK_FLAGS <<<"${ATTACK_FLAGS:-}"
+	"$WORK/attack" -addr "127.0.0.1:$PORT" -addrs "$ATTACK_ADDRS" -per-addr "$ATTACK_PER_ADDR" \
+		-for "${SECONDS_TOTAL}s" "${ATTACK_FLAGS[@]}" >"$WORK/attack.log" 2>&1 &
+	attack_pid=$!
+	sleep "$ATTACK_RAMP" # the attack fills the queues first
+	honest_s=$((SECONDS_TOTAL - ATTACK_RAMP - 5))
+	lg_rc=0
+	"$WORK/loadgen" -addr "127.0.0.1:$PORT" -pid "$SERVER_PID" -clients 10 -senders 5 -rate 2 -size 80 \
+		-lines $((2 * honest_s)) -timeout "$((honest_s + 60))s" -quiet >"$WORK/loadgen.log" 2>&1 || lg_rc=$?
+	a_rc=0
+	wait "$attack_pid" || a_rc=$?
+	tail -n 1 "$WORK/loadgen.log"
+	cat "$WORK/attack.log"
+	fail=0
+	check() { # check NAME OK DETAIL
+		if [[ "$2" == 1 ]]; then echo "check $1: ok ($3)"; else echo "check $1: FAILED ($3)"; fail=1; fi
+	}
+	res="$(grep '^RESULT' "$WORK/loadgen.log" | tail -n 1)"
+	kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$res"; }
+	check "honest chatters got every line" "$((lg_rc == 0))" \
+		"loadgen exit $lg_rc; lost=$(kv lost) p50_ms=$(kv p50_ms) p99_ms=$(kv p99_ms) max_ms=$(kv max_ms)"
+	check "attack ran" "$((a_rc == 0))" "exit status $a_rc"
+	alive=0
+	kill -0 "$SERVER_PID" 2>/dev/null && alive=1
+	check "server alive" "$alive" "pid $SERVER_PID"
+	if ((alive)); then
+		hwm_kb="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SERVER_PID/status")"
+		limit_kb=$(((256 + RSS_SLACK_MB) * 1024))
+		check "peak RSS under the queue budget plus slack" "$((hwm_kb <= limit_kb))" \
+			"VmHWM ${hwm_kb} kB, limit ${limit_kb} kB"
+	fi
+	if ((fail)); then
+		echo "FAIL"
+		exit 1
+	fi
+	echo "PASS"
+	exit 0
+fi
 start_server "$WORK/telchat" "$PORT" "$WORK/server.log" "${SERVER_FLAGS[@]}" -data-dir "$WORK/data" "${EXTRA[@]}"
 sleep 1 # let the server finish starting its background goroutines
 base_g="$(goroutines)"
