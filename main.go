@@ -81,6 +81,7 @@ type options struct {
 	connectBurst                       int
 	pmRate, pmBurst                    int
 	ipv4Prefix, ipv6Prefix             int
+	roomsPerIP                         int
 	floodTime                          time.Duration
 	msgRate, connectRate               float64
 	console                            bool
@@ -235,6 +236,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	num(&o.ipv6Prefix, "ipv6-prefix", ipgroup.DefaultIPv6Bits, "per-IP limits count IPv6 addresses by this prefix length (1 to 128; 64: one /64, usually one host or customer)")
 	rate(&o.msgRate, "msg-rate", 5, "lines per second a client may send, steady (0: no limit)")
 	num(&o.msgBurst, "msg-burst", 10, "lines a client may send in a burst")
+	num(&o.roomsPerIP, "rooms-per-ip", 10, "rooms that users from one IP address may create (while they exist), so that a few addresses cannot take all 1,000 (0: no limit)")
 	num(&o.pmRate, "pm-rate", 16<<10, "bytes per second of private messages one user may receive from everyone together; over it senders are told the user is busy (0: no limit)")
 	num(&o.pmBurst, "pm-burst", 64<<10, "burst of private-message bytes one user may receive")
 	dur(&o.floodTime, "flood-time", 30*time.Second, "a client over -msg-rate is slowed, its lines kept in order; one held back this long without a pause is disconnected (reason flood; 0: never)")
@@ -324,6 +326,7 @@ func (o *options) check() error {
 		{o.msgRate > 0 && o.msgBurst < 1, "msg-burst", "must be at least 1 (with a -msg-rate)"},
 		{o.floodTime < 0, "flood-time", "must not be negative (0: never)"},
 		{o.pmRate < 0, "pm-rate", "must not be negative (0: no limit)"},
+		{o.roomsPerIP < 0, "rooms-per-ip", "must not be negative (0: no limit)"},
 		{o.pmRate > 0 && o.pmBurst < 2*o.maxLine, "pm-burst", "must hold two of the longest lines (2 x -max-line) with a -pm-rate"},
 		{o.pprofAddr != "" && !loopbackAddr(o.pprofAddr), "pprof", "want a loopback address and port, like 127.0.0.1:6060 (the profiler must not be public)"},
 		{o.pprofAddr != "" && o.metricsAddr != "", "pprof", "is the old name of -metrics-addr, which serves the profiler too; give only -metrics-addr"},
@@ -366,8 +369,9 @@ func hubAnnounceMax(n int) int {
 	return n
 }
 
-// hubPrivateRate turns -pm-rate into hub.Config.PrivateRate, where 0 means
-// the default and a negative number no limit.
+// hubPrivateRate turns -pm-rate (or -rooms-per-ip) into hub.Config's
+// PrivateRate (MaxRoomsPerAddr), where 0 means the default and a negative
+// number no limit.
 func hubPrivateRate(n int) int {
 	if n == 0 {
 		return -1
@@ -526,6 +530,8 @@ func run(cmdline []string) error {
 		// Private messages may fill a quarter of a user's queue, so that
 		// others cannot get the user cut as slow.
 		PrivateBacklog: o.maxQueueBytes / 4,
+		// 0: no limit, as for -pm-rate.
+		MaxRoomsPerAddr: hubPrivateRate(o.roomsPerIP),
 		OnShutdown: func(reason string) {
 			select {
 			case shutdownReason <- reason:

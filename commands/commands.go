@@ -51,6 +51,9 @@ type Command struct {
 	// last argument takes the rest of the line, spaces included.
 	MinArgs, MaxArgs int
 	Rest             bool
+	// Listing commands (/rooms, /who) share each chat user's listing
+	// budget (hub.Ctx.Listing): over it, they are refused.
+	Listing bool
 	// Run executes the command. A returned error is shown to the caller as
 	// one line; errors wrapping ErrUsage show the usage line.
 	Run func(x *hub.Ctx, args []string) error
@@ -256,6 +259,10 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 	var err error
 	if len(args) < cmd.MinArgs || len(args) > cmd.MaxArgs {
 		err = ErrUsage
+	} else if cmd.Listing {
+		if err = x.Listing(); err == nil {
+			err = cmd.Run(x, args)
+		}
 	} else {
 		err = cmd.Run(x, args)
 	}

@@ -18,7 +18,7 @@ func builtin(t *Table) []*Command {
 			MaxArgs: 1, Run: func(x *hub.Ctx, a []string) error { return t.help(x, a) }},
 		{Name: "who", Aliases: []string{"names"}, Args: "[ROOM]", Summary: "list the users in your room, or in ROOM",
 			ConsoleSummary: "list the users in ROOM, or in every room",
-			MaxArgs:        1, Run: who},
+			MaxArgs:        1, Listing: true, Run: who},
 		{Name: "whois", Args: "NICK", Summary: "show a user's room, idle time, connect time and away message",
 			MinArgs: 1, MaxArgs: 1, Run: whois},
 		{Name: "msg", Aliases: []string{"w", "tell", "query"}, Args: "NICK TEXT", Summary: "send a private message", ChatOnly: true,
@@ -41,8 +41,8 @@ func builtin(t *Table) []*Command {
 			Run: func(x *hub.Ctx, a []string) error { return x.Part() }},
 		{Name: "history", Args: "[N] | before [YYYY-MM-DD] HH:MM [N]", Summary: "show the last N messages of your room (default 50, at most 500), or those before a time (UTC)", ChatOnly: true,
 			MaxArgs: 1, Rest: true, Run: history},
-		{Name: "rooms", Aliases: []string{"list"}, Summary: "list rooms with their member counts and topics",
-			Run: rooms},
+		{Name: "rooms", Aliases: []string{"list"}, Args: "[PAGE]", Summary: fmt.Sprintf("list rooms with their member counts and topics, %d to a page", hub.RoomsPageSize),
+			MaxArgs: 1, Listing: true, Run: rooms},
 		{Name: "topic", Args: "[TEXT]", Summary: "show or set your room's topic",
 			ConsoleArgs: "ROOM [TEXT]", ConsoleSummary: "show or set a room's topic (kept across restarts)",
 			MaxArgs: 1, Rest: true, Run: topic},
@@ -125,29 +125,30 @@ func who(x *hub.Ctx, a []string) error {
 		list := x.Rooms()
 		lines := make([]string, 0, len(list))
 		for _, r := range list {
-			name, users, err := x.Who(r.Name)
+			name, total, users, err := x.Who(r.Name)
 			if err != nil {
 				return err
 			}
-			lines = append(lines, whoLine(name, users))
+			lines = append(lines, whoLine(name, total, users))
 		}
 		x.Reply(lines...)
 		return nil
 	}
-	name, users, err := x.Who(room)
+	name, total, users, err := x.Who(room)
 	if err != nil {
 		return err
 	}
-	x.Reply(whoLine(name, users))
+	x.Reply(whoLine(name, total, users))
 	return nil
 }
 
-// whoLine is the /who line for one room: "*** 2 in #lobby: @ada, bob (away)".
-func whoLine(name string, users []hub.UserInfo) string {
+// whoLine is the /who line for one room: "*** 2 in #lobby: @ada, bob
+// (away)", ending in ", and 900 more" when only the first names are listed.
+func whoLine(name string, total int, users []hub.UserInfo) string {
 	if len(users) == 0 {
 		return "*** 0 in #" + name
 	}
-	parts := make([]string, 0, len(users))
+	parts := make([]string, 0, len(users)+1)
 	for _, u := range users {
 		n := u.Nick
 		if u.Admin {
@@ -158,7 +159,10 @@ func whoLine(name string, users []hub.UserInfo) string {
 		}
 		parts = append(parts, n)
 	}
-	return fmt.Sprintf("*** %d in #%s: %s", len(users), name, strings.Join(parts, ", "))
+	if more := total - len(users); more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
+	}
+	return fmt.Sprintf("*** %d in #%s: %s", total, name, strings.Join(parts, ", "))
 }
 
 func whois(x *hub.Ctx, a []string) error {
@@ -235,16 +239,34 @@ func join(x *hub.Ctx, a []string) error {
 	return err
 }
 
-func rooms(x *hub.Ctx, _ []string) error {
-	list := x.Rooms()
-	lines := make([]string, 0, len(list)+1)
-	lines = append(lines, "*** "+plural(len(list), "room", "rooms")+":")
+func rooms(x *hub.Ctx, a []string) error {
+	page := 1
+	if len(a) == 1 {
+		n, err := strconv.Atoi(strings.TrimPrefix(a[0], "#"))
+		if err != nil || n < 1 {
+			return ErrUsage
+		}
+		page = n
+	}
+	list, total, pages, err := x.RoomsPage(page)
+	if err != nil {
+		return err
+	}
+	lines := make([]string, 0, len(list)+2)
+	head := "*** " + plural(total, "room", "rooms") + ":"
+	if pages > 1 {
+		head = fmt.Sprintf("*** %s, page %d of %d (most members first):", plural(total, "room", "rooms"), page, pages)
+	}
+	lines = append(lines, head)
 	for _, r := range list {
 		line := fmt.Sprintf("  #%s (%d)", r.Name, r.Members)
 		if r.Topic != "" {
 			line += " " + r.Topic
 		}
 		lines = append(lines, line)
+	}
+	if page < pages {
+		lines = append(lines, fmt.Sprintf("*** /rooms %d for the next page", page+1))
 	}
 	x.Reply(lines...)
 	return nil

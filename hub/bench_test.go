@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"telchat/hub"
 	"telchat/message"
 	"telchat/render"
+	"telchat/store"
 )
 
 // renderPeer renders every message for its display profile, as a client
@@ -114,4 +116,42 @@ func benchmarkBroadcast(b *testing.B, n int, held, mixed bool) {
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "deliveries/s")
 	})
+}
+
+// BenchmarkListings measures what the listings a stranger can ask for cost
+// the hub: /rooms with 1,000 rooms carrying 300-byte topics, /who in a room
+// of 10,000. Each must stay around a millisecond at most.
+func BenchmarkListings(b *testing.B) {
+	topics := map[string]string{}
+	for i := range 1000 {
+		topics[fmt.Sprintf("room%d", i)] = fmt.Sprintf("topic %d ", i) + strings.Repeat("t", 290)
+	}
+	h := hub.New(hub.Config{Commands: commands.New(), AnnounceMax: 1, HistorySize: -1, Log: zerolog.Nop(),
+		State: store.State{Topics: topics}})
+	ctx, cancel := context.WithCancel(context.Background())
+	go h.Run(ctx)
+	defer func() { cancel(); <-h.Done() }()
+	addr := netip.MustParseAddr("127.0.0.1")
+	conns := make([]*hub.Conn, 10000)
+	for i := range conns {
+		conns[i] = hub.NewConn(fmt.Sprint("id", i), "127.0.0.1:1", addr, renderPeer{})
+		if err := h.Connect(conns[i]); err != nil {
+			b.Fatal(err)
+		}
+		if err := h.Input(conns[i], fmt.Sprint("user", i), false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	barrier(b, h)
+	for _, cmd := range []string{"/rooms", "/who"} {
+		b.Run(strings.TrimPrefix(cmd, "/"), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if err := h.Input(conns[i%len(conns)], cmd, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+			barrier(b, h)
+		})
+	}
 }

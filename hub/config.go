@@ -32,6 +32,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxRooms bounds how many rooms may exist. Default 1000.
 	MaxRooms int
+	// MaxRoomsPerAddr bounds the rooms that users from one address may
+	// create (while they exist), so that a few addresses cannot take all
+	// MaxRooms. Default 10; negative: no share.
+	MaxRoomsPerAddr int
 	// MaxIgnores bounds each user's ignore list. Default 100.
 	MaxIgnores int
 	// MaxBans bounds the ban list. Default store.MaxBans (10000). A loaded
@@ -102,6 +106,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxRooms == 0 {
 		c.MaxRooms = 1000
+	}
+	if c.MaxRoomsPerAddr == 0 {
+		c.MaxRoomsPerAddr = 10
 	}
 	if c.MaxIgnores == 0 {
 		c.MaxIgnores = 100

@@ -34,9 +34,10 @@ type Conn struct {
 	admin      bool
 	mutedUntil time.Time
 	ignores    map[string]struct{}
-	lastFrom   *Conn // the last user who sent a private message
-	private    privateBudget
-	mentioned  bool // the chat line being delivered mentions this user (see Hub.mentions)
+	lastFrom   *Conn       // the last user who sent a private message
+	private    tokenBucket // bytes of private messages others may still send c
+	listings   tokenBucket // listings c may still ask for
+	mentioned  bool        // the chat line being delivered mentions this user (see Hub.mentions)
 }
 
 // NewConn describes a new network connection for Hub.Connect.

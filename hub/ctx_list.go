@@ -3,7 +3,6 @@ package hub
 import (
 	"errors"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -56,27 +55,27 @@ func (x *Ctx) Rooms() []RoomInfo {
 	return out
 }
 
-// Who lists the members of room (the caller's room when empty).
-func (x *Ctx) Who(room string) (string, []UserInfo, error) {
+// Who lists the members of room (the caller's room when empty): the first
+// WhoMax by nickname, in that order, and how many members it has.
+func (x *Ctx) Who(room string) (name string, total int, users []UserInfo, err error) {
 	var r *Room
 	if room == "" {
 		c, err := x.user()
 		if err != nil {
-			return "", nil, errors.New("usage: who ROOM")
+			return "", 0, nil, errors.New("usage: who ROOM")
 		}
 		r = c.room
 	} else {
-		var err error
 		if r, err = x.h.roomFor(room, false); err != nil {
-			return "", nil, err
+			return "", 0, nil, err
 		}
 	}
-	out := make([]UserInfo, 0, len(r.members))
-	for _, m := range r.members {
-		out = append(out, x.h.userInfo(m))
+	first := firstByKey(r.members, WhoMax)
+	users = make([]UserInfo, 0, len(first))
+	for _, m := range first {
+		users = append(users, x.h.userInfo(m))
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Nick) < strings.ToLower(out[j].Nick) })
-	return r.name, out, nil
+	return r.name, len(r.members), users, nil
 }
 
 // Whois describes one user.

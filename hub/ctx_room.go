@@ -14,7 +14,10 @@ func (x *Ctx) Join(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r, err := x.h.roomFor(name, true)
+	r, err := x.h.roomFor(name, false)
+	if errors.Is(err, ErrNoSuchRoom) {
+		r, err = x.h.createRoom(name, c)
+	}
 	if err != nil {
 		return "", err
 	}

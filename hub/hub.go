@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,8 @@ type Hub struct {
 	rate         rateWindow
 	oper         operLimiter
 	durable      durability
+	roomsBy      map[netip.Prefix]int // rooms each address group created and that still exist
+	roomOrder    []*Room              // scratch for RoomsPage
 
 	// marked is the members a chat line mentions, while it is delivered.
 	marked []*Conn

@@ -18,28 +18,6 @@ const (
 	defaultPrivateBacklog = 1 << 20
 )
 
-// privateBudget is what one recipient may still be sent in private
-// messages by everyone together: a token bucket in bytes. The zero value is
-// a full bucket.
-type privateBudget struct {
-	spent float64   // bytes taken from the bucket, at most burst
-	at    time.Time // when spent was last brought up to date
-}
-
-// take reports whether n more bytes fit in the budget at now, and takes
-// them if so.
-func (b *privateBudget) take(n int, now time.Time, rate, burst int) bool {
-	if !b.at.IsZero() {
-		b.spent = max(0, b.spent-now.Sub(b.at).Seconds()*float64(rate))
-	}
-	b.at = now
-	if b.spent+float64(n) > float64(burst) {
-		return false
-	}
-	b.spent += float64(n)
-	return true
-}
-
 // privateRoom reports whether to can take a private message of n bytes:
 // everyone's private messages to one user share a budget
 // (Config.PrivateRate and PrivateBurst), and none is queued on a user whose

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"net/netip"
 	"time"
 
 	"telchat/message"
@@ -12,6 +13,7 @@ type Room struct {
 	name, key  string
 	topic      string
 	persistent bool
+	creator    netip.Prefix // the address group that created the room (counted in Hub.roomsBy); zero for none
 	members    []*Conn
 	history    []historyEntry // ring of the last messages said in the room
 	histStart  int
@@ -157,5 +159,6 @@ func (h *Hub) leaveRoom(c *Conn, text string) {
 	}
 	if len(r.members) == 0 && r.key != LobbyName && !r.persistent {
 		delete(h.rooms, r.key)
+		h.forgetCreator(r)
 	}
 }
