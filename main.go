@@ -236,7 +236,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	num(&o.ipv6Prefix, "ipv6-prefix", ipgroup.DefaultIPv6Bits, "per-IP limits count IPv6 addresses by this prefix length (1 to 128; 64: one /64, usually one host or customer)")
 	rate(&o.msgRate, "msg-rate", 5, "lines per second a client may send, steady (0: no limit)")
 	num(&o.msgBurst, "msg-burst", 10, "lines a client may send in a burst")
-	num(&o.roomsPerIP, "rooms-per-ip", 10, "rooms that users from one IP address may create (while they exist), so that a few addresses cannot take all 1,000 (0: no limit)")
+	num(&o.roomsPerIP, "rooms-per-ip", 10, "rooms that users from one IP address (IPv6: one -ipv6-prefix group) may create (while they exist), so that a few addresses cannot take all 1,000 (0: no limit)")
 	num(&o.pmRate, "pm-rate", 16<<10, "bytes per second of private messages one user may receive from everyone together; over it senders are told the user is busy (0: no limit)")
 	num(&o.pmBurst, "pm-burst", 64<<10, "burst of private-message bytes one user may receive")
 	dur(&o.floodTime, "flood-time", 30*time.Second, "a client over -msg-rate is slowed, its lines kept in order; one held back this long without a pause is disconnected (reason flood; 0: never)")
