@@ -2,12 +2,13 @@ package client_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -204,18 +205,12 @@ func TestRealClientsExitAfterGoodbye(t *testing.T) {
 	})
 	t.Run("nc stalled while the goodbye arrives", func(t *testing.T) {
 		// nc is stopped while the goodbye, the FIN and their
-		// acknowledgement go by: a reset now would reach it before it read
-		// the goodbye, and nc drops unread input on a reset. The settling
-		// time covers a stall shorter than it.
-		closing := make(chan struct{})
-		var once sync.Once
+		// acknowledgement go by: a reset right then would reach it before
+		// it read the goodbye, and nc drops unread input on a reset. The
+		// settling time covers a stall shorter than it.
 		s := servertest.Start(t, servertest.Config{
-			Client: client.Config{Linger: goodbyeTestLinger, ConnState: func(_ *client.Session, st client.State) {
-				if st == client.StateClosing { // bob's is the first to close
-					once.Do(func() { close(closing) })
-				}
-			}},
-			Hub: hub.Config{PasswordCheck: func(p string) bool { return p == "pw" }},
+			Client: client.Config{Linger: goodbyeTestLinger},
+			Hub:    hub.Config{PasswordCheck: func(p string) bool { return p == "pw" }},
 		})
 		admin := s.Login(t, "ada")
 		admin.Send("/oper pw")
@@ -226,15 +221,41 @@ func TestRealClientsExitAfterGoodbye(t *testing.T) {
 			}
 			defer func() { _ = syscall.Kill(pid, syscall.SIGCONT) }()
 			admin.Send("/kick bob stalled")
-			select {
-			case <-closing:
-			case <-time.After(servertest.Timeout):
-				t.Fatal("bob's session never started closing")
-			}
-			// The stall is the scenario, not a synchronization: the kernel
-			// acknowledges the goodbye (within about 40 ms, the delayed
-			// ACK) while nc cannot read.
-			time.Sleep(200 * time.Millisecond)
+			// nc stays stopped until its kernel has acknowledged the
+			// goodbye and the FIN (the server's end of its connection is
+			// then in FIN-WAIT-2), or the server has reset it (it is gone).
+			servertest.WaitFor(t, "the goodbye to be acknowledged", func() bool {
+				st := serverSideState(t, s.Port(), admin.Conn)
+				return st == tcpFinWait2 || st == ""
+			})
 		})
 	})
+}
+
+// tcpFinWait2 is FIN-WAIT-2 in /proc/net/tcp: everything the server sent,
+// its FIN included, is acknowledged and the peer has not closed.
+const tcpFinWait2 = "05"
+
+// serverSideState returns the state, as /proc/net/tcp shows it (hex), of
+// the server's end of the one connection to the server's port other than
+// except's; "" when there is none.
+func serverSideState(t *testing.T, port string, except *net.TCPConn) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Skipf("cannot read /proc/net/tcp: %v", err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := fmt.Sprintf(":%04X", p)
+	skip := fmt.Sprintf(":%04X", except.LocalAddr().(*net.TCPAddr).Port)
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 3 && strings.HasSuffix(f[1], local) && !strings.HasSuffix(f[2], skip) && f[3] != "0A" {
+			return f[3]
+		}
+	}
+	return ""
 }
