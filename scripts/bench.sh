@@ -7,7 +7,7 @@
 #   --peer P   run the workloads against another server instead of telchat,
 #              for comparison: ngircd (IRC, loadgen -proto irc) or nats
 #              (nats-server, loadgen -proto nats); see "Peers" below
-#   WORKLOAD   any of: a b c2k c10k d e f (default: all)
+#   WORKLOAD   any of: a b c2k c10k d e f g (default: all)
 #
 # Workloads:
 #   a     100 clients, 10 senders x 1000 lines of 64 B, as fast as possible
@@ -18,6 +18,9 @@
 #   e     20 reading + 1 never-reading client, 5 senders x 20000 lines of 200 B:
 #         every reader must get every line in order, the stalled one must be cut
 #   f     100 clients, 1 sender at 50 lines/s for 10 s (latency)
+#   g     as a, with 50 of the 90 readers in Telnet character mode (terminal
+#         type xterm: colours, timestamps, each batch bracketed by an erase
+#         and a redraw of the input line)
 #
 # Server flags for every workload: no per-IP limits and no rate limits, so that
 # only the server's fan-out is measured:
@@ -106,7 +109,7 @@ while (($#)); do
 		sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
-	a | b | c2k | c10k | d | e | f) selected+=("$1") ;;
+	a | b | c2k | c10k | d | e | f | g) selected+=("$1") ;;
 	*)
 		log "unknown argument: $1 (try --help)"
 		exit 2
@@ -146,7 +149,9 @@ else
 		"-clients 20 -stalled 1 -senders 5 -lines 20000 -size 200 -stall-wait 10s -expect-stalled-cut -timeout 180s"
 	add f "100 clients, 1 sender at 50 lines/s for 10 s" - \
 		"-clients 100 -senders 1 -lines 500 -rate 50 -size 64 -timeout 60s"
-	order=(a b c2k c10k d e f)
+	add g "as a, with 50 of the 90 readers in character mode (xterm: colours, timestamps, redrawn input line)" - \
+		"-clients 100 -senders 10 -lines 1000 -size 64 -char-mode 50 -timeout 120s"
+	order=(a b c2k c10k d e f g)
 fi
 if ((${#selected[@]})); then
 	order=("${selected[@]}")

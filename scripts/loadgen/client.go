@@ -226,7 +226,7 @@ func (c *lineConn) sendNick(nick string) error {
 			return fmt.Errorf("waiting for welcome: %w", err)
 		}
 		read += len(line) + 1
-		s := string(line)
+		s := string(plainText(line))
 		switch {
 		case strings.HasPrefix(s, welcomePrefix):
 			return nil

@@ -50,6 +50,7 @@ type config struct {
 	recv               string
 	proto              string // protocol spoken to the server (-proto)
 	ircChannel         string // channel every client joins with -proto irc
+	charMode           int    // the last this many checked clients use character mode (-char-mode)
 }
 
 // Ways of reading the checked clients (-recv).
@@ -88,6 +89,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&c.proto, "proto", protoTelchat, "server protocol: telchat, irc (one channel, PRIVMSG) or nats (subjects "+natsSubject+".NICK)")
 	fs.StringVar(&c.ircChannel, "irc-channel", "#bench", "with -proto irc: the channel every client joins")
+	fs.IntVar(&c.charMode, "char-mode", 0, "the last N checked clients (never senders) ask for Telnet character mode with terminal type xterm, so they get colours, timestamps and a redrawn input line; their lines are read through the escapes (-proto telchat)")
 	fs.StringVar(&c.recv, "recv", defaultRecv, "how checked clients are read: poll (one epoll loop per CPU, Linux) or goroutine (one per client)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: loadgen [flags]\n\nOpens many clients against a telchat (or IRC, NATS) server and checks delivery.\n\n")
@@ -136,6 +138,10 @@ func (c config) validate() error {
 		return fmt.Errorf("-irc-channel %q must start with # or & and have no space, comma or control byte: %w", c.ircChannel, errBadConfig)
 	case c.proto == protoIRC && c.size > ircMaxPayload:
 		return fmt.Errorf("-size above %d with -proto irc (512-byte IRC lines): %w", ircMaxPayload, errBadConfig)
+	case c.charMode < 0 || c.charMode > c.clients-c.senders:
+		return fmt.Errorf("-char-mode %d: at most the %d clients that do not send: %w", c.charMode, c.clients-c.senders, errBadConfig)
+	case c.charMode > 0 && c.proto != protoTelchat:
+		return fmt.Errorf("-char-mode needs -proto %s: %w", protoTelchat, errBadConfig)
 	case c.recv != recvPoll && c.recv != recvGoroutine:
 		return fmt.Errorf("-recv must be %s or %s: %w", recvPoll, recvGoroutine, errBadConfig)
 	case c.rate < 0:

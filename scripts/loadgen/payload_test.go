@@ -124,3 +124,17 @@ func BenchmarkParsePayload(b *testing.B) {
 		}
 	}
 }
+
+func TestPlainText(t *testing.T) {
+	for in, want := range map[string]string{
+		"<a> hi": "<a> hi",
+		"> \r\x00\x1b[K[20:20] <\x1b[33ma\x1b[39m> hi": "<a> hi",
+		"\r\x00\x1b[K[09:05] \x1b[2m*** Welcome, a!\x1b[22m": "*** Welcome, a!",
+		"*bob* psst\a": "*bob* psst",
+		"[history] x":  "[history] x",
+	} {
+		if got := string(plainText([]byte(in))); got != want {
+			t.Errorf("plainText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

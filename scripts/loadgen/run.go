@@ -268,6 +268,14 @@ func (lr *loadRun) openClient(ctx context.Context, i int) (*lineConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lr.charMode(i) {
+		// DO ECHO, DO SGA, WILL TTYPE, TTYPE IS xterm: a Telnet client in
+		// character mode, as inetutils after "mode character".
+		if err := lc.write(charModeRequest); err != nil {
+			lc.conn.Close()
+			return nil, err
+		}
+	}
 	if err := lr.proto.register(lc, lr.nicks[i]); err != nil {
 		lc.conn.Close()
 		return nil, err
@@ -310,6 +318,9 @@ func (lr *loadRun) replyFromReader(rc *receiver, pong []byte) {
 // the line is a keep-alive request of the server, it returns the reply to
 // write (valid until the next call), else nil.
 func (lr *loadRun) checkLine(rc *receiver, line []byte) (pong []byte) {
+	if lr.charMode(rc.index) {
+		line = plainText(line)
+	}
 	nick, text, ok := lr.proto.parse(&rc.ps, line)
 	if !ok {
 		if reply, isPing := lr.proto.appendPong(rc.pong[:0], line); isPing {
@@ -663,4 +674,40 @@ func earliest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// charModeRequest is what a character-mode client sends first: IAC DO
+// ECHO, IAC DO SGA, IAC WILL TTYPE, IAC SB TTYPE IS "xterm" IAC SE.
+var charModeRequest = []byte{255, 253, 1, 255, 253, 3, 255, 251, 24, 255, 250, 24, 0, 'x', 't', 'e', 'r', 'm', 255, 240}
+
+// charMode reports whether client i uses character mode (-char-mode).
+func (lr *loadRun) charMode(i int) bool {
+	return lr.cfg.charMode > 0 && i < lr.cfg.clients && i >= lr.cfg.clients-lr.cfg.charMode
+}
+
+// plainText turns a line as a character-mode client receives it into the
+// plain line: what follows the last carriage return (the erase of the
+// input line, or a redraw), without escape sequences, a leading [HH:MM]
+// timestamp or a bell. It works in place.
+func plainText(line []byte) []byte {
+	if i := bytes.LastIndexByte(line, '\r'); i >= 0 {
+		line = line[i+1:]
+	}
+	out := line[:0]
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == 0x1b && i+1 < len(line) && line[i+1] == '[':
+			i += 2
+			for i < len(line) && (line[i] < 0x40 || line[i] > 0x7e) {
+				i++
+			}
+		case c == 0 || c == '\a':
+		default:
+			out = append(out, c)
+		}
+	}
+	if len(out) >= 8 && out[0] == '[' && out[3] == ':' && out[6] == ']' && out[7] == ' ' {
+		out = out[8:]
+	}
+	return out
 }
