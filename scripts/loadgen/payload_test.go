@@ -128,7 +128,7 @@ func BenchmarkParsePayload(b *testing.B) {
 func TestPlainText(t *testing.T) {
 	for in, want := range map[string]string{
 		"<a> hi": "<a> hi",
-		"> \r\x00\x1b[K[20:20] <\x1b[33ma\x1b[39m> hi": "<a> hi",
+		"> \r\x00\x1b[K[20:20] <\x1b[33ma\x1b[39m> hi":       "<a> hi",
 		"\r\x00\x1b[K[09:05] \x1b[2m*** Welcome, a!\x1b[22m": "*** Welcome, a!",
 		"*bob* psst\a": "*bob* psst",
 		"[history] x":  "[history] x",
