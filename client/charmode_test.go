@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"telchat/client"
+	"telchat/hub"
 	"telchat/internal/servertest"
 )
 
@@ -279,4 +280,52 @@ func TestNegotiateListener(t *testing.T) {
 	expectExactLine(t, alice, "<frank>", "<frank> typed in character mode")
 	p.key("C-d") // Ctrl-D on an empty line: /quit
 	alice.Expect("*** frank left #lobby (quit)")
+}
+
+// TestSecretAndSettingsInCharacterMode: in character mode /oper alone asks
+// for the password without echoing it; /set changes a setting; the
+// terminal type decides colours.
+func TestSecretAndSettingsInCharacterMode(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{Hub: hub.Config{PasswordCheck: func(p string) bool { return p == "s3cret pw" }}})
+	c := s.Dial(t)
+	c.ExpectPrompt()
+	// DO ECHO, DO SGA (inetutils' "mode character"), then TTYPE xterm.
+	c.Write([]byte{0xff, 0xfd, 0x01, 0xff, 0xfd, 0x03, 0xff, 0xfb, 0x18, 0xff, 0xfa, 0x18, 0x00, 'x', 't', 'e', 'r', 'm', 0xff, 0xf0})
+	c.Expect("Character mode")
+	c.Write([]byte("gina\r\x00"))
+	c.Expect("You are now in #lobby")
+	c.Write([]byte("/set\r\x00"))
+	c.Expect("Terminal: xterm")
+	c.Expect("colours on")
+	c.Write([]byte("/set timestamps off\r\x00"))
+	c.Expect("timestamps off: [HH:MM] before each line")
+	c.Write([]byte("/oper\r\x00"))
+	readUntil(t, c, "Password: ")
+	var seen bytes.Buffer
+	c.Write([]byte("s3cret pw\r\x00"))
+	for !strings.Contains(seen.String(), "You are now an admin") {
+		l := c.Line()
+		seen.WriteString(l + "\n")
+	}
+	if strings.Contains(seen.String(), "s3cret") {
+		t.Fatalf("the password was echoed: %q", seen.String())
+	}
+	c.Write([]byte("\x1b[A")) // Up: the history holds "/oper", not the password
+	readUntil(t, c, "> /oper\x1b[K")
+	c.Write([]byte("\x1b[A"))
+	readUntil(t, c, "> /set timestamps off\x1b[K")
+}
+
+// readUntil reads c's raw bytes until text has come.
+func readUntil(t *testing.T, c *servertest.Client, text string) {
+	t.Helper()
+	_ = c.Conn.SetReadDeadline(time.Now().Add(servertest.Timeout))
+	var got []byte
+	for !bytes.Contains(got, []byte(text)) {
+		b, err := c.R.ReadByte()
+		if err != nil {
+			t.Fatalf("waiting for %q: %v; got %q", text, err, got)
+		}
+		got = append(got, b)
+	}
 }
