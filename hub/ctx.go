@@ -56,7 +56,7 @@ func (x *Ctx) Reply(lines ...string) {
 		x.h.deliver(x.c, x.h.textLine(lines[0]))
 		return
 	}
-	x.h.deliver(x.c, &message.Message{Kind: message.Reply, Text: strings.Join(lines, "\n"), Time: time.Now()})
+	x.h.deliver(x.c, x.h.oneOff(message.Message{Kind: message.Reply, Text: strings.Join(lines, "\n"), Time: time.Now()}))
 }
 
 // IsAdmin reports whether the caller may run admin commands.

@@ -48,9 +48,9 @@ func (x *Ctx) private(c, to *Conn, text string) error {
 			return err
 		}
 		to.lastFrom = c
-		x.h.deliver(to, &message.Message{Kind: message.Private, From: c.nick, To: to.nick, Text: text, Time: time.Now()})
+		x.h.deliver(to, x.h.oneOff(message.Message{Kind: message.Private, From: c.nick, To: to.nick, Text: text, Time: time.Now()}))
 	}
-	x.h.deliver(c, &message.Message{Kind: message.PrivateSent, From: c.nick, To: to.nick, Text: text, Time: time.Now()})
+	x.h.deliver(c, x.h.oneOff(message.Message{Kind: message.PrivateSent, From: c.nick, To: to.nick, Text: text, Time: time.Now()}))
 	if to.away != "" {
 		x.Reply("*** " + to.nick + " is away: " + to.away)
 	}

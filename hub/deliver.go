@@ -203,17 +203,26 @@ func (h *Hub) notice(r *Room, skip *Conn, m *message.Message) {
 // shown in plain text: "*** " starts a System line, "! " an Error, and
 // anything else is a Reply shown as it is.
 func (h *Hub) textLine(text string) *message.Message {
-	m := &message.Message{Kind: message.Reply, Text: text, Time: time.Now()}
+	m := message.Message{Kind: message.Reply, Text: text, Time: time.Now()}
 	if t, ok := strings.CutPrefix(text, "*** "); ok {
 		m.Kind, m.Text = message.System, t
 	} else if t, ok := strings.CutPrefix(text, "! "); ok {
 		m.Kind, m.Text = message.Error, t
 	}
-	return m
+	return h.oneOff(m)
+}
+
+// oneOff puts m in the hub's scratch message and returns it, for a line to
+// one recipient (or a few, delivered before the next oneOff): it costs no
+// allocation of its own, only its rendering, as peers keep no message
+// after Deliver. Lines for a room (notices, chat) are not one-offs.
+func (h *Hub) oneOff(m message.Message) *message.Message {
+	h.scratch.Set(m)
+	return &h.scratch
 }
 
 // prompt makes a Prompt: text (lines ending in "\n", then the question)
 // without a line end at its end.
 func (h *Hub) prompt(text string) *message.Message {
-	return &message.Message{Kind: message.Prompt, Text: text, Time: time.Now()}
+	return h.oneOff(message.Message{Kind: message.Prompt, Text: text, Time: time.Now()})
 }

@@ -84,6 +84,8 @@ type Hub struct {
 
 	// marked is the members a chat line mentions, while it is delivered.
 	marked []*Conn
+	// scratch is the message of one-off lines (see oneOff).
+	scratch message.Message
 
 	// Writers to wake when wakeTimer fires (see Config.Coalesce).
 	toWake    []HeldPeer

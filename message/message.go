@@ -126,6 +126,17 @@ func (m *Message) Reset() {
 	*m = Message{more: more}
 }
 
+// Set makes m hold v's fields, without renderings, keeping m's cache array
+// for reuse (as Reset does).
+func (m *Message) Set(v Message) {
+	more := m.more
+	if more != nil {
+		clear(more[:])
+	}
+	*m = v
+	m.plain, m.more = nil, more
+}
+
 // CopyFor returns a copy of m without its renderings (for a per-recipient
 // variant, such as one with Mention set).
 func (m *Message) CopyFor() *Message {
