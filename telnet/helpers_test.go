@@ -92,12 +92,12 @@ func bytewise(in [][]byte) [][]byte {
 	return out
 }
 
-// normalize merges adjacent replies, the only difference Feed allows between splits, and
+// normalize merges adjacent replies (and character-mode data), the only difference Feed allows between splits, and
 // gives empty Data a canonical nil form so events compare with reflect.DeepEqual.
 func normalize(evs []telnet.Event) []telnet.Event {
 	var out []telnet.Event
 	for _, e := range evs {
-		if e.Kind == telnet.EventReply && len(out) > 0 && out[len(out)-1].Kind == telnet.EventReply {
+		if (e.Kind == telnet.EventReply || e.Kind == telnet.EventData) && len(out) > 0 && out[len(out)-1].Kind == e.Kind {
 			last := &out[len(out)-1]
 			last.Data = append(last.Data[:len(last.Data):len(last.Data)], e.Data...)
 			continue
@@ -165,6 +165,18 @@ func checkInvariants(t *testing.T, cfg telnet.Config, evs []telnet.Event) {
 				if c <= ' ' || c >= 0x7f {
 					t.Errorf("event %d: terminal type %q holds byte %#x", i, e.Text, c)
 				}
+			}
+		case telnet.EventData:
+			if len(e.Data) == 0 {
+				t.Errorf("event %d: empty data", i)
+			}
+		case telnet.EventEraseChar, telnet.EventEraseLine:
+		case telnet.EventMode:
+			if !cfg.Echo {
+				t.Errorf("event %d: %v without Config.Echo", i, e)
+			}
+			if !utf8.ValidString(e.Line) || len(e.Line) > maxLine || !e.CharMode && e.Line != "" {
+				t.Errorf("event %d: %v carries a bad line", i, e)
 			}
 		default:
 			t.Errorf("event %d: unknown kind %v", i, e.Kind)

@@ -44,11 +44,13 @@ func checkSplits(t *testing.T, cfg telnet.Config, data []byte, rng *rand.Rand) {
 }
 
 // configFromSeed picks small limits half of the time so the caps are exercised.
+// A quarter of them agree to ECHO, so that character mode is decoded too.
 func configFromSeed(seed uint64) telnet.Config {
+	echo := seed>>20&3 == 0
 	if seed&1 == 0 {
-		return telnet.Config{}
+		return telnet.Config{Echo: echo}
 	}
-	return telnet.Config{MaxLine: int(seed>>1%40) + 1, MaxSub: int(seed>>8%16) + 1}
+	return telnet.Config{MaxLine: int(seed>>1%40) + 1, MaxSub: int(seed>>8%16) + 1, Echo: echo}
 }
 
 // randomStream builds Telnet-looking input: text, UTF-8 (valid and not), line ends, editing
