@@ -152,8 +152,15 @@ func TestTelnetCharacterMode(t *testing.T) {
 	p.waitInput("hi alice ")
 	p.key("Enter")
 	expectExactLine(t, alice, "<bob>", "<bob> hi alice")
-	rows, _, _ = p.screen()
-	t.Logf("the screen:\n%s", strings.Join(rows, "\n"))
+
+	// Back to line mode: the terminal edits (and echoes) again.
+	p.keys("/mode line")
+	p.key("Enter")
+	p.waitText("Line mode: your terminal edits the line")
+	p.keys("back in line mode")
+	p.key("Enter")
+	expectExactLine(t, alice, "<bob>", "<bob> back in line mode")
+	p.waitText("back in line mode")
 }
 
 // TestPlinkGetsCharacterMode: PuTTY's plink -telnet asks the server to echo
