@@ -28,6 +28,7 @@ import (
 	"telchat/commands"
 	"telchat/hub"
 	"telchat/ipgroup"
+	"telchat/logsample"
 	"telchat/metrics"
 	"telchat/store"
 	"telchat/store/boltstore"
@@ -82,6 +83,7 @@ type options struct {
 	pmRate, pmBurst                    int
 	ipv4Prefix, ipv6Prefix             int
 	roomsPerIP                         int
+	logRate                            int
 	floodTime                          time.Duration
 	msgRate, connectRate               float64
 	console                            bool
@@ -208,6 +210,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	str(&o.serverName, "name", "telchat", "server name shown in the greeting")
 	choice(&o.logLevel, "log-level", "info", []string{"debug", "info", "warn", "error"}, "log level: debug, info, warn, error")
 	choice(&o.logFormat, "log-format", "auto", []string{"auto", "console", "json"}, "log format: auto (console on a terminal, else json), console, json")
+	num(&o.logRate, "log-rate", logsample.DefaultPerSecond, "most log lines per second of each kind strangers can cause (refused connections, logins and leavings, admin commands by non-admins); the rest are counted in /stats and summed up in one line a minute (-1: no limit)")
 	dur(&o.nickTimeout, "nick-timeout", 60*time.Second, "disconnect clients that give no valid nickname within this time")
 	dur(&o.idleTimeout, "idle-timeout", 0, "disconnect users idle this long (0: never)")
 	dur(&o.writeTimeout, "write-timeout", 10*time.Second, "disconnect a client as slow when its writes make no progress this long")
@@ -318,6 +321,7 @@ func (o *options) check() error {
 		{o.maxBehind < 0, "max-behind", "must not be negative (0: never)"},
 		{o.maxClients < 0, "max-clients", "must not be negative (0: no limit)"},
 		{o.maxPerIP < 0, "max-per-ip", "must not be negative (0: no limit)"},
+		{o.logRate < 1 && o.logRate != -1, "log-rate", "must be at least 1 line a second, or -1 for no limit"},
 		{o.ipv4Prefix < 1 || o.ipv4Prefix > 32, "ipv4-prefix", "must be 1 to 32 (32: each IPv4 address on its own)"},
 		{o.ipv6Prefix < 1 || o.ipv6Prefix > 128, "ipv6-prefix", "must be 1 to 128 (64: each IPv6 /64; 128: each address on its own)"},
 		{o.connectRate < 0, "connect-rate", "must not be negative (0: no limit)"},
@@ -519,6 +523,7 @@ func run(cmdline []string) error {
 		IdleTimeout:   o.idleTimeout,
 		Nick:          usertext.NickRules{Unicode: o.unicodeNicks},
 		AddrGroups:    ipgroup.Prefixes{IPv4: o.ipv4Prefix, IPv6: o.ipv6Prefix},
+		LogPerSecond:  o.logRate,
 		Commands:      table,
 		State:         state,
 		Saver:         saver,

@@ -16,6 +16,7 @@ import (
 
 	"telchat/hub"
 	"telchat/lineedit"
+	"telchat/logsample"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -139,7 +140,8 @@ func (s *Server) accept(conn *net.TCPConn) {
 		s.refused.Add(1)
 		s.countRefusal(why)
 		s.cfg.Hub.Counters.Refused.Add(1) // /stats counts every refusal
-		s.cfg.Log.Info().Str("remote", conn.RemoteAddr().String()).Str("why", why).Msg("connection refused")
+		// Sampled: one address hammering connect must not flood the log.
+		s.cfg.Hub.LogSamples().Logger(logsample.Refused).Info().Str("remote", conn.RemoteAddr().String()).Str("why", why).Msg("connection refused")
 		linger := s.refusing.Add(1) <= int64(s.cfg.MaxRefusing)
 		go s.refuse(conn, why, linger)
 		return

@@ -496,9 +496,9 @@ func stats(x *hub.Ctx, _ []string) error {
 	if s.Version != "" {
 		version = "telchat " + s.Version + ", "
 	}
-	x.Reply(fmt.Sprintf("*** %suptime %s, connections now %d (named %d), total %d, rooms %d, messages %d (%.1f/s), deliveries %d, dropped slow %d, flood %d, refused %d, bans %d",
+	x.Reply(fmt.Sprintf("*** %suptime %s, connections now %d (named %d), total %d, rooms %d, messages %d (%.1f/s), deliveries %d, dropped slow %d, flood %d, refused %d, bans %d, log lines left out %d",
 		version, s.Uptime.Round(time.Second), s.ConnectionsNow, s.Named, s.ConnectionsTotal, s.Rooms,
-		s.Messages, s.MessagesPerSecond, s.Deliveries, s.SlowDrops, s.FloodDrops, s.Refused, s.Bans))
+		s.Messages, s.MessagesPerSecond, s.Deliveries, s.SlowDrops, s.FloodDrops, s.Refused, s.Bans, s.LogLeftOut))
 	return nil
 }
 

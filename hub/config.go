@@ -89,9 +89,22 @@ type Config struct {
 	OnShutdown func(reason string)
 	// Log is the hub's logger.
 	Log zerolog.Logger
+	// LogPerSecond bounds the log lines strangers can cause: at most this
+	// many lines of each kind (refused connections, nicknames taken and
+	// sessions ended, admin commands by non-admins) per second; the rest
+	// are counted (/stats) and summed up in one line each
+	// LogSummaryEvery. 0 means 20 (logsample.DefaultPerSecond); negative
+	// means no limit. See Hub.LogSamples.
+	LogPerSecond int
+	// LogSummaryEvery is how often the lines left out are summed up in
+	// the log (only when there are any). Default one minute.
+	LogSummaryEvery time.Duration
 }
 
 func (c *Config) setDefaults() {
+	if c.LogSummaryEvery <= 0 {
+		c.LogSummaryEvery = time.Minute
+	}
 	if c.ServerName == "" {
 		c.ServerName = "telchat"
 	}

@@ -3,6 +3,8 @@ package hub
 import (
 	"sync/atomic"
 	"time"
+
+	"telchat/logsample"
 )
 
 // Counters are the hub's counters, readable from any goroutine (metrics
@@ -84,3 +86,8 @@ func (w *rateWindow) perSecond(now time.Time) float64 {
 	}
 	return float64(total) / float64(len(w.counts)-1)
 }
+
+// LogSamples returns the samplers that bound the log lines strangers cause
+// (Config.LogPerSecond), for the client package's refusals and for
+// metrics. Safe from any goroutine.
+func (h *Hub) LogSamples() *logsample.Set { return h.samples }

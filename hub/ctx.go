@@ -6,7 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"telchat/logsample"
 	"telchat/message"
+	"telchat/usertext"
 )
 
 // Errors returned by Ctx methods. Their text is written for the user who
@@ -73,14 +77,28 @@ func (x *Ctx) Name() string {
 	return x.c.nick
 }
 
+// maxDeniedArgs bounds the arguments logged for an admin command a
+// non-admin tried: enough to see what was tried, not a line of padding.
+const maxDeniedArgs = 100
+
 // Audit logs an admin action after it ran (or was refused): who, the
 // action and its arguments as given, and the outcome, "ok" when err is nil
-// and else the error's text. A failure is logged as a warning.
+// and else the error's text. A failure is logged as a warning. What
+// admins and consoles do is always logged; what others try (an admin
+// command, a wrong /oper password) is sampled (Config.LogPerSecond).
 func (x *Ctx) Audit(action, args string, err error) {
-	ev, outcome := x.h.log.Info(), "ok"
-	if err != nil {
-		ev, outcome = x.h.log.Warn(), err.Error()
+	log := &x.h.log
+	if !x.c.admin {
+		log = x.h.samples.Logger(logsample.Denied)
+		if len(args) > maxDeniedArgs {
+			args = usertext.Truncate(args, maxDeniedArgs) + "..."
+		}
 	}
+	level, outcome := zerolog.InfoLevel, "ok"
+	if err != nil {
+		level, outcome = zerolog.WarnLevel, err.Error()
+	}
+	ev := log.WithLevel(level) // one event: a sampler sees each line once
 	ev.Str("session", x.c.ID).Str("remote", x.c.Remote).Str("by", x.Name()).
 		Str("action", action).Str("args", args).Str("outcome", outcome).Msg("admin command")
 }

@@ -38,6 +38,9 @@ type StatsInfo struct {
 	MessagesPerSecond                       float64
 	SlowDrops, FloodDrops, Refused          int64
 	Bans                                    int
+	// LogLeftOut counts the log lines strangers caused that were left out
+	// (Config.LogPerSecond).
+	LogLeftOut uint64
 }
 
 // Rooms lists rooms, most members first.
@@ -132,5 +135,6 @@ func (x *Ctx) Stats() StatsInfo {
 		FloodDrops:        h.Counters.FloodDrops.Load(),
 		Refused:           h.Counters.Refused.Load(),
 		Bans:              len(h.bans),
+		LogLeftOut:        h.samples.SuppressedTotal(),
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"telchat/logsample"
 	"telchat/message"
 	"telchat/store"
 	"telchat/usertext"
@@ -87,6 +88,11 @@ type Hub struct {
 	// scratch is the message of one-off lines (see oneOff).
 	scratch message.Message
 
+	// samples bounds the log lines strangers cause (Config.LogPerSecond);
+	// lastSummary is when the tick last summed up what it left out.
+	samples     *logsample.Set
+	lastSummary time.Time
+
 	// Writers to wake when wakeTimer fires (see Config.Coalesce).
 	toWake    []HeldPeer
 	wakeTimer *time.Timer
@@ -112,6 +118,8 @@ func New(cfg Config) *Hub {
 		mutes:      make(map[string]time.Time),
 		motd:       cfg.State.MOTD,
 	}
+	h.samples = logsample.New(cfg.Log, cfg.LogPerSecond)
+	h.lastSummary = h.started
 	h.wakeTimer = time.NewTimer(time.Hour)
 	h.wakeTimer.Stop()
 	h.loadBans(cfg.State.Bans)

@@ -6,6 +6,10 @@ import (
 
 func (h *Hub) tick(now time.Time) {
 	h.checkSaves(now)
+	if now.Sub(h.lastSummary) >= h.cfg.LogSummaryEvery {
+		h.lastSummary = now
+		h.samples.Summarize()
+	}
 	h.Counters.Rooms.Store(int64(len(h.rooms)))
 	h.Counters.Named.Store(int64(len(h.nicks)))
 	h.Counters.Bans.Store(int64(len(h.bans)))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"telchat/logsample"
 	"telchat/message"
 	"telchat/usertext"
 )
@@ -68,7 +69,7 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 	h.setNick(c, display, id)
 	c.namedAt = time.Now()
 	h.applyMute(c, c.namedAt)
-	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", display).Msg("named")
+	h.samples.Logger(logsample.Session).Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", display).Msg("named")
 	c.peer.Deliver(h.textLine("*** Welcome, " + display + "! Type /help for commands."))
 	if h.motd != "" {
 		c.peer.Deliver(h.motdMessage())

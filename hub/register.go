@@ -3,6 +3,8 @@ package hub
 import (
 	"fmt"
 	"time"
+
+	"telchat/logsample"
 )
 
 func (h *Hub) connect(c *Conn) {
@@ -18,7 +20,7 @@ func (h *Hub) connect(c *Conn) {
 		}
 		c.peer.Deliver(h.textLine(msg))
 		c.peer.Finish(Reason{Kind: KindBanned, Text: ban.Reason})
-		h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("ban", ban.Mask).Msg("refused banned address")
+		h.samples.Logger(logsample.Refused).Info().Str("session", c.ID).Str("remote", c.Remote).Str("ban", ban.Mask).Msg("refused banned address")
 		return
 	}
 	h.conns[c] = struct{}{}
@@ -57,7 +59,7 @@ func (h *Hub) drop(c *Conn, r Reason, announce bool) {
 			text = c.nick + " left #" + c.room.name + " (" + r.String() + ")"
 		}
 		h.leaveRoom(c, text)
-		h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", c.nick).Str("reason", r.String()).Msg("left")
+		h.samples.Logger(logsample.Session).Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", c.nick).Str("reason", r.String()).Msg("left")
 	}
 	c.peer.Finish(r)
 }

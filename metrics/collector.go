@@ -7,6 +7,7 @@ import (
 
 	"telchat/client"
 	"telchat/hub"
+	"telchat/logsample"
 	"telchat/version"
 )
 
@@ -30,7 +31,7 @@ type collector struct {
 	build, connections, accepted, refused, disconnects *prometheus.Desc
 	messages, deliveries, paced, queued, queuedMax     *prometheus.Desc
 	writes, bytesIn, bytesOut, lag, rooms, users, bans *prometheus.Desc
-	stateBytes                                         *prometheus.Desc
+	stateBytes, logLeftOut                             *prometheus.Desc
 }
 
 func newCollector(src Sources) *collector {
@@ -57,6 +58,7 @@ func newCollector(src Sources) *collector {
 		users:       d("users", "Users with a nickname (refreshed every second)."),
 		bans:        d("bans", "Bans in force (refreshed every second)."),
 		stateBytes:  d("state_file_bytes", "Size of the durable state file (state.json)."),
+		logLeftOut:  d("log_lines_left_out_total", "Log lines strangers caused that were left out over -log-rate, by kind: refused, session, denied.", "kind"),
 	}
 }
 
@@ -65,7 +67,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.build, c.connections, c.accepted, c.refused, c.disconnects, c.messages, c.deliveries,
 		c.paced, c.queued, c.queuedMax, c.writes, c.bytesIn, c.bytesOut, c.lag, c.rooms,
-		c.users, c.bans, c.stateBytes,
+		c.users, c.bans, c.stateBytes, c.logLeftOut,
 	} {
 		ch <- d
 	}
@@ -110,6 +112,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstHistogram(c.lag, lag.Count, lag.Sum.Seconds(), buckets)
 
+	samples := c.src.Hub.LogSamples()
+	for _, k := range logsample.Kinds() {
+		ch <- prometheus.MustNewConstMetric(c.logLeftOut, prometheus.CounterValue, float64(samples.Suppressed(k)), k.String())
+	}
 	gauge(c.rooms, float64(hc.Rooms.Load()))
 	gauge(c.users, float64(hc.Named.Load()))
 	gauge(c.bans, float64(hc.Bans.Load()))

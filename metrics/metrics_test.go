@@ -171,6 +171,7 @@ func TestMetricsAfterRealChat(t *testing.T) {
 		{"telchat_outbound_queue_bytes", nil, 0},
 		{"telchat_bans", nil, 0},
 		{"telchat_state_file_bytes", nil, 3},
+		{"telchat_log_lines_left_out_total", []string{"kind=refused"}, 0},
 	}
 	for _, tc := range tests {
 		if got := value(fams, tc.name, tc.labels...); got != tc.want {

@@ -42,6 +42,10 @@ type Server struct {
 type Config struct {
 	Hub    hub.Config
 	Client client.Config
+	// Log, if set, receives the server's log as JSON lines (it must be
+	// safe for concurrent writes). Without it the log is dropped, or
+	// written to standard error when TELCHAT_TEST_LOG is set.
+	Log io.Writer
 }
 
 // Start runs a server on 127.0.0.1:0 with limits off unless cfg sets them,
@@ -49,7 +53,10 @@ type Config struct {
 func Start(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
 	log := zerolog.Nop()
-	if os.Getenv("TELCHAT_TEST_LOG") != "" {
+	switch {
+	case cfg.Log != nil:
+		log = zerolog.New(cfg.Log).With().Timestamp().Logger()
+	case os.Getenv("TELCHAT_TEST_LOG") != "":
 		log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger()
 	}
 	if cfg.Hub.Commands == nil {
