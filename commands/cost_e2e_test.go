@@ -93,6 +93,42 @@ func TestListingBudget(t *testing.T) {
 	}
 }
 
+// TestListingBudgetPerAddress: the users of one address share a budget of
+// ten listings at once (five a second): more connections do not buy more.
+func TestListingBudgetPerAddress(t *testing.T) {
+	s := start(t, servertest.Config{})
+	users := make([]*servertest.Client, 3)
+	for i := range users {
+		users[i] = s.LoginFrom(t, fmt.Sprintf("u%d", i), "127.4.0.1")
+	}
+	for _, u := range users {
+		u.Sync() // the join lines
+	}
+	for _, u := range users { // 15 listings at once, 5 from each
+		u.Write([]byte(strings.Repeat("/who\n", 5)))
+	}
+	answered, refused := 0, 0
+	for _, u := range users {
+		for range 5 {
+			switch l := u.Line(); {
+			case strings.HasPrefix(l, "*** 3 in #lobby"):
+				answered++
+			case l == "! Slow down: too many listings (/rooms, /who) from your address, try again in a second":
+				refused++
+			default:
+				t.Fatalf("%s: %q", u.Nick, l)
+			}
+		}
+	}
+	// Ten at once, and a few more if the budget refilled meanwhile.
+	if answered < 10 || refused < 2 {
+		t.Fatalf("%d listings answered, %d refused; want 10 or a little more answered, the rest refused", answered, refused)
+	}
+	other := s.LoginFrom(t, "other", "127.4.0.2")
+	other.Send("/who")
+	other.Expect("*** 4 in #lobby")
+}
+
 // TestRoomShareByAddress: users from one address (127.3.0.1) create their
 // 10 rooms; the 11th is refused while those exist, another address can
 // still create one, and a room that empties gives its place back.

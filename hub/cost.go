@@ -25,12 +25,21 @@ const (
 	// no budget.
 	listingRate  = 1
 	listingBurst = 5
+	// groupListingRate and groupListingBurst are the budget that all the
+	// chat users of one address group (Config.AddrGroups) share, so that
+	// many connections from one address cannot multiply the per-user
+	// budget.
+	groupListingRate  = 5
+	groupListingBurst = 10
 )
 
 var (
 	// ErrSlowDown is returned when a user asks for listings faster than
 	// the listing budget allows.
 	ErrSlowDown = errors.New("slow down: listings (/rooms, /who) at most one a second, five at once")
+	// ErrSlowDownGroup is returned when the users of one address together
+	// ask for listings faster than their shared budget allows.
+	ErrSlowDownGroup = errors.New("slow down: too many listings (/rooms, /who) from your address, try again in a second")
 	// ErrRoomShare is returned when an address has created its share of
 	// the rooms (Config.MaxRoomsPerAddr) and asks for another.
 	ErrRoomShare = errors.New("too many rooms opened from your address")
@@ -64,10 +73,37 @@ func (x *Ctx) Listing() error {
 	if c.admin || c.console {
 		return nil
 	}
-	if !c.listings.take(1, time.Now(), listingRate, listingBurst) {
+	now := time.Now()
+	if !c.listings.take(1, now, listingRate, listingBurst) {
 		return ErrSlowDown
 	}
+	if !c.Addr.IsValid() {
+		return nil
+	}
+	g := x.h.AddrGroup(c.Addr)
+	b := x.h.groupListings[g]
+	if b == nil {
+		if x.h.groupListings == nil {
+			x.h.groupListings = make(map[netip.Prefix]*tokenBucket)
+		}
+		b = &tokenBucket{}
+		x.h.groupListings[g] = b
+	}
+	if !b.take(1, now, groupListingRate, groupListingBurst) {
+		return ErrSlowDownGroup
+	}
 	return nil
+}
+
+// pruneListings forgets, every tick, the address groups whose shared
+// listing budget is full again: the map holds only groups that asked for
+// a listing in the last few seconds.
+func (h *Hub) pruneListings(now time.Time) {
+	for g, b := range h.groupListings {
+		if b.take(0, now, groupListingRate, groupListingBurst) && b.spent == 0 {
+			delete(h.groupListings, g)
+		}
+	}
 }
 
 // RoomsPage lists one page (1, 2, ...) of the rooms, most members first,

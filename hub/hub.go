@@ -67,21 +67,22 @@ type Hub struct {
 	started  time.Time
 
 	// Everything below is owned by the Run goroutine.
-	conns        map[*Conn]struct{}
-	nicks        map[string]*Conn // key -> named conn
-	lookalikes   map[string]*Conn // Lookalike key -> named conn
-	rooms        map[string]*Room // key -> room
-	bans         []store.Ban
-	banKeys      map[string]nickID    // see banID
-	mutes        map[string]time.Time // nickname key -> end of its mute (forever: until /unmute)
-	motd         string
-	consoles     map[*Conn]struct{}
-	shuttingDown bool
-	rate         rateWindow
-	oper         operLimiter
-	durable      durability
-	roomsBy      map[netip.Prefix]int // rooms each address group created and that still exist
-	roomOrder    []*Room              // scratch for RoomsPage
+	conns         map[*Conn]struct{}
+	nicks         map[string]*Conn // key -> named conn
+	lookalikes    map[string]*Conn // Lookalike key -> named conn
+	rooms         map[string]*Room // key -> room
+	bans          []store.Ban
+	banKeys       map[string]nickID    // see banID
+	mutes         map[string]time.Time // nickname key -> end of its mute (forever: until /unmute)
+	motd          string
+	consoles      map[*Conn]struct{}
+	shuttingDown  bool
+	rate          rateWindow
+	oper          operLimiter
+	durable       durability
+	roomsBy       map[netip.Prefix]int          // rooms each address group created and that still exist
+	roomOrder     []*Room                       // scratch for RoomsPage
+	groupListings map[netip.Prefix]*tokenBucket // listings each address group may still ask for
 
 	// marked is the members a chat line mentions, while it is delivered.
 	marked []*Conn

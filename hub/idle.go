@@ -10,6 +10,7 @@ func (h *Hub) tick(now time.Time) {
 		h.lastSummary = now
 		h.samples.Summarize()
 	}
+	h.pruneListings(now)
 	h.Counters.Rooms.Store(int64(len(h.rooms)))
 	h.Counters.Named.Store(int64(len(h.nicks)))
 	h.Counters.Bans.Store(int64(len(h.bans)))
