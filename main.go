@@ -71,6 +71,7 @@ type options struct {
 	writeTimeout, linger, shutdownTO   time.Duration
 	maxLine, history, announceMax      int
 	historyKeep, historyDays           int
+	accountsPerDay                     int
 	syncInterval                       time.Duration
 	coalesce                           time.Duration
 	coalesceMin                        int
@@ -220,6 +221,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	num(&o.history, "history", 50, "messages each room keeps for users who join (0: none)")
 	num(&o.historyKeep, "history-keep", boltstore.DefaultHistoryKeep, "messages each room keeps on disk, for /history")
 	num(&o.historyDays, "history-days", 30, "days a message is kept on disk")
+	num(&o.accountsPerDay, "accounts-per-day", 3, "nicknames one address may register per day, UTC (0: no limit)")
 	dur(&o.syncInterval, "sync-interval", boltstore.DefaultSyncInterval, "longest a message waits to be written to disk (one transaction per interval); a crash loses at most this much")
 	num(&o.announceMax, "announce-max", 200, "rooms with more members than this get no join/leave lines (0: never announce, -1: always)")
 	dur(&o.coalesce, "coalesce", 200*time.Microsecond, "hold the wake-ups of a fan-out to -coalesce-min or more clients this long, so lines arriving together go out in one write (0: off)")
@@ -310,6 +312,7 @@ func (o *options) check() error {
 		{o.shutdownTO <= 0, "shutdown-timeout", "must be positive"},
 		{o.history < 0, "history", "must not be negative (0: none)"},
 		{o.historyKeep < 1, "history-keep", "must be at least 1"},
+		{o.accountsPerDay < 0, "accounts-per-day", "must not be negative (0: no limit)"},
 		{o.historyDays < 1, "history-days", "must be at least 1"},
 		{o.syncInterval < time.Millisecond || o.syncInterval > 10*time.Second, "sync-interval", "from 1ms to 10s"},
 		{o.announceMax < -1, "announce-max", "must be -1 (always), 0 (never) or a room size"},
@@ -513,25 +516,27 @@ func run(cmdline []string) error {
 	saver := store.NewSaver(o.dataDir, log)
 	table := commands.New()
 	h := hub.New(hub.Config{
-		ServerName:    o.serverName,
-		Version:       build.Version,
-		HistorySize:   hubHistory(o.history),
-		AnnounceMax:   hubAnnounceMax(o.announceMax),
-		Coalesce:      o.coalesce,
-		CoalesceMin:   o.coalesceMin,
-		NickTimeout:   o.nickTimeout,
-		IdleTimeout:   o.idleTimeout,
-		Nick:          usertext.NickRules{Unicode: o.unicodeNicks},
-		AddrGroups:    ipgroup.Prefixes{IPv4: o.ipv4Prefix, IPv6: o.ipv6Prefix},
-		LogPerSecond:  o.logRate,
-		Commands:      table,
-		State:         state,
-		Saver:         saver,
-		Archive:       db,
-		PasswordCheck: passwordCheck,
-		Rehash:        func(by string) ([]string, error) { return reload.reload(by) },
-		PrivateRate:   hubPrivateRate(o.pmRate),
-		PrivateBurst:  o.pmBurst,
+		ServerName:     o.serverName,
+		Version:        build.Version,
+		HistorySize:    hubHistory(o.history),
+		AnnounceMax:    hubAnnounceMax(o.announceMax),
+		Coalesce:       o.coalesce,
+		CoalesceMin:    o.coalesceMin,
+		NickTimeout:    o.nickTimeout,
+		IdleTimeout:    o.idleTimeout,
+		Nick:           usertext.NickRules{Unicode: o.unicodeNicks},
+		AddrGroups:     ipgroup.Prefixes{IPv4: o.ipv4Prefix, IPv6: o.ipv6Prefix},
+		LogPerSecond:   o.logRate,
+		Commands:       table,
+		State:          state,
+		Saver:          saver,
+		Archive:        db,
+		PasswordCheck:  passwordCheck,
+		Rehash:         func(by string) ([]string, error) { return reload.reload(by) },
+		PrivateRate:    hubPrivateRate(o.pmRate),
+		PrivateBurst:   o.pmBurst,
+		Accounts:       db.Accounts(),
+		AccountsPerDay: o.accountsPerDay,
 		// Private messages may fill a quarter of a user's queue, so that
 		// others cannot get the user cut as slow.
 		PrivateBacklog: o.maxQueueBytes / 4,

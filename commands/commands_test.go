@@ -271,10 +271,10 @@ func TestDistance(t *testing.T) {
 
 // The commands the issue asks for, and who may run them.
 var (
-	userCommands  = []string{"help", "who", "whois", "msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "rooms", "topic", "motd", "quit", "oper", "history"}
-	adminCommands = []string{"kick", "ban", "unban", "bans", "mute", "unmute", "wall", "motd", "move", "clients", "stats", "rehash", "shutdown", "backup"}
+	userCommands  = []string{"help", "who", "whois", "msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "rooms", "topic", "motd", "quit", "oper", "history", "register", "passwd", "unregister"}
+	adminCommands = []string{"kick", "ban", "unban", "bans", "mute", "unmute", "wall", "motd", "move", "clients", "stats", "rehash", "shutdown", "backup", "accounts", "drop", "resetpass", "opers", "purge"}
 	// chatOnly commands need a nickname or a room; the console has neither.
-	chatOnly = []string{"msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "oper", "history", "mode", "set"}
+	chatOnly = []string{"msg", "reply", "me", "nick", "away", "ignore", "unignore", "join", "part", "oper", "history", "mode", "set", "register", "passwd", "unregister"}
 )
 
 func TestTableIntegrity(t *testing.T) {

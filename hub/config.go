@@ -3,6 +3,8 @@ package hub
 import (
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/rs/zerolog"
 
 	"telchat/ipgroup"
@@ -81,6 +83,15 @@ type Config struct {
 	// lines for the caller (what changed), or an error when the reload
 	// failed and nothing was changed. Nil disables rehash.
 	Rehash func(by string) ([]string, error)
+	// Accounts are the registered nicknames loaded at start, by nickname
+	// key. Accounts need an Archive (where changes are written).
+	Accounts map[string]store.Account
+	// AccountsPerDay bounds the accounts registered from one address per
+	// day (UTC). 0: no limit.
+	AccountsPerDay int
+	// BcryptCost is the cost of new account password hashes. Default
+	// bcrypt.DefaultCost.
+	BcryptCost int
 	// PasswordCheck verifies an /oper password. It runs on its own goroutine
 	// (bcrypt is slow). Nil means /oper is disabled.
 	PasswordCheck func(password string) bool
@@ -137,6 +148,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PrivateBacklog == 0 {
 		c.PrivateBacklog = defaultPrivateBacklog
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = bcrypt.DefaultCost
 	}
 	if c.CoalesceMin <= 0 {
 		c.CoalesceMin = 256

@@ -34,16 +34,20 @@ type Conn struct {
 	admin      bool
 	mutedUntil time.Time
 	ignores    map[string]struct{}
-	lastFrom   *Conn       // the last user who sent a private message
-	private    tokenBucket // bytes of private messages others may still send c
-	listings   tokenBucket // listings c may still ask for
-	mentioned  bool        // the chat line being delivered mentions this user (see Hub.mentions)
+	lastFrom   *Conn        // the last user who sent a private message
+	private    tokenBucket  // bytes of private messages others may still send c
+	listings   tokenBucket  // listings c may still ask for
+	mentioned  bool         // the chat line being delivered mentions this user (see Hub.mentions)
+	secret     *secretState // a password dialogue (see accounts.go); nil before the first
+	loggedIn   bool         // gave the password of its registered nickname
+	nickSince  time.Time    // start of the nickname timeout (connect, or a refused login)
 }
 
 // NewConn describes a new network connection for Hub.Connect.
 func NewConn(id, remote string, addr netip.Addr, peer Peer) *Conn {
 	held, _ := peer.(HeldPeer)
-	return &Conn{ID: id, Remote: remote, Addr: addr.Unmap(), peer: peer, held: held, connectedAt: time.Now()}
+	now := time.Now()
+	return &Conn{ID: id, Remote: remote, Addr: addr.Unmap(), peer: peer, held: held, connectedAt: now, nickSince: now}
 }
 
 // NewConsole describes an operator console for Hub.Connect: it has admin

@@ -30,6 +30,9 @@ func (x *Ctx) Private(nick, text string) error {
 	}
 	to, err := x.lookup(nick)
 	if err != nil {
+		if ok, oerr := x.privateOffline(c, nick, text); ok {
+			return oerr
+		}
 		return err
 	}
 	return x.private(c, to, text)
@@ -100,6 +103,9 @@ func (x *Ctx) Rename(nick string) error {
 	if err := x.h.nickInUse(id, c); err != nil {
 		return err
 	}
+	if a := x.h.registered(id); a != nil && (a.key != c.key || !c.loggedIn) {
+		return fmt.Errorf("%w (%s): to use it, reconnect and give it, with its password, at the nickname prompt", ErrRegistered, a.Nick)
+	}
 	// Only nickname bans: an address ban concerns the connection, not the
 	// name it asks for.
 	if ban, banned := x.h.findBan(id, netip.Addr{}, time.Now()); banned {
@@ -108,6 +114,7 @@ func (x *Ctx) Rename(nick string) error {
 	old, oldKey := c.nick, c.key
 	x.h.setNick(c, display, id)
 	if key != oldKey {
+		c.loggedIn = false // logged in to the old name's account only
 		// Whoever ignored the old name keeps ignoring the user.
 		for m := range x.h.conns {
 			if _, ok := m.ignores[oldKey]; ok {

@@ -83,6 +83,7 @@ type Hub struct {
 	roomsBy       map[netip.Prefix]int          // rooms each address group created and that still exist
 	roomOrder     []*Room                       // scratch for RoomsPage
 	groupListings map[netip.Prefix]*tokenBucket // listings each address group may still ask for
+	accts         accountIndex
 
 	// marked is the members a chat line mentions, while it is delivered.
 	marked []*Conn
@@ -124,6 +125,7 @@ func New(cfg Config) *Hub {
 	h.wakeTimer = time.NewTimer(time.Hour)
 	h.wakeTimer.Stop()
 	h.loadBans(cfg.State.Bans)
+	h.loadAccounts(cfg.Accounts)
 	lobby := h.newRoom(LobbyName)
 	h.rooms[lobby.key] = lobby
 	for key, topic := range cfg.State.Topics {

@@ -24,7 +24,10 @@ func (h *Hub) tick(now time.Time) {
 			continue
 		}
 		if c.nick == "" {
-			if now.Sub(c.connectedAt) >= h.cfg.NickTimeout {
+			if h.checkSecretTimeout(c, now) {
+				continue
+			}
+			if (c.secret == nil || c.secret.kind != secretLogin) && now.Sub(c.nickSince) >= h.cfg.NickTimeout {
 				c.peer.Deliver(h.textLine("\n! Timed out waiting for a nickname"))
 				h.drop(c, Reason{Kind: KindTimeout}, false)
 			}

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -16,6 +17,10 @@ func (h *Hub) line(c *Conn, line string, altered bool) {
 	c.warnedIdle = false
 	if c.console {
 		h.cfg.Commands.Run(h.ctx(c), line)
+		return
+	}
+	if c.secret != nil && c.secret.kind != secretNone {
+		h.secretLine(c, line)
 		return
 	}
 	if c.nick == "" {
@@ -50,22 +55,45 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 		err = h.nickInUse(id, c)
 	}
 	if err == nil {
-		if ban, ok := h.findBan(id, c.Addr, time.Now()); ok {
-			h.Counters.Refused.Add(1)
-			h.Counters.RefusedBanned.Add(1)
-			msg := "! You are banned from this server"
-			if ban.Reason != "" {
-				msg += ": " + ban.Reason
-			}
-			c.peer.Deliver(h.textLine(msg))
-			h.drop(c, Reason{Kind: KindBanned, Text: ban.Reason}, false)
+		if h.refuseBanned(c, id) {
 			return
+		}
+		if a := h.registered(id); a != nil {
+			if a.key != id.key {
+				err = fmt.Errorf("that nickname looks too much like the registered name %s", a.Nick)
+			} else {
+				h.startLogin(c, a)
+				return
+			}
 		}
 	}
 	if err != nil {
 		c.peer.Deliver(h.prompt("! " + usertext.Sentence(err.Error()) + "\nChoose a nickname: "))
 		return
 	}
+	h.welcome(c, display, id)
+}
+
+// refuseBanned drops c, with the reason, if nickname id or c's address is
+// banned.
+func (h *Hub) refuseBanned(c *Conn, id nickID) bool {
+	ban, ok := h.findBan(id, c.Addr, time.Now())
+	if !ok {
+		return false
+	}
+	h.Counters.Refused.Add(1)
+	h.Counters.RefusedBanned.Add(1)
+	msg := "! You are banned from this server"
+	if ban.Reason != "" {
+		msg += ": " + ban.Reason
+	}
+	c.peer.Deliver(h.textLine(msg))
+	h.drop(c, Reason{Kind: KindBanned, Text: ban.Reason}, false)
+	return true
+}
+
+// welcome names c display and brings it into the lobby.
+func (h *Hub) welcome(c *Conn, display string, id nickID) {
 	h.setNick(c, display, id)
 	c.namedAt = time.Now()
 	h.applyMute(c, c.namedAt)

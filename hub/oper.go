@@ -65,6 +65,13 @@ type operRequest struct {
 	c        *Conn
 	password string
 	failing  bool // counts against operFailingShare
+	// work, when set, runs instead of the /oper check (an account's
+	// password check or hash, see passwordWork), and done gets its result
+	// on the hub instead of the /oper answer. Unless counts is set, a false
+	// result is no failed password (hashing cannot fail that way).
+	work   func() bool
+	done   func(ok bool)
+	counts bool
 }
 
 // attempts returns the record for the address group addr (creating it if
@@ -178,9 +185,13 @@ func (h *Hub) startOper(req operRequest) {
 	if req.failing {
 		lim.failingInFlight++
 	}
-	check := h.cfg.PasswordCheck
+	run := req.work
+	if run == nil {
+		check, pw := h.cfg.PasswordCheck, req.password
+		run = func() bool { return check(pw) }
+	}
 	go func() {
-		ok := check(req.password)
+		ok := run()
 		_ = h.Do(func() { h.operDone(req, ok) })
 	}()
 }
@@ -197,6 +208,10 @@ func (h *Hub) operDone(req operRequest, ok bool) {
 	c := req.c
 	now := time.Now()
 	addr := h.AddrGroup(c.Addr)
+	if req.work != nil && !req.counts {
+		req.done(ok)
+		return
+	}
 	if a, present := lim.byAddr[addr]; present {
 		a.pending = false
 		if ok {
@@ -212,6 +227,10 @@ func (h *Hub) operDone(req operRequest, ok bool) {
 			a.fails++
 			a.next = now.Add(operBackoff(a.fails))
 		}
+	}
+	if req.done != nil {
+		req.done(ok)
+		return
 	}
 	x := h.ctx(c)
 	if !ok {
@@ -238,7 +257,7 @@ func (h *Hub) startWaitingOper() {
 		lim.waiting[0] = operRequest{}
 		lim.waiting = lim.waiting[1:]
 		if _, present := h.conns[req.c]; !present {
-			if a, ok := lim.byAddr[h.AddrGroup(req.c.Addr)]; ok {
+			if a, ok := lim.byAddr[h.AddrGroup(req.c.Addr)]; ok && (req.work == nil || req.counts) {
 				a.pending = false
 			}
 			continue
@@ -248,4 +267,36 @@ func (h *Hub) startWaitingOper() {
 	if len(lim.waiting) == 0 {
 		lim.waiting = nil // let the backing array go
 	}
+}
+
+// passwordWork runs work (a bcrypt check or hash) off the hub under the
+// same limits as /oper: one at a time per address, a doubling wait after
+// each failure when counts is set, and the shared slots. done gets the
+// result on the hub goroutine. The error says when to try again.
+func (h *Hub) passwordWork(c *Conn, counts bool, work func() bool, done func(ok bool)) error {
+	now := time.Now()
+	lim := &h.oper
+	var a *operAttempts
+	failing := false
+	if counts {
+		// A password check: one at a time per address, after its wait.
+		// Hashing a new password guesses nothing: only the slots apply.
+		a, failing = lim.attempts(h.AddrGroup(c.Addr), now)
+		if err := operWait(a, now); err != nil {
+			return err
+		}
+	}
+	req := operRequest{c: c, failing: failing, work: work, done: done, counts: counts}
+	switch {
+	case lim.inFlight < maxOperInFlight && (!failing || lim.failingInFlight < operFailingShare):
+		h.startOper(req)
+	case !failing && len(lim.waiting) < operMaxWaiting:
+		lim.waiting = append(lim.waiting, req)
+	default:
+		return errOperBusy
+	}
+	if a != nil {
+		a.pending = true
+	}
+	return nil
 }

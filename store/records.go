@@ -19,6 +19,10 @@ const RecordVersion = 1
 // MaxRecordText bounds each text field of a stored record, in bytes.
 const MaxRecordText = 64 << 10
 
+// ErrMailboxFull is a store's answer to an offline message for a user who
+// has the most allowed waiting.
+var ErrMailboxFull = errors.New("their offline mailbox is full")
+
 // ErrBadRecord is wrapped by every error of the record decoders.
 var ErrBadRecord = errors.New("bad stored record")
 

@@ -62,7 +62,7 @@ var (
 	// ErrCorrupt is wrapped when the file cannot be opened or decoded.
 	ErrCorrupt = errors.New("corrupt or unreadable store")
 	// ErrMailboxFull: the recipient has the most offline messages allowed.
-	ErrMailboxFull = errors.New("their offline mailbox is full")
+	ErrMailboxFull = store.ErrMailboxFull
 	// ErrBusy: too many reads are waiting.
 	ErrBusy = errors.New("the store is busy, try again")
 	// ErrClosed: the store is closed.
@@ -535,15 +535,17 @@ func (d *DB) Close(ctx context.Context) error {
 // seqKey is a record key: the time in Unix nanoseconds, then a sequence
 // number, both big-endian, so that keys sort by time.
 func seqKey(t time.Time, seq uint64) []byte {
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	k := timeKey(t)
 	binary.BigEndian.PutUint64(k[8:], seq)
 	return k
 }
 
-// timeKey is the smallest key at or after t.
+// timeKey is the smallest key at or after t. Times before 1970 (and the
+// zero time) are 0, the first key.
 func timeKey(t time.Time) []byte {
 	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	if t.After(time.Unix(0, 0)) {
+		binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	}
 	return k
 }

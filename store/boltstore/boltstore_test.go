@@ -133,7 +133,11 @@ func TestPurge(t *testing.T) {
 	if r := result(t, ch); r.err != nil || r.n != 2 {
 		t.Fatalf("purge = %d, %v; want 2", r.n, r.err)
 	}
-	if got := lines(history(t, d, "r", time.Time{}, 10)); fmt.Sprint(got) != "[bob0 ann1 ann4]" {
+	d.Purge("ann", time.Time{}, func(n int, err error) { ch <- res{n, err} })
+	if r := result(t, ch); r.err != nil || r.n != 2 {
+		t.Fatalf("purge of all = %d, %v; want 2", r.n, r.err)
+	}
+	if got := lines(history(t, d, "r", time.Time{}, 10)); fmt.Sprint(got) != "[bob0]" {
 		t.Errorf("after purge: %q", got)
 	}
 }
