@@ -219,7 +219,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	dur(&o.shutdownTO, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take before connections are cut")
 	num(&o.maxLine, "max-line", 1024, "longest line of text in bytes; longer lines are cut")
 	num(&o.history, "history", 50, "messages each room keeps for users who join (0: none)")
-	num(&o.historyKeep, "history-keep", boltstore.DefaultHistoryKeep, "messages each room keeps on disk, for /history")
+	num(&o.historyKeep, "history-keep", boltstore.DefaultHistoryKeep, "messages each room keeps on disk, for /history (0: history in memory only)")
 	num(&o.historyDays, "history-days", 30, "days a message is kept on disk")
 	num(&o.accountsPerDay, "accounts-per-day", 3, "nicknames one address may register per day, UTC (0: no limit)")
 	dur(&o.syncInterval, "sync-interval", boltstore.DefaultSyncInterval, "longest a message waits to be written to disk (one transaction per interval); a crash loses at most this much")
@@ -311,7 +311,7 @@ func (o *options) check() error {
 		{o.linger <= 0, "linger", "must be positive"},
 		{o.shutdownTO <= 0, "shutdown-timeout", "must be positive"},
 		{o.history < 0, "history", "must not be negative (0: none)"},
-		{o.historyKeep < 1, "history-keep", "must be at least 1"},
+		{o.historyKeep < 0, "history-keep", "must not be negative (0: history in memory only)"},
 		{o.accountsPerDay < 0, "accounts-per-day", "must not be negative (0: no limit)"},
 		{o.historyDays < 1, "history-days", "must be at least 1"},
 		{o.syncInterval < time.Millisecond || o.syncInterval > 10*time.Second, "sync-interval", "from 1ms to 10s"},
@@ -531,6 +531,7 @@ func run(cmdline []string) error {
 		State:          state,
 		Saver:          saver,
 		Archive:        db,
+		NoDiskHistory:  o.historyKeep == 0,
 		PasswordCheck:  passwordCheck,
 		Rehash:         func(by string) ([]string, error) { return reload.reload(by) },
 		PrivateRate:    hubPrivateRate(o.pmRate),

@@ -77,7 +77,7 @@ func (x *Ctx) Backup(path string) error {
 
 // archive records a room message in the archive, if there is one.
 func (h *Hub) archive(r *Room, fromKey string, m *message.Message) {
-	if h.cfg.Archive == nil {
+	if !h.diskHistory() {
 		return
 	}
 	h.cfg.Archive.AppendHistory(r.key, store.Message{Time: m.Time, Kind: uint8(m.Kind), FromKey: fromKey, From: m.From, Text: m.Text})
@@ -92,7 +92,7 @@ func fromStored(r *Room, m store.Message) historyEntry {
 // disk. The read runs off the hub; members who joined meanwhile get the
 // loaded lines when they arrive.
 func (h *Hub) loadHistory(r *Room) {
-	if h.cfg.Archive == nil || h.cfg.HistorySize <= 0 {
+	if !h.diskHistory() || h.cfg.HistorySize <= 0 {
 		return
 	}
 	h.cfg.Archive.History(r.key, time.Time{}, h.cfg.HistorySize, func(ms []store.Message, err error) {
@@ -149,3 +149,6 @@ func (h *Hub) historyLoaded(r *Room, ms []store.Message, err error) {
 		}
 	}
 }
+
+// diskHistory reports whether room history goes to the archive.
+func (h *Hub) diskHistory() bool { return h.cfg.Archive != nil && !h.cfg.NoDiskHistory }

@@ -83,6 +83,9 @@ type Config struct {
 	// lines for the caller (what changed), or an error when the reload
 	// failed and nothing was changed. Nil disables rehash.
 	Rehash func(by string) ([]string, error)
+	// NoDiskHistory keeps room history in memory only, even with an
+	// Archive (which then holds accounts and offline messages).
+	NoDiskHistory bool
 	// Accounts are the registered nicknames loaded at start, by nickname
 	// key. Accounts need an Archive (where changes are written).
 	Accounts map[string]store.Account

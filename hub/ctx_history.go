@@ -25,7 +25,7 @@ func (x *Ctx) History(n int, before time.Time) error {
 	}
 	h, r := x.h, c.room
 	mem := r.entries(before)
-	if h.cfg.Archive == nil {
+	if !h.diskHistory() {
 		h.showHistory(c, r, before, n, mem)
 		return nil
 	}

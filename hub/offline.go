@@ -92,7 +92,7 @@ func (x *Ctx) Purge(nick string, d time.Duration) error {
 	for _, r := range h.rooms {
 		mem += r.purge(key, since)
 	}
-	if h.cfg.Archive == nil {
+	if !h.diskHistory() {
 		x.Audit("purge", nick, nil)
 		x.Reply(fmt.Sprintf("*** Removed %s by %s from memory", plural(mem, "line", "lines"), usertext.Sanitize(shortName(nick))))
 		return nil
