@@ -163,7 +163,7 @@ func (s *Session) enterCharLocked(partial string) {
 	t.wantNames = true
 	s.updateProfileLocked()
 	s.ctrlLocked([]byte(lineedit.EnableBracketedPaste))
-	s.tellLocked(message.System, "Character mode: the server echoes and edits your line; /mode line to go back, /set for colours, timestamps, bell")
+	s.tellLocked(message.System, "Character mode: the server edits your line; /mode line to leave")
 }
 
 // leaveCharLocked ends character mode: the terminal edits the line again.
@@ -176,7 +176,7 @@ func (s *Session) leaveCharLocked() {
 	t.secret = ""
 	s.updateProfileLocked()
 	s.ctrlLocked([]byte(lineedit.EraseLine + lineedit.DisableBracketedPaste))
-	s.tellLocked(message.System, "Line mode: your terminal edits the line; /mode char to switch back")
+	s.tellLocked(message.System, "Line mode: your terminal edits the line; /mode char to go back")
 }
 
 // secretLine reports whether a typed line holds a password, which the
