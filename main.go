@@ -94,6 +94,7 @@ type options struct {
 	pprofAddr, serverName              string
 	metricsAddr                        string
 	configFile, motdFile               string
+	tlsAddr, tlsCert, tlsKey           string
 	metricsRemote                      bool
 	showVersion                        bool
 	labels                             map[string]string // flag name: how it was given, for errors
@@ -252,6 +253,9 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	boolean(&o.unicodeNicks, "unicode-nicks", "allow Unicode nicknames (PRECIS-normalized, look-alikes refused)")
 	boolean(&o.negotiate, "negotiate", "offer character mode (IAC WILL ECHO, WILL SGA, DO NAWS, DO TTYPE) on every connection: for listeners where everybody uses a Telnet client; nc users see those 12 bytes")
 	boolean(&o.showVersion, "version", "print the version, commit and Go version, and exit")
+	str(&o.tlsAddr, "tls-addr", "", "also serve the chat over TLS (implicit TLS, like port 992) on this address; needs -tls-cert and -tls-key")
+	str(&o.tlsCert, "tls-cert", "", "TLS certificate chain, PEM (reloaded by SIGHUP and rehash)")
+	str(&o.tlsKey, "tls-key", "", "TLS private key, PEM (reloaded by SIGHUP and rehash)")
 	str(&o.configFile, "config", "", "read flag settings from this file, one \"name = value\" a line (the command line wins); SIGHUP and rehash read it again")
 	str(&o.motdFile, "motd-file", "", "the message of the day, from this file (up to 20 lines); SIGHUP and rehash read it again")
 	str(&o.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /debug/pprof/ over HTTP on this address, e.g. 127.0.0.1:9100 (loopback unless -metrics-allow-remote)")
@@ -336,6 +340,8 @@ func (o *options) check() error {
 		{o.roomsPerIP < 0, "rooms-per-ip", "must not be negative (0: no limit)"},
 		{o.pmRate > 0 && o.pmBurst < 2*o.maxLine, "pm-burst", "must hold two of the longest lines (2 x -max-line) with a -pm-rate"},
 		{o.pprofAddr != "" && !loopbackAddr(o.pprofAddr), "pprof", "want a loopback address and port, like 127.0.0.1:6060 (the profiler must not be public)"},
+		{o.tlsAddr != "" && (o.tlsCert == "" || o.tlsKey == ""), "tls-addr", "needs -tls-cert and -tls-key"},
+		{(o.tlsCert == "") != (o.tlsKey == ""), "tls-cert", "and -tls-key go together"},
 		{o.pprofAddr != "" && o.metricsAddr != "", "pprof", "is the old name of -metrics-addr, which serves the profiler too; give only -metrics-addr"},
 		{o.metricsAddr != "" && !o.metricsRemote && !loopbackAddr(o.metricsAddr), "metrics-addr", "want a loopback address and port, like 127.0.0.1:9100, or add -metrics-allow-remote"},
 	}
@@ -504,7 +510,16 @@ func run(cmdline []string) error {
 	} else if motd != nil {
 		state.MOTD = *motd
 	}
-	reload := &reloader{args: cmdline, log: log, notify: notify, cur: o}
+	var certs certStore
+	if o.tlsCert != "" {
+		cert, err := loadCert(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return err
+		}
+		certs.cert.Store(cert)
+		log.Info().Str("cert", o.tlsCert).Str("expires", expiry(cert)).Msg("TLS certificate loaded")
+	}
+	reload := &reloader{args: cmdline, log: log, notify: notify, cur: o, certs: &certs}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -576,7 +591,10 @@ func run(cmdline []string) error {
 		log.Info().Str("path", o.adminSocket).Msg("admin socket listening")
 		go func() { _ = sock.Serve() }()
 	}
-	lns, err := openListeners(o.addr)
+	lns, err := openListeners(o.addr, o.tlsAddr)
+	if err == nil {
+		err = checkTLSListeners(lns, o)
+	}
 	if err != nil {
 		if sock != nil {
 			_ = sock.Close(context.Background()) // removes the socket file
@@ -599,10 +617,14 @@ func run(cmdline []string) error {
 		}
 		return err
 	}
-	serveErr := make(chan error, len(lns.chat))
+	serveErr := make(chan error, len(lns.chat)+len(lns.tls))
 	for _, ln := range lns.chat {
 		log.Info().Str("addr", ln.Addr().String()).Bool("systemd", lns.activated).Msg("listening")
 		go func() { serveErr <- srv.Serve(ln) }()
+	}
+	for _, ln := range lns.tls {
+		log.Info().Str("addr", ln.Addr().String()).Bool("systemd", lns.activated).Msg("tls listening")
+		go func() { serveErr <- srv.ServeTLS(ln, certs.config()) }()
 	}
 
 	if o.console || term.IsTerminal(int(os.Stdin.Fd())) {

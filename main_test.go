@@ -43,8 +43,9 @@ type server struct {
 	stdin  io.WriteCloser
 	stdout chan string // its standard output (the console's), line by line
 	done   chan error
-	// metricsAddr is the -metrics-addr listener's address, when there is one.
-	metricsAddr string
+	// metricsAddr and tlsAddr are the -metrics-addr and -tls-addr
+	// listeners' addresses, when there are some.
+	metricsAddr, tlsAddr string
 
 	logMu sync.Mutex
 	log   []string // the lines of standard error so far
@@ -98,6 +99,7 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *server
 	})
 	addr := make(chan string, 1)
 	metricsAddr := make(chan string, 1) // logged before "listening"
+	tlsAddr := make(chan string, 1)     // logged after "listening"
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -113,12 +115,22 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *server
 				addr <- rec.Addr
 			case "metrics listening":
 				metricsAddr <- rec.Addr
+			case "tls listening":
+				tlsAddr <- rec.Addr
 			}
 		}
 		s.done <- cmd.Wait()
 	}()
 	select {
 	case s.addr = <-addr:
+		if slices.Contains(args, "-tls-addr") {
+			select {
+			case s.tlsAddr = <-tlsAddr:
+			case <-time.After(waitLimit):
+				t.Fatal("server did not log its TLS address")
+			}
+		}
+	case s.tlsAddr = <-tlsAddr: // -addr ""
 	case <-time.After(waitLimit):
 		t.Fatal("server did not log its address")
 	}

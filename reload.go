@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +25,7 @@ import (
 func liveFlags() []string {
 	return []string{
 		"max-clients", "max-per-ip", "connect-rate", "connect-burst", "msg-rate", "msg-burst",
-		"idle-timeout", "admin-password-file", "motd-file",
+		"idle-timeout", "admin-password-file", "motd-file", "tls-cert", "tls-key",
 	}
 }
 
@@ -34,6 +35,7 @@ type reloader struct {
 	args   []string // the command line (the -config file is read again)
 	log    zerolog.Logger
 	notify *systemd.Notifier
+	certs  *certStore
 
 	mu      sync.Mutex // one reload at a time
 	hub     *hub.Hub   // guarded by mu, like the rest below
@@ -88,6 +90,13 @@ func (r *reloader) reloadLocked() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	var cert *tls.Certificate
+	tlsOn := r.certs.cert.Load() != nil // TLS cannot be turned on or off by a reload
+	if o.tlsCert != "" && tlsOn {
+		if cert, err = loadCert(o.tlsCert, o.tlsKey); err != nil {
+			return nil, err
+		}
+	}
 	// Everything read: apply.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -95,6 +104,9 @@ func (r *reloader) reloadLocked() ([]string, error) {
 		return nil, fmt.Errorf("the hub did not take the new settings: %w", err)
 	}
 	r.clients.SetLimits(clientLimits(o))
+	if cert != nil {
+		r.certs.cert.Store(cert)
+	}
 
 	var lines []string
 	old := r.cur
@@ -109,9 +121,13 @@ func (r *reloader) reloadLocked() ([]string, error) {
 	if motd != nil {
 		lines = append(lines, fmt.Sprintf("*** Read the MOTD file %s (%d bytes)", o.motdFile, len(*motd)))
 	}
+	if cert != nil {
+		lines = append(lines, "*** Read the TLS certificate "+o.tlsCert+", which expires "+expiry(cert))
+	}
 	var restart []string
 	for name, l := range o.labels {
-		if !isLive(name) && l != old.label(name) {
+		live := isLive(name) && (tlsOn || !strings.HasPrefix(name, "tls-"))
+		if !live && l != old.label(name) {
 			restart = append(restart, l)
 		}
 	}

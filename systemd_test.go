@@ -140,7 +140,7 @@ func TestUnitFilesVerify(t *testing.T) {
 	analyze := servertest.RequireBinary(t, "systemd-analyze")
 	bin := buildServer(t)
 	dir := t.TempDir()
-	for _, name := range []string{"telchat.service", "telchat.socket"} {
+	for _, name := range []string{"telchat.service", "telchat.socket", "telchat-tls.socket"} {
 		b, err := os.ReadFile(filepath.Join("contrib", "systemd", name))
 		if err != nil {
 			t.Fatal(err)
@@ -150,7 +150,7 @@ func TestUnitFilesVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(analyze, "verify", "telchat.socket", "telchat.service")
+	cmd := exec.Command(analyze, "verify", "telchat.socket", "telchat-tls.socket", "telchat.service")
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(out) > 0 {

@@ -62,6 +62,8 @@ type Config struct {
 	MaxRefusing int
 	// KeepAlive is the TCP keep-alive period. Default 30s; negative disables.
 	KeepAlive time.Duration
+	// HandshakeTimeout bounds a TLS handshake (ServeTLS). Default 10s.
+	HandshakeTimeout time.Duration
 	// Negotiate makes every session open with the offer of character mode
 	// (IAC WILL ECHO, WILL SGA, DO NAWS, DO TTYPE), for listeners where
 	// everybody uses a Telnet client; an nc user sees those 12 bytes.
@@ -105,6 +107,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.KeepAlive == 0 {
 		c.KeepAlive = 30 * time.Second
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	if c.MsgBurst <= 0 {
 		c.MsgBurst = 10

@@ -35,6 +35,7 @@ type Server struct {
 	admitted  int            // connections admitted and not yet closed (MaxClients)
 	wg        sync.WaitGroup // sessions and refusals in flight
 
+	tls    tlsState
 	bufs   *bufferPool
 	totals totals
 	// The constant bytes a character-mode batch starts and ends with,
@@ -74,6 +75,11 @@ func (s *Server) Refusing() int64 { return s.refusing.Load() }
 // Serve accepts connections on ln until Shutdown. It always returns a
 // non-nil error; after Shutdown, ErrServerClosed.
 func (s *Server) Serve(ln net.Listener) error {
+	return s.serve(ln, func(tcp *net.TCPConn) { s.accept(tcp, origin{remote: tcp.RemoteAddr()}) })
+}
+
+// serve is the accept loop of Serve and ServeTLS; handle must not block.
+func (s *Server) serve(ln net.Listener, handle func(*net.TCPConn)) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -108,8 +114,16 @@ func (s *Server) Serve(ln net.Listener) error {
 			_ = conn.Close()
 			continue
 		}
-		s.accept(tcp)
+		handle(tcp)
 	}
+}
+
+// origin is where a session's connection comes from: for a TLS client the
+// session's socket is the inner end of the TLS proxy (tls.go), and the
+// client's own address is in remote.
+type origin struct {
+	remote net.Addr
+	tls    bool
 }
 
 func (s *Server) isClosing() bool {
@@ -119,11 +133,15 @@ func (s *Server) isClosing() bool {
 }
 
 // accept applies the connection limits and starts a session or a refusal.
-func (s *Server) accept(conn *net.TCPConn) {
-	ap, _ := netip.ParseAddrPort(conn.RemoteAddr().String())
+func (s *Server) accept(conn *net.TCPConn, from origin) {
+	ap, _ := netip.ParseAddrPort(from.remote.String())
 	addr := ap.Addr().Unmap()
 	setSocketOptions(conn, s.cfg.KeepAlive)
-	s.totals.accepted.Add(1)
+	if from.tls {
+		s.totals.acceptedTLS.Add(1)
+	} else {
+		s.totals.accepted.Add(1)
+	}
 
 	s.mu.Lock()
 	if s.closing {
@@ -141,12 +159,12 @@ func (s *Server) accept(conn *net.TCPConn) {
 		s.countRefusal(why)
 		s.cfg.Hub.Counters.Refused.Add(1) // /stats counts every refusal
 		// Sampled: one address hammering connect must not flood the log.
-		s.cfg.Hub.LogSamples().Logger(logsample.Refused).Info().Str("remote", conn.RemoteAddr().String()).Str("why", why).Msg("connection refused")
+		s.cfg.Hub.LogSamples().Logger(logsample.Refused).Info().Str("remote", from.remote.String()).Bool("tls", from.tls).Str("why", why).Msg("connection refused")
 		linger := s.refusing.Add(1) <= int64(s.cfg.MaxRefusing)
 		go s.refuse(conn, why, linger)
 		return
 	}
-	sess := s.newSession(conn, addr)
+	sess := s.newSession(conn, from, addr)
 	sess.ip = ip
 	sess.setState(StateNew, endNone) // tracked from here on
 	go func() {
@@ -157,12 +175,12 @@ func (s *Server) accept(conn *net.TCPConn) {
 	}()
 }
 
-func (s *Server) newSession(conn *net.TCPConn, addr netip.Addr) *Session {
+func (s *Server) newSession(conn *net.TCPConn, from origin, addr netip.Addr) *Session {
 	id := uuid.NewString()
-	sess := &Session{conn: conn, srv: s}
+	sess := &Session{conn: conn, srv: s, tls: from.tls}
 	sess.more.L = &sess.mu
 	sess.state.Store(int32(stateUntracked)) // until setState(StateNew)
-	sess.hc = hub.NewConn(id, conn.RemoteAddr().String(), addr, sess)
+	sess.hc = hub.NewConn(id, from.remote.String(), addr, sess)
 	sess.debug().Msg("accepted")
 	return sess
 }
@@ -177,6 +195,7 @@ func (s *Server) Shutdown(ctx context.Context, notice string) error {
 		_ = ln.Close()
 	}
 	s.mu.Unlock()
+	s.stopTLS() // handshakes in flight are cut; running TLS sessions end as any other
 
 	err := s.cfg.Hub.Shutdown(ctx, notice)
 	done := make(chan struct{})

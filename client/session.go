@@ -20,6 +20,7 @@ type Session struct {
 	srv  *Server
 	hc   *hub.Conn
 	ip   *ipState // its address's entry in the server's table, for the queue budget
+	tls  bool     // the client came through a TLS listener (conn is the proxy's inner end)
 
 	// state is the session's State; it and end change only in setState,
 	// under mu. state is atomic so that State can be read without mu.

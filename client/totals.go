@@ -20,9 +20,11 @@ func RefusalReasons() []string { return refusalReasons[:] }
 // session (uncontended atomics) and folded in here when it closes, so
 // nothing on the write path touches a counter shared between sessions.
 type totals struct {
-	accepted   atomic.Int64
-	refused    [numRefusals]atomic.Int64
-	linesPaced atomic.Int64 // lines held back by -msg-rate
+	accepted    atomic.Int64
+	acceptedTLS atomic.Int64
+	handshakes  atomic.Int64 // TLS handshakes failed or timed out
+	refused     [numRefusals]atomic.Int64
+	linesPaced  atomic.Int64 // lines held back by -msg-rate
 
 	// Guarded by Server.mu, updated as a session leaves Server.sessions.
 	closedBytesIn, closedBytesOut, closedWrites int64
@@ -32,8 +34,12 @@ type totals struct {
 // closed sessions did plus what the open ones have done so far.
 type Totals struct {
 	// Sessions is the number of open sessions; Accepted counts every
-	// connection accepted, refused ones included.
-	Sessions, Accepted int64
+	// connection accepted, refused ones included. The TLS fields count
+	// those of the TLS listeners (included in neither).
+	Sessions, Accepted       int64
+	SessionsTLS, AcceptedTLS int64
+	// HandshakesFailed counts TLS handshakes that failed or timed out.
+	HandshakesFailed int64
 	// BytesIn and BytesOut count the bytes read and written; WriteCalls the
 	// write and writev system calls that wrote them.
 	BytesIn, BytesOut, WriteCalls int64
@@ -51,15 +57,19 @@ type Totals struct {
 // Totals reads the server's counters. It visits every open session (for a
 // scrape, not the hot path).
 func (s *Server) Totals() Totals {
-	t := Totals{Accepted: s.totals.accepted.Load(), LinesPaced: s.totals.linesPaced.Load(), Refused: make([]int64, numRefusals)}
+	t := Totals{Accepted: s.totals.accepted.Load(), AcceptedTLS: s.totals.acceptedTLS.Load(), HandshakesFailed: s.totals.handshakes.Load(), LinesPaced: s.totals.linesPaced.Load(), Refused: make([]int64, numRefusals)}
 	for i := range t.Refused {
 		t.Refused[i] = s.totals.refused[i].Load()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t.Sessions = int64(len(s.sessions))
 	t.BytesIn, t.BytesOut, t.WriteCalls = s.totals.closedBytesIn, s.totals.closedBytesOut, s.totals.closedWrites
 	for sess := range s.sessions {
+		if sess.tls {
+			t.SessionsTLS++
+		} else {
+			t.Sessions++
+		}
 		st := sess.Stats()
 		t.BytesIn += st.BytesIn
 		t.BytesOut += st.BytesOut

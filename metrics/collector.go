@@ -31,7 +31,7 @@ type collector struct {
 	build, connections, accepted, refused, disconnects *prometheus.Desc
 	messages, deliveries, paced, queued, queuedMax     *prometheus.Desc
 	writes, bytesIn, bytesOut, lag, rooms, users, bans *prometheus.Desc
-	stateBytes, logLeftOut                             *prometheus.Desc
+	stateBytes, logLeftOut, handshakes                 *prometheus.Desc
 }
 
 func newCollector(src Sources) *collector {
@@ -59,6 +59,7 @@ func newCollector(src Sources) *collector {
 		bans:        d("bans", "Bans in force (refreshed every second)."),
 		stateBytes:  d("state_file_bytes", "Size of the durable state file (state.json)."),
 		logLeftOut:  d("log_lines_left_out_total", "Log lines strangers caused that were left out over -log-rate, by kind: refused, session, denied.", "kind"),
+		handshakes:  d("tls_handshake_failures_total", "TLS handshakes that failed or did not finish in time (10 s)."),
 	}
 }
 
@@ -67,7 +68,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.build, c.connections, c.accepted, c.refused, c.disconnects, c.messages, c.deliveries,
 		c.paced, c.queued, c.queuedMax, c.writes, c.bytesIn, c.bytesOut, c.lag, c.rooms,
-		c.users, c.bans, c.stateBytes, c.logLeftOut,
+		c.users, c.bans, c.stateBytes, c.logLeftOut, c.handshakes,
 	} {
 		ch <- d
 	}
@@ -87,7 +88,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	b := c.src.Build
 	gauge(c.build, 1, b.Version, b.ShortCommit(), b.Go)
 	gauge(c.connections, float64(t.Sessions), "chat")
+	gauge(c.connections, float64(t.SessionsTLS), "tls")
 	counter(c.accepted, t.Accepted, "chat")
+	counter(c.accepted, t.AcceptedTLS, "tls")
+	counter(c.handshakes, t.HandshakesFailed)
 	for i, reason := range client.RefusalReasons() {
 		counter(c.refused, t.Refused[i], reason)
 	}
