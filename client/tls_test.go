@@ -58,7 +58,9 @@ func startTLS(t *testing.T, s *servertest.Server) (string, *x509.CertPool) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- s.Server.ServeTLS(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}) }()
+	go func() {
+		served <- s.Server.ServeTLS(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}()
 	t.Cleanup(func() {
 		s.Shutdown()
 		if err := <-served; !errors.Is(err, client.ErrServerClosed) {
