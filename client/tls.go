@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 )
@@ -145,32 +146,28 @@ func (s *Server) serveTLSConn(raw *net.TCPConn, config *tls.Config, from origin,
 		_ = raw.Close()
 		return
 	}
+	setSocketOptions(inner, -1)
+	sess := s.newSession(inner, from, addr)
+	sess.ip = ip
 	proxied := make(chan struct{})
 	go func() {
 		defer close(proxied)
-		s.proxyTLS(tc, raw, proxyEnd)
+		// A client that stops reading stalls the proxy's writes: the
+		// session ends as a slow consumer, as on a plain socket.
+		s.proxyTLS(tc, raw, proxyEnd, func() { sess.setState(keepState, endStalled) })
 	}()
-	s.startSession(inner, from, addr, ip)
-	<-proxied
-}
-
-// startSession runs a session for an admitted connection on the calling
-// goroutine, until it is closed.
-func (s *Server) startSession(conn *net.TCPConn, from origin, addr netip.Addr, ip *ipState) {
-	setSocketOptions(conn, -1)
-	sess := s.newSession(conn, from, addr)
-	sess.ip = ip
 	sess.setState(StateNew, endNone)
 	sess.serve()
 	sess.setState(StateClosed, endNone)
 	sess.debug().Msg("closed")
+	<-proxied
 }
 
 // proxyTLS carries bytes between the TLS client (tc over raw) and the
 // session (inner, the proxy's end of the loopback connection) and maps
 // each way a direction ends onto the other side. It returns when both
 // directions have ended and both connections are closed.
-func (s *Server) proxyTLS(tc *tls.Conn, raw, inner *net.TCPConn) {
+func (s *Server) proxyTLS(tc *tls.Conn, raw, inner *net.TCPConn, stalled func()) {
 	upDone := make(chan struct{})
 	go func() { // client -> session
 		defer close(upDone)
@@ -197,10 +194,14 @@ func (s *Server) proxyTLS(tc *tls.Conn, raw, inner *net.TCPConn) {
 		if n > 0 {
 			_ = raw.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 			if _, werr := tc.Write(buf[:n]); werr != nil {
-				// The client stalled or is gone: reset both sides, so the
-				// session fails its writes as it would on a plain socket.
-				_ = inner.SetLinger(0)
-				_ = inner.Close()
+				if errors.Is(werr, os.ErrDeadlineExceeded) {
+					stalled() // the session resets its end
+				} else {
+					// The client is gone: the session's writes fail, as
+					// they would on its own socket.
+					_ = inner.SetLinger(0)
+					_ = inner.Close()
+				}
 				_ = raw.SetLinger(0)
 				_ = raw.Close()
 				break

@@ -229,32 +229,45 @@ func TestTLSHandshakeTimeoutCountsAgainstConnectRate(t *testing.T) {
 }
 
 func TestTLSSlowConsumerIsCut(t *testing.T) {
-	s := servertest.Start(t, servertest.Config{Client: client.Config{
-		MaxQueueBytes: 64 << 10, WriteTimeout: 500 * time.Millisecond,
-	}})
-	addr, pool := startTLS(t, s)
-	stuck := dialTLS(t, addr, pool)
-	stuck.expect("Welcome to telchat!")
-	stuck.send("stuck")
-	stuck.expect("*** Welcome, stuck!")
-	alice := s.Login(t, "alice")
-	bob := s.Login(t, "bob")
-	// stuck reads no more; alice talks until it is cut as slow.
-	line := strings.Repeat("x", 900)
-	deadline := time.Now().Add(servertest.Timeout)
-	for i := 0; ; i++ {
-		alice.Send(line)
-		for {
-			l := bob.Line()
-			if l == "*** stuck left #lobby (slow)" {
-				return
+	tests := []struct {
+		name     string
+		cfg      client.Config
+		lineSize int
+	}{
+		// Its queue outgrows the cap while the proxy's writes are blocked.
+		{"queue cap", client.Config{MaxQueueBytes: 64 << 10, WriteTimeout: 500 * time.Millisecond}, 900},
+		// No cap in reach: the proxy's write to the client stalls for the
+		// write timeout.
+		{"stalled write", client.Config{MaxQueueBytes: 1 << 30, MaxLine: 16 << 10, WriteTimeout: 300 * time.Millisecond}, 16000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := servertest.Start(t, servertest.Config{Client: tc.cfg})
+			addr, pool := startTLS(t, s)
+			stuck := dialTLS(t, addr, pool)
+			stuck.expect("Welcome to telchat!")
+			stuck.send("stuck")
+			stuck.expect("*** Welcome, stuck!")
+			alice := s.Login(t, "alice")
+			bob := s.Login(t, "bob")
+			// stuck reads no more; alice talks until it is cut as slow.
+			line := strings.Repeat("x", tc.lineSize)
+			deadline := time.Now().Add(servertest.Timeout)
+			for i := 0; ; i++ {
+				alice.Send(line)
+				for {
+					l := bob.Line()
+					if l == "*** stuck left #lobby (slow)" {
+						return
+					}
+					if l == "<alice> "+line {
+						break
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("stuck was not cut as slow after %d lines", i)
+				}
 			}
-			if l == "<alice> "+line {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stuck was not cut as slow after %d lines", i)
-		}
+		})
 	}
 }
