@@ -11,6 +11,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"telchat/logsample"
 )
 
 // DefaultHandshakeTimeout bounds a TLS handshake (Config.HandshakeTimeout).
@@ -73,7 +75,8 @@ func (s *Server) acceptTLS(raw *net.TCPConn, config *tls.Config) {
 		s.refused.Add(1)
 		s.countRefusal(why)
 		s.cfg.Hub.Counters.Refused.Add(1)
-		s.cfg.Log.Info().Str("remote", remote.String()).Bool("tls", true).Str("why", why).Msg("connection refused")
+		// Sampled: one address hammering connect must not flood the log.
+		s.cfg.Hub.LogSamples().Logger(logsample.Refused).Info().Str("remote", remote.String()).Bool("tls", true).Str("why", why).Msg("connection refused")
 		linger := s.refusing.Add(1) <= int64(s.cfg.MaxRefusing)
 		go s.refuseTLS(raw, config, why, linger)
 		return
