@@ -64,6 +64,11 @@ func hashPassword(in *os.File, out, errw io.Writer) error {
 	var pw []byte
 	if fd := int(in.Fd()); term.IsTerminal(fd) {
 		ask := func(prompt string) ([]byte, error) {
+			restore, err := echoOff(fd) // before the prompt shows
+			if err != nil {
+				return nil, err
+			}
+			defer restore()
 			fmt.Fprint(errw, prompt)
 			b, err := term.ReadPassword(fd)
 			fmt.Fprintln(errw)
