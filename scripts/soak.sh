@@ -19,7 +19,10 @@
 # -max-queue-total (256 MiB) plus RSS_SLACK_MB (default 128). ATTACK_FLAGS
 # are more flags for scripts/attack: "-command /help" has every attacker
 # ask for its own long answers, which no other queue shares (chat lines are
-# rendered once and shared by every queue that holds them).
+# rendered once and shared by every queue that holds them). "-command
+# /rooms" is the listing attack; "-pm vic -victim vic" the private-message
+# attack (the attack exits 1, so the run fails, if the server cuts vic, who
+# reads at 200 KB/s); see scripts/README.md.
 #
 # MINUTES may be fractional (0.5 = 30 s). Environment: PORT (default 23240),
 # PPROF_PORT (default 23241), CHURNERS (concurrent churning connections,

@@ -6,6 +6,11 @@
 // the server cuts reconnects after a second. It runs for -for and prints
 // one summary line: "ATTACK key=value ...".
 //
+// With -pm NICK the attackers send private messages to NICK instead (the
+// private-message attack), and -victim NICK logs that user in from
+// 127.0.0.1 reading at -victim-rate (200 KB/s): the run exits 1 if the
+// server cuts the victim.
+//
 // scripts/soak.sh --attack runs it beside honest chatters (scripts/loadgen)
 // and reports the server's peak RSS and the honest users' delay.
 package main
@@ -28,16 +33,19 @@ import (
 )
 
 type config struct {
-	addr     string
-	addrs    int           // source addresses
-	perAddr  int           // connections per source address
-	first    netip.Addr    // first source address
-	read     int           // bytes read per tick
-	every    time.Duration // tick
-	sayEvery time.Duration // one line said this often (0: silent)
-	size     int           // bytes per chat line said
-	command  string        // said instead of a chat line ("" for chat)
-	dur      time.Duration
+	addr       string
+	addrs      int           // source addresses
+	perAddr    int           // connections per source address
+	first      netip.Addr    // first source address
+	read       int           // bytes read per tick
+	every      time.Duration // tick
+	sayEvery   time.Duration // one line said this often (0: silent)
+	size       int           // bytes per chat line said
+	command    string        // said instead of a chat line ("" for chat)
+	pm         string        // nickname sent private messages instead ("" for chat)
+	victim     string        // nickname of a user who reads at victimRate ("" for none)
+	victimRate int           // bytes a second the victim reads
+	dur        time.Duration
 }
 
 // counters is what the run reports.
@@ -58,6 +66,9 @@ func main() {
 	flag.DurationVar(&c.sayEvery, "say-every", time.Second, "how often each connection says a line (0: never)")
 	flag.IntVar(&c.size, "size", 900, "bytes per chat line said")
 	flag.StringVar(&c.command, "command", "", "say this command (e.g. /help, whose long answer is each attacker's own) instead of chat lines")
+	flag.StringVar(&c.pm, "pm", "", "send private messages of -size bytes to this `NICK` instead of chatting (the private-message attack)")
+	flag.StringVar(&c.victim, "victim", "", "log in as `NICK` from 127.0.0.1 and read at -victim-rate; exit 1 if the server cuts it")
+	flag.IntVar(&c.victimRate, "victim-rate", 200<<10, "bytes a second the -victim reads")
 	flag.DurationVar(&c.dur, "for", time.Minute, "how long the attack runs")
 	flag.Parse()
 	if err := c.check(first); err != nil {
@@ -68,6 +79,10 @@ func main() {
 	defer cancel()
 	var n counters
 	var wg sync.WaitGroup
+	var vres victimResult
+	if c.victim != "" {
+		wg.Go(func() { victim(ctx, c, &vres) })
+	}
 	next := c.first
 	for a := range c.addrs {
 		src := next
@@ -81,8 +96,16 @@ func main() {
 		next = next.Next()
 	}
 	wg.Wait()
-	fmt.Printf("ATTACK conns=%d named=%d cut=%d failed=%d said=%d read_bytes=%d seconds=%.0f\n",
-		c.addrs*c.perAddr, n.named.Load(), n.cut.Load(), n.failed.Load(), n.said.Load(), n.read.Load(), c.dur.Seconds())
+	victimLine := ""
+	if c.victim != "" {
+		victimLine = fmt.Sprintf(" victim_named=%v victim_cut=%v victim_read_bytes=%d", vres.named.Load(), vres.cut.Load(), vres.read.Load())
+	}
+	fmt.Printf("ATTACK conns=%d named=%d cut=%d failed=%d said=%d read_bytes=%d seconds=%.0f%s\n",
+		c.addrs*c.perAddr, n.named.Load(), n.cut.Load(), n.failed.Load(), n.said.Load(), n.read.Load(), c.dur.Seconds(), victimLine)
+	if c.victim != "" && (!vres.named.Load() || vres.cut.Load()) {
+		fmt.Fprintf(os.Stderr, "attack: the victim %s was not named or was cut: %v\n", c.victim, vres.err.Load())
+		os.Exit(1)
+	}
 }
 
 // check validates the options and parses the first source address.
@@ -99,6 +122,9 @@ func (c *config) check(first string) error {
 	}
 	if c.addrs < 1 || c.addrs > 10000 || c.perAddr < 1 || c.perAddr > 100 {
 		return errors.New("-addrs must be 1 to 10000 and -per-addr 1 to 100")
+	}
+	if c.victim != "" && c.victimRate < 1 {
+		return errors.New("-victim-rate must be positive")
 	}
 	if c.read < 1 || c.every <= 0 || c.size < 1 || c.size > 4000 || c.dur <= 0 || c.dur > 24*time.Hour {
 		return errors.New("-read, -every, -size (at most 4000) and -for (at most 24h) must be positive")
@@ -185,8 +211,11 @@ func session(ctx context.Context, c config, src netip.Addr, nick string, n *coun
 	}
 	n.named.Add(1)
 	line := []byte(strings.Repeat("m", c.size) + "\n")
-	if c.command != "" {
+	switch {
+	case c.command != "":
 		line = []byte(c.command + "\n")
+	case c.pm != "":
+		line = []byte("/msg " + c.pm + " " + strings.Repeat("m", c.size) + "\n")
 	}
 	buf := make([]byte, c.read)
 	readTick := time.NewTicker(c.every)
