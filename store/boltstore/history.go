@@ -19,6 +19,9 @@ func (d *DB) AppendHistory(room string, m store.Message) {
 		if err != nil {
 			return err
 		}
+		// Keys only grow (time first): full pages, not bbolt's half-full
+		// default for random inserts. Set for each transaction's bucket.
+		b.FillPercent = appendFill
 		seq, err := b.NextSequence()
 		if err != nil {
 			return err
@@ -167,6 +170,10 @@ func pruneNested(parent *bolt.Bucket, cutoff []byte) error {
 	}
 	return nil
 }
+
+// appendFill is how full bbolt fills the pages of buckets whose keys are
+// appended in order.
+const appendFill = 0.95
 
 // countKeys counts b's keys. (Bucket.Stats does not see the writes of the
 // transaction in progress.)
