@@ -603,7 +603,7 @@ func run(cmdline []string) error {
 	}
 	var accepting atomic.Bool // for /readyz
 	msrv, err := startMetrics(o, metrics.Sources{
-		Hub: h, Clients: srv, Build: build, StateFile: store.Path(o.dataDir),
+		Hub: h, Clients: srv, Build: build, StateFile: store.Path(o.dataDir), StoreFile: boltstore.Path(o.dataDir),
 	}, func() error {
 		if !accepting.Load() {
 			return errors.New("not accepting chat connections")

@@ -45,6 +45,7 @@ func TestMetricsEndpoint(t *testing.T) {
 				{"/metrics", 200, `telchat_messages_total{kind="private"} 1`},
 				{"/metrics", 200, `telchat_connections{listener="chat"} 2`},
 				{"/metrics", 200, "telchat_build_info{"},
+				{"/metrics", 200, "telchat_store_file_bytes "},
 				{"/healthz", 200, "ok"},
 				{"/readyz", 200, "ready"},
 				{"/debug/pprof/", 200, "goroutine"},

@@ -27,9 +27,9 @@ type Counters struct {
 	// Disconnects counts the connections the hub removed, by the reason's
 	// kind, indexed like DisconnectKinds.
 	Disconnects [len(disconnectKinds)]atomic.Int64
-	// Rooms, Named and Bans are gauges of the hub's state, refreshed every
+	// Rooms, Named, Bans and Accounts (registered nicknames) are gauges of the hub's state, refreshed every
 	// second.
-	Rooms, Named, Bans atomic.Int64
+	Rooms, Named, Bans, Accounts atomic.Int64
 	// Lag is how long events wait in the hub's inbox before being handled.
 	Lag LagHistogram
 }

@@ -14,6 +14,7 @@ func (h *Hub) tick(now time.Time) {
 	h.Counters.Rooms.Store(int64(len(h.rooms)))
 	h.Counters.Named.Store(int64(len(h.nicks)))
 	h.Counters.Bans.Store(int64(len(h.bans)))
+	h.Counters.Accounts.Store(int64(len(h.accts.byKey)))
 	for key, until := range h.mutes {
 		if !until.Equal(forever) && now.After(until) {
 			delete(h.mutes, key)

@@ -22,6 +22,9 @@ type Sources struct {
 	// StateFile is the durable state's path, whose size is exported
 	// (optional).
 	StateFile string
+	// StoreFile is the store's path (history, accounts), whose size is
+	// exported (optional).
+	StoreFile string
 }
 
 // collector turns Sources into metrics at scrape time.
@@ -31,7 +34,8 @@ type collector struct {
 	build, connections, accepted, refused, disconnects *prometheus.Desc
 	messages, deliveries, paced, queued, queuedMax     *prometheus.Desc
 	writes, bytesIn, bytesOut, lag, rooms, users, bans *prometheus.Desc
-	stateBytes, logLeftOut, handshakes                 *prometheus.Desc
+	stateBytes, logLeftOut, handshakes, accounts       *prometheus.Desc
+	storeBytes                                         *prometheus.Desc
 }
 
 func newCollector(src Sources) *collector {
@@ -59,6 +63,8 @@ func newCollector(src Sources) *collector {
 		bans:        d("bans", "Bans in force (refreshed every second)."),
 		stateBytes:  d("state_file_bytes", "Size of the durable state file (state.json)."),
 		logLeftOut:  d("log_lines_left_out_total", "Log lines strangers caused that were left out over -log-rate, by kind: refused, session, denied.", "kind"),
+		accounts:    d("accounts", "Registered nicknames (refreshed every second)."),
+		storeBytes:  d("store_file_bytes", "Size of the store (telchat.db: history, accounts, offline messages)."),
 		handshakes:  d("tls_handshake_failures_total", "TLS handshakes that failed or did not finish in time (10 s)."),
 	}
 }
@@ -68,7 +74,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.build, c.connections, c.accepted, c.refused, c.disconnects, c.messages, c.deliveries,
 		c.paced, c.queued, c.queuedMax, c.writes, c.bytesIn, c.bytesOut, c.lag, c.rooms,
-		c.users, c.bans, c.stateBytes, c.logLeftOut, c.handshakes,
+		c.users, c.bans, c.stateBytes, c.logLeftOut, c.handshakes, c.accounts, c.storeBytes,
 	} {
 		ch <- d
 	}
@@ -123,9 +129,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.rooms, float64(hc.Rooms.Load()))
 	gauge(c.users, float64(hc.Named.Load()))
 	gauge(c.bans, float64(hc.Bans.Load()))
-	if c.src.StateFile != "" {
-		if fi, err := os.Stat(c.src.StateFile); err == nil {
-			gauge(c.stateBytes, float64(fi.Size()))
+	gauge(c.accounts, float64(hc.Accounts.Load()))
+	for _, f := range []struct {
+		path string
+		desc *prometheus.Desc
+	}{{c.src.StateFile, c.stateBytes}, {c.src.StoreFile, c.storeBytes}} {
+		if f.path == "" {
+			continue
+		}
+		if fi, err := os.Stat(f.path); err == nil {
+			gauge(f.desc, float64(fi.Size()))
 		}
 	}
 }

@@ -170,6 +170,9 @@ func TestMetricsAfterRealChat(t *testing.T) {
 		{"telchat_lines_paced_total", nil, 0},
 		{"telchat_outbound_queue_bytes", nil, 0},
 		{"telchat_bans", nil, 0},
+		{"telchat_accounts", nil, 0},
+		{"telchat_tls_handshake_failures_total", nil, 0},
+		{"telchat_connections", []string{"listener=tls"}, 0},
 		{"telchat_state_file_bytes", nil, 3},
 		{"telchat_log_lines_left_out_total", []string{"kind=refused"}, 0},
 	}
