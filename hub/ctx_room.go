@@ -95,7 +95,11 @@ func (x *Ctx) SetTopic(room, topic string) error {
 		r.persistent = true
 	}
 	x.h.notice(r, nil, &message.Message{Kind: message.Notice, From: x.Name(), Text: x.Name() + " set the topic of #" + r.name + " to: " + topic})
-	x.h.persist()
+	if r.persistent || r.key == LobbyName {
+		// Only these topics are kept: a user's topic in a room of its
+		// own changes nothing on disk, and costs no snapshot.
+		x.h.persist()
+	}
 	return nil
 }
 
