@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1364,4 +1365,46 @@ func TestAdminActionsConfirmedWhenSaved(t *testing.T) {
 	if err := saver.Close(context.Background()); err != nil {
 		t.Fatalf("saver: %v", err)
 	}
+}
+
+// heldSaver is a hub.Saver whose saves finish only when the test says so.
+type heldSaver struct {
+	mu      sync.Mutex
+	gen     uint64
+	report  func(store.SaveResult)
+	pending chan struct{} // gets a value per Submit
+}
+
+func (s *heldSaver) Submit(_ store.State, gen uint64, report func(store.SaveResult)) {
+	s.mu.Lock()
+	s.gen, s.report = gen, report
+	s.mu.Unlock()
+	s.pending <- struct{}{}
+}
+
+// finish reports the newest snapshot saved.
+func (s *heldSaver) finish() {
+	s.mu.Lock()
+	gen, report := s.gen, s.report
+	s.mu.Unlock()
+	report(store.SaveResult{Gen: gen})
+}
+
+// TestSlowSaveIsAnsweredAsPending: a save that takes longer than 2 s gets
+// the admin a pending notice, then the confirmation once it is on disk.
+func TestSlowSaveIsAnsweredAsPending(t *testing.T) {
+	saver := &heldSaver{pending: make(chan struct{}, 16)}
+	s := start(t, servertest.Config{Hub: hub.Config{Saver: saver}})
+	con := startConsole(t, s.Hub)
+	started := time.Now()
+	con.Send("unban nobody") // not a change: answered at once
+	con.Expect("! No such ban: nobody")
+	con.Send("ban 192.0.2.9 2h")
+	<-saver.pending
+	con.Expect("! The ban on 192.0.2.9 is in force but not yet on disk (saving is taking a while); you will be told when it is saved")
+	if waited := time.Since(started); waited < 2*time.Second {
+		t.Fatalf("pending notice after %v; want it after 2 s of waiting", waited)
+	}
+	saver.finish()
+	con.Expect("*** Banned 192.0.2.9 for 2h0m0s")
 }
