@@ -73,7 +73,7 @@ const (
 )
 
 func (s *Session) newInput(raw syscall.RawConn) *input {
-	in := &input{s: s, limiter: s.srv.msgLimiter()}
+	in := &input{s: s, limiter: s.msgLimit}
 	in.rd.init(raw, s.srv.bufs)
 	return in
 }

@@ -29,8 +29,10 @@ func (s *Server) Limits() Limits {
 // SetLimits changes the limits without dropping anyone. The connection
 // limits apply from the next connection (a server over a lowered
 // MaxClients or MaxPerIP refuses new connections until enough leave); each
-// address's connect-rate bucket takes the new rate at once; the message
-// rate applies to sessions that start after the change.
+// address's connect-rate bucket takes the new rate at once, and so does
+// each session's message rate (a session that started with no message
+// rate keeps none: the new rate applies to sessions started after the
+// change).
 func (s *Server) SetLimits(l Limits) {
 	if l.MsgRate > 0 && l.MsgBurst < 1 {
 		l.MsgBurst = 1
@@ -39,6 +41,18 @@ func (s *Server) SetLimits(l Limits) {
 	defer s.mu.Unlock()
 	c := &s.cfg
 	c.MaxClients, c.MaxPerIP = l.MaxClients, l.MaxPerIP
+	if l.MsgRate != c.MsgRate || l.MsgBurst != c.MsgBurst {
+		limit := rate.Inf
+		if l.MsgRate > 0 {
+			limit = rate.Limit(l.MsgRate)
+		}
+		for sess := range s.sessions {
+			if sess.msgLimit != nil {
+				sess.msgLimit.SetLimit(limit)
+				sess.msgLimit.SetBurst(max(l.MsgBurst, 1))
+			}
+		}
+	}
 	c.MsgRate, c.MsgBurst = l.MsgRate, l.MsgBurst
 	if l.ConnectRate == c.ConnectRate && l.ConnectBurst == c.ConnectBurst {
 		return

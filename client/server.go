@@ -177,7 +177,7 @@ func (s *Server) accept(conn *net.TCPConn, from origin) {
 
 func (s *Server) newSession(conn *net.TCPConn, from origin, addr netip.Addr) *Session {
 	id := uuid.NewString()
-	sess := &Session{conn: conn, srv: s, tls: from.tls}
+	sess := &Session{conn: conn, srv: s, tls: from.tls, msgLimit: s.msgLimiter()}
 	sess.more.L = &sess.mu
 	sess.state.Store(int32(stateUntracked)) // until setState(StateNew)
 	sess.hc = hub.NewConn(id, from.remote.String(), addr, sess)

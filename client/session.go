@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"telchat/hub"
 	"telchat/render"
@@ -21,6 +22,10 @@ type Session struct {
 	hc   *hub.Conn
 	ip   *ipState // its address's entry in the server's table, for the queue budget
 	tls  bool     // the client came through a TLS listener (conn is the proxy's inner end)
+	// msgLimit is the session's message rate limiter (nil: no limit when it
+	// started); set before the session is tracked, then only read.
+	// SetLimits changes its rate.
+	msgLimit *rate.Limiter
 
 	// state is the session's State; it and end change only in setState,
 	// under mu. state is atomic so that State can be read without mu.
