@@ -313,7 +313,11 @@ func topic(x *hub.Ctx, a []string) error {
 			if err != nil {
 				return err
 			}
-			x.ReplyWhenSaved("The topic of #"+name, "*** You set the topic of #"+name+" to: "+t)
+			line := "*** You set the topic of #" + name + " to: " + t
+			if !x.IsConsole() {
+				line = "*** The topic of #" + name + " is saved" // the room's notice showed it
+			}
+			x.ReplyWhenSaved("The topic of #"+name, line)
 		}
 		return nil
 	}
