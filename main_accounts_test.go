@@ -286,3 +286,63 @@ func TestAccountAdmin(t *testing.T) {
 	readUntil(t, daveR, "Goodbye")
 	login(t, s.addr, "dave") // no password asked
 }
+
+// TestLoginTimeoutRefusesTheName: no password within the nickname timeout
+// refuses the registered name, and the user may choose another.
+func TestLoginTimeoutRefusesTheName(t *testing.T) {
+	bin := buildServer(t)
+	s := startServer(t, bin, nil, "-data-dir", t.TempDir(), "-nick-timeout", "2s")
+	alice, aliceR := login(t, s.addr, "alice")
+	register(t, alice, aliceR, "alice", "pass word 1")
+	send(t, alice, "/quit")
+	readUntil(t, aliceR, "Goodbye")
+
+	c, r := connect(t, s.addr)
+	send(t, c, "alice")
+	readPrompt(t, r, "Password: ")
+	// The server's clock decides: wait for its answer.
+	if l := readUntil(t, r, "!"); !strings.Contains(l, "No password given in time") {
+		t.Fatalf("after the nickname timeout: %q", l)
+	}
+	readPrompt(t, r, "Choose a nickname: ")
+	send(t, c, "zed")
+	readUntil(t, r, "Welcome, zed!")
+}
+
+// readContains reads raw bytes until text has come, and returns them.
+func readContains(t *testing.T, r *bufio.Reader, text string) string {
+	t.Helper()
+	var got []byte
+	for !strings.Contains(string(got), text) {
+		b, err := r.ReadByte()
+		if err != nil {
+			t.Fatalf("waiting for %q: %v; got %q", text, err, got)
+		}
+		got = append(got, b)
+	}
+	return string(got)
+}
+
+// TestRegisterInCharacterMode: in character mode the passwords of
+// /register are asked without echo, and without the line-mode warning.
+func TestRegisterInCharacterMode(t *testing.T) {
+	bin := buildServer(t)
+	s := startServer(t, bin, nil, "-data-dir", t.TempDir())
+	c, r := connect(t, s.addr)
+	// DO ECHO, DO SGA (inetutils' "mode character"), then TTYPE xterm.
+	if _, err := c.Write([]byte{0xff, 0xfd, 0x01, 0xff, 0xfd, 0x03, 0xff, 0xfb, 0x18, 0xff, 0xfa, 0x18, 0x00, 'x', 't', 'e', 'r', 'm', 0xff, 0xf0}); err != nil {
+		t.Fatal(err)
+	}
+	readContains(t, r, "Character mode")
+	fmt.Fprint(c, "hana\r\x00")
+	readContains(t, r, "You are now in #lobby")
+	fmt.Fprint(c, "/register\r\x00")
+	seen := readContains(t, r, "Password: ")
+	fmt.Fprint(c, "hidden pw 1\r\x00")
+	seen += readContains(t, r, "Again: ")
+	fmt.Fprint(c, "hidden pw 1\r\x00")
+	seen += readContains(t, r, "hana is registered to you")
+	if strings.Contains(seen, "hidden") || strings.Contains(seen, "shows what you type") {
+		t.Fatalf("in character mode: %q", seen)
+	}
+}

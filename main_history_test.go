@@ -302,3 +302,32 @@ func copyHas(t *testing.T, dir, line string) bool {
 		return false
 	}
 }
+
+// TestRoomHistoryLoadedOnFirstJoin: a room that does not exist after a
+// restart (no topic, no members) gets its lines from disk when someone
+// joins it, ahead of what is said since.
+func TestRoomHistoryLoadedOnFirstJoin(t *testing.T) {
+	bin := buildServer(t)
+	dir := t.TempDir()
+	args := []string{"-data-dir", dir, "-msg-rate", "0"}
+	s := startServer(t, bin, nil, args...)
+	alice, aliceR := login(t, s.addr, "alice")
+	fmt.Fprintf(alice, "/join den\n")
+	readUntil(t, aliceR, "You are now in #den")
+	fmt.Fprintf(alice, "in the den 1\nin the den 2\n/history 2\n")
+	readUntil(t, aliceR, "<alice> in the den 2")
+	stopServer(t, s)
+
+	s = startServer(t, bin, nil, args...)
+	bob, bobR := login(t, s.addr, "bob")
+	fmt.Fprintf(bob, "/join den\n")
+	readUntil(t, bobR, "You are now in #den")
+	readUntil(t, bobR, "[history] <alice> in the den 1")
+	readUntil(t, bobR, "[history] <alice> in the den 2")
+	readUntil(t, bobR, "*** End of history")
+	fmt.Fprintf(bob, "now\n")
+	got := readHistory(t, bob, bobR, "3")
+	if fmt.Sprint(got) != "[<alice> in the den 1 <alice> in the den 2 <bob> now]" {
+		t.Fatalf("/history 3 after the join: %q", got)
+	}
+}
