@@ -25,6 +25,7 @@ import (
 
 	"telchat/admin"
 	"telchat/client"
+	"telchat/cluster"
 	"telchat/commands"
 	"telchat/hub"
 	"telchat/ipgroup"
@@ -97,6 +98,9 @@ type options struct {
 	tlsAddr, tlsCert, tlsKey           string
 	metricsRemote                      bool
 	showVersion                        bool
+	natsURLs, natsCreds, natsToken     string
+	clusterName, serverID              string
+	clusterTimeout                     time.Duration
 	labels                             map[string]string // flag name: how it was given, for errors
 }
 
@@ -261,6 +265,12 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	str(&o.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz, /readyz and /debug/pprof/ over HTTP on this address, e.g. 127.0.0.1:9100 (loopback unless -metrics-allow-remote)")
 	boolean(&o.metricsRemote, "metrics-allow-remote", "let -metrics-addr be a non-loopback address (the profiler still answers only loopback clients)")
 	str(&o.pprofAddr, "pprof", "", "deprecated: the old name of -metrics-addr (loopback only)")
+	str(&o.natsURLs, "nats", "", "join a cluster over NATS at these URLs (nats://host:4222, tls://..., comma-separated); without it the server stands alone")
+	str(&o.natsCreds, "nats-creds", "", "NATS credentials file (JWT and NKey seed) for -nats")
+	str(&o.natsToken, "nats-token", "", "NATS token for -nats")
+	str(&o.clusterName, "cluster-name", "telchat", "the cluster's name: servers with the same name on the same NATS are one chat (letters, digits, _ or -)")
+	str(&o.serverID, "server-id", "", "this server's id in the cluster, shown in /whois (default: host name and -addr port)")
+	dur(&o.clusterTimeout, "cluster-timeout", 15*time.Second, "a cluster server not heard from this long is lost: its users are shown as left (server lost) and its nickname claims expire")
 
 	if err := fs.Parse(args); err != nil {
 		switch {
@@ -344,6 +354,9 @@ func (o *options) check() error {
 		{(o.tlsCert == "") != (o.tlsKey == ""), "tls-cert", "and -tls-key go together"},
 		{o.pprofAddr != "" && o.metricsAddr != "", "pprof", "is the old name of -metrics-addr, which serves the profiler too; give only -metrics-addr"},
 		{o.metricsAddr != "" && !o.metricsRemote && !loopbackAddr(o.metricsAddr), "metrics-addr", "want a loopback address and port, like 127.0.0.1:9100, or add -metrics-allow-remote"},
+		{o.natsCreds != "" && o.natsToken != "", "nats-token", "give -nats-creds or -nats-token, not both"},
+		{cluster.CheckName(o.clusterName) != nil, "cluster-name", "want 1 to 32 letters, digits, _ or -"},
+		{o.clusterTimeout < time.Second || o.clusterTimeout > 10*time.Minute, "cluster-timeout", "from 1s to 10m"},
 	}
 	for _, c := range checks {
 		if c.bad {
@@ -528,9 +541,13 @@ func run(cmdline []string) error {
 	defer signal.Stop(hup)
 	shutdownReason := make(chan string, 1)
 
+	link, err := dialCluster(ctx, o, log)
+	if err != nil {
+		return err
+	}
 	saver := store.NewSaver(o.dataDir, log)
 	table := commands.New()
-	h := hub.New(hub.Config{
+	hcfg := hub.Config{
 		ServerName:     o.serverName,
 		Version:        build.Version,
 		HistorySize:    hubHistory(o.history),
@@ -566,8 +583,26 @@ func run(cmdline []string) error {
 			stop()
 		},
 		Log: log,
-	})
+	}
+	if link != nil {
+		hcfg.Relay, hcfg.Claims = link, link
+		hcfg.ServerID, hcfg.ClusterTimeout = link.ServerID(), o.clusterTimeout
+		defer func() {
+			// After the hub has stopped (its users' departures are sent).
+			cctx, cancel := context.WithTimeout(context.Background(), o.shutdownTO)
+			defer cancel()
+			if err := link.Close(cctx); err != nil {
+				log.Warn().Err(err).Msg("cluster link not closed cleanly")
+			}
+		}()
+	}
+	h := hub.New(hcfg)
 	go h.Run(context.Background())
+	if link != nil {
+		if err := link.Start(h); err != nil {
+			return err
+		}
+	}
 
 	srv := client.NewServer(client.Config{
 		Hub: h, Log: log,

@@ -187,13 +187,21 @@ func whois(x *hub.Ctx, a []string) error {
 	}
 	line := fmt.Sprintf("*** %s is in #%s, idle %s, connected since %s", u.Nick, u.Room,
 		u.Idle.Round(time.Second), u.ConnectedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	if u.Remote == "" && u.Server != "" {
+		// A user of another server in the cluster: its idle time is not known here.
+		line = fmt.Sprintf("*** %s is in #%s, connected since %s", u.Nick, u.Room,
+			u.ConnectedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	if u.Server != "" {
+		line += ", on server " + u.Server
+	}
 	if u.Away != "" {
 		line += ", away: " + u.Away
 	}
 	if u.Admin {
 		line += ", admin"
 	}
-	if x.IsAdmin() {
+	if x.IsAdmin() && u.Remote != "" {
 		line += ", from " + u.Remote
 		if u.Muted {
 			line += ", muted"

@@ -270,7 +270,7 @@ func (h *Hub) loginChecked(c *Conn, a *account, ok bool) {
 	a.LastSeen = time.Now()
 	h.cfg.Archive.PutAccount(a.key, a.Account, nil)
 	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", a.Nick).Msg("logged in")
-	h.welcome(c, a.Nick, id)
+	h.admit(c, a.Nick, id)
 	if a.Oper && !c.admin {
 		c.admin = true
 		h.deliver(c, h.textLine("*** Your account is an operator: you are now an admin"))
@@ -288,7 +288,7 @@ func (h *Hub) claimFree(c *Conn, display string, id nickID) {
 	if h.refuseBanned(c, id) {
 		return
 	}
-	h.welcome(c, display, id)
+	h.admit(c, display, id)
 }
 
 // checkSecretTimeout, every tick, refuses the name of an unnamed

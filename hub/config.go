@@ -101,6 +101,17 @@ type Config struct {
 	// OnShutdown is called (on the hub goroutine; it must not block) when an
 	// admin asks the server to shut down.
 	OnShutdown func(reason string)
+	// ServerID names this server in a cluster (shown in /whois). Optional.
+	ServerID string
+	// Relay, if set, makes this server part of a cluster: what its users
+	// do goes to the other servers through it (see Relay).
+	Relay Relay
+	// Claims, if set, makes each nickname unique across the cluster: a
+	// name is accepted only once Claims has claimed it.
+	Claims Claimer
+	// ClusterTimeout: a server of the cluster not heard from this long is
+	// lost, and its users are shown as left (server lost). Default 15s.
+	ClusterTimeout time.Duration
 	// Log is the hub's logger.
 	Log zerolog.Logger
 	// LogPerSecond bounds the log lines strangers can cause: at most this
@@ -154,6 +165,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.BcryptCost == 0 {
 		c.BcryptCost = bcrypt.DefaultCost
+	}
+	if c.ClusterTimeout <= 0 {
+		c.ClusterTimeout = 15 * time.Second
 	}
 	if c.CoalesceMin <= 0 {
 		c.CoalesceMin = 256

@@ -34,13 +34,17 @@ type Conn struct {
 	admin      bool
 	mutedUntil time.Time
 	ignores    map[string]struct{}
-	lastFrom   *Conn        // the last user who sent a private message
-	private    tokenBucket  // bytes of private messages others may still send c
-	listings   tokenBucket  // listings c may still ask for
-	mentioned  bool         // the chat line being delivered mentions this user (see Hub.mentions)
-	secret     *secretState // a password dialogue (see accounts.go); nil before the first
-	loggedIn   bool         // gave the password of its registered nickname
-	nickSince  time.Time    // start of the nickname timeout (connect, or a refused login)
+	lastFrom   *Conn // the last user who sent a private message
+	// lastFromRemote is the nickname key of the last sender when that was
+	// a user of another server (lastFrom is then nil).
+	lastFromRemote string
+	claiming       bool         // a cluster claim of a nickname is in flight
+	private        tokenBucket  // bytes of private messages others may still send c
+	listings       tokenBucket  // listings c may still ask for
+	mentioned      bool         // the chat line being delivered mentions this user (see Hub.mentions)
+	secret         *secretState // a password dialogue (see accounts.go); nil before the first
+	loggedIn       bool         // gave the password of its registered nickname
+	nickSince      time.Time    // start of the nickname timeout (connect, or a refused login)
 }
 
 // NewConn describes a new network connection for Hub.Connect.
@@ -56,12 +60,12 @@ func NewConsole(id, remote string, peer Peer) *Conn {
 	return &Conn{ID: id, Remote: remote, peer: peer, console: true, admin: true, connectedAt: time.Now()}
 }
 
-// ignoring reports whether c has /ignore'd from.
-func (c *Conn) ignoring(from *Conn) bool {
+// ignoresKey reports whether c has /ignore'd the nickname with key.
+func (c *Conn) ignoresKey(key string) bool {
 	if len(c.ignores) == 0 {
 		return false
 	}
-	_, ok := c.ignores[from.key]
+	_, ok := c.ignores[key]
 	return ok
 }
 

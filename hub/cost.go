@@ -112,6 +112,9 @@ func (h *Hub) pruneListings(now time.Time) {
 // page.
 func (x *Ctx) RoomsPage(page int) (list []RoomInfo, total, pages int, err error) {
 	h := x.h
+	if len(h.cluster.users) > 0 {
+		return h.clusterRoomsPage(page)
+	}
 	total = len(h.rooms)
 	pages = max(1, (total+RoomsPageSize-1)/RoomsPageSize)
 	if page < 1 || page > pages {

@@ -167,7 +167,9 @@ func (x *Ctx) Unmute(nick string) (string, error) {
 
 // Wall sends a notice to every named user in every room.
 func (x *Ctx) Wall(text string) {
-	x.h.fanout(&message.Message{Kind: message.Notice, From: x.Name(), Text: "NOTICE from " + x.Name() + ": " + text, Time: time.Now()}, func(yield func(*Conn) bool) {
+	m := &message.Message{Kind: message.Notice, From: x.Name(), Text: "NOTICE from " + x.Name() + ": " + text, Time: time.Now()}
+	x.h.relayLine(m)
+	x.h.fanout(m, func(yield func(*Conn) bool) {
 		for c := range x.h.conns {
 			if (c.nick != "" || c.console) && !yield(c) {
 				return

@@ -9,9 +9,12 @@ import (
 // UserInfo describes a user for /who and /whois.
 type UserInfo struct {
 	Nick, Room, Away, Remote string
-	Admin, Muted             bool
-	ConnectedAt              time.Time
-	Idle                     time.Duration
+	// Server is the id of the server the user is connected to, in a
+	// cluster ("" otherwise).
+	Server       string
+	Admin, Muted bool
+	ConnectedAt  time.Time
+	Idle         time.Duration
 }
 
 // RoomInfo describes a room for /rooms.
@@ -49,6 +52,7 @@ func (x *Ctx) Rooms() []RoomInfo {
 	for _, r := range x.h.rooms {
 		out = append(out, RoomInfo{Name: r.name, Topic: r.topic, Members: len(r.members)})
 	}
+	out = x.h.remoteRooms(out)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Members != out[j].Members {
 			return out[i].Members > out[j].Members
@@ -70,7 +74,7 @@ func (x *Ctx) Who(room string) (name string, total int, users []UserInfo, err er
 		r = c.room
 	} else {
 		if r, err = x.h.roomFor(room, false); err != nil {
-			return "", 0, nil, err
+			return x.h.remoteOnlyWho(room, err)
 		}
 	}
 	first := firstByKey(r.members, WhoMax)
@@ -78,13 +82,17 @@ func (x *Ctx) Who(room string) (name string, total int, users []UserInfo, err er
 	for _, m := range first {
 		users = append(users, x.h.userInfo(m))
 	}
-	return r.name, len(r.members), users, nil
+	users, total = x.h.withRemoteMembers(r.key, users, len(r.members))
+	return r.name, total, users, nil
 }
 
 // Whois describes one user.
 func (x *Ctx) Whois(nick string) (UserInfo, error) {
 	c, err := x.lookup(nick)
 	if err != nil {
+		if u := x.h.remoteLookup(nick); u != nil {
+			return x.h.remoteInfo(u), nil
+		}
 		return UserInfo{}, err
 	}
 	return x.h.userInfo(c), nil
@@ -94,7 +102,7 @@ func (h *Hub) userInfo(c *Conn) UserInfo {
 	now := time.Now()
 	muted := !c.mutedUntil.IsZero() && (c.mutedUntil.Equal(forever) || now.Before(c.mutedUntil))
 	ui := UserInfo{Nick: c.nick, Away: c.away, Remote: c.Remote, Admin: c.admin,
-		Muted: muted, ConnectedAt: c.connectedAt, Idle: now.Sub(c.lastActive)}
+		Muted: muted, ConnectedAt: c.connectedAt, Idle: now.Sub(c.lastActive), Server: h.cfg.ServerID}
 	if c.room != nil {
 		ui.Room = c.room.name
 	}

@@ -95,6 +95,7 @@ func (x *Ctx) SetTopic(room, topic string) error {
 		r.persistent = true
 	}
 	x.h.notice(r, nil, &message.Message{Kind: message.Notice, From: x.Name(), Text: x.Name() + " set the topic of #" + r.name + " to: " + topic})
+	x.h.relay(ClusterEvent{Kind: ClusterTopic, User: Presence{Nick: x.Name(), Room: r.name}, Topic: topic})
 	if r.persistent || r.key == LobbyName {
 		// Only these topics are kept: a user's topic in a room of its
 		// own changes nothing on disk, and costs no snapshot.

@@ -30,6 +30,9 @@ func (x *Ctx) Private(nick, text string) error {
 	}
 	to, err := x.lookup(nick)
 	if err != nil {
+		if u := x.h.remoteLookup(nick); u != nil {
+			return x.privateRemote(c, u, text)
+		}
 		if ok, oerr := x.privateOffline(c, nick, text); ok {
 			return oerr
 		}
@@ -50,7 +53,7 @@ func (x *Ctx) private(c, to *Conn, text string) error {
 		if err := x.h.privateRoom(to, len(c.nick)+len(text)+5, time.Now()); err != nil {
 			return err
 		}
-		to.lastFrom = c
+		to.lastFrom, to.lastFromRemote = c, ""
 		x.h.deliver(to, x.h.oneOff(message.Message{Kind: message.Private, From: c.nick, To: to.nick, Text: text, Time: time.Now()}))
 	}
 	x.h.deliver(c, x.h.oneOff(message.Message{Kind: message.PrivateSent, From: c.nick, To: to.nick, Text: text, Time: time.Now()}))
@@ -70,6 +73,13 @@ func (x *Ctx) ReplyLast(text string) error {
 	// A pointer, not a nickname: after the sender leaves or renames, a
 	// reply never reaches whoever took their old name.
 	to := c.lastFrom
+	if to == nil && c.lastFromRemote != "" {
+		u := x.h.cluster.users[c.lastFromRemote]
+		if u == nil {
+			return fmt.Errorf("%w: they have left", ErrNoSuchUser)
+		}
+		return x.privateRemote(c, u, text)
+	}
 	if to == nil {
 		return ErrNoReply
 	}
@@ -111,8 +121,25 @@ func (x *Ctx) Rename(nick string) error {
 	if ban, banned := x.h.findBan(id, netip.Addr{}, time.Now()); banned {
 		return fmt.Errorf("that nickname is banned%s", suffix(ban.Reason))
 	}
-	old, oldKey := c.nick, c.key
+	if x.h.cfg.Claims != nil && id.loose != c.loose {
+		x.h.claimRename(c, display, id)
+		return nil
+	}
+	x.h.renamed(c, display, id)
+	return nil
+}
+
+// renamed changes c's nickname to display (id), tells its room and the
+// cluster, and confirms it to c.
+func (h *Hub) renamed(c *Conn, display string, id nickID) {
+	x := h.ctx(c)
+	key := id.key
+	old, oldKey, oldLoose := c.nick, c.key, c.loose
 	x.h.setNick(c, display, id)
+	if h.cfg.Claims != nil && oldLoose != id.loose {
+		h.cfg.Claims.Release(oldLoose)
+	}
+	h.relayUser(c, old)
 	if key != oldKey {
 		c.loggedIn = false // logged in to the old name's account only
 		// Whoever ignored the old name keeps ignoring the user.
@@ -125,7 +152,6 @@ func (x *Ctx) Rename(nick string) error {
 	}
 	x.h.notice(c.room, c, &message.Message{Kind: message.Notice, From: display, Text: old + " is now known as " + display})
 	x.Reply("*** You are now known as " + display)
-	return nil
 }
 
 // SetAway sets (or, with empty text, clears) the caller's away message
@@ -136,6 +162,7 @@ func (x *Ctx) SetAway(text string) (was string, err error) {
 		return "", err
 	}
 	was, c.away = c.away, text
+	x.h.relayUser(c, "")
 	return was, nil
 }
 
@@ -148,7 +175,11 @@ func (x *Ctx) Ignore(nick string) (string, error) {
 	}
 	to, err := x.lookup(nick)
 	if err != nil {
-		return "", err
+		u := x.h.remoteLookup(nick)
+		if u == nil {
+			return "", err
+		}
+		to = &Conn{nick: u.Nick, key: u.key}
 	}
 	if to == c {
 		return "", ErrSelf

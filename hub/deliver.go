@@ -16,17 +16,28 @@ import (
 // Members whose nickname the text mentions get a copy of their own (see
 // message.Message.Mention); the others share one message.
 func (h *Hub) roomSay(r *Room, from *Conn, said message.Message) {
-	h.Counters.Messages.Add(1)
-	now := time.Now()
-	h.rate.add(now)
 	fromKey := ""
 	if from != nil {
 		fromKey = from.key
 	}
+	h.roomSayFrom(r, from, fromKey, said)
+}
+
+// roomSayFrom is roomSay for a line from the user with nickname key
+// fromKey: from is that user's connection here, or nil when the user is on
+// another server (or the line has no user behind it). A line said here by
+// a user also goes to the cluster's other servers.
+func (h *Hub) roomSayFrom(r *Room, from *Conn, fromKey string, said message.Message) {
+	h.Counters.Messages.Add(1)
+	now := time.Now()
+	h.rate.add(now)
 	msg := r.record(fromKey, h.cfg.HistorySize)
 	msg.Kind, msg.From, msg.To, msg.Text, msg.Origin = said.Kind, said.From, said.To, said.Text, said.Origin
 	msg.Room, msg.Time = r.name, now
 	h.archive(r, fromKey, msg)
+	if from != nil {
+		h.relayLine(msg)
+	}
 	mentioned := h.mentions(r, from, msg)
 	defer h.unmark(mentioned)
 	// The hot path: a plain loop (an iterator closure here costs
@@ -36,7 +47,7 @@ func (h *Hub) roomSay(r *Room, from *Conn, said message.Message) {
 	hold := h.cfg.Coalesce > 0 && len(r.members) >= h.cfg.CoalesceMin
 	base := msg
 	for _, m := range r.members {
-		if m == from || from != nil && m.ignoring(from) {
+		if m == from || fromKey != "" && m.ignoresKey(fromKey) {
 			continue
 		}
 		n++

@@ -33,6 +33,7 @@ const (
 	evPublish
 	evFunc
 	evShutdown
+	evCluster
 )
 
 type event struct {
@@ -43,6 +44,7 @@ type event struct {
 	room    string
 	fn      func()
 	pub     *message.Message // evPublish
+	cl      *ClusterEvent    // evCluster
 	altered bool
 	at      time.Duration // when it was sent, since Hub.started (for Counters.Lag)
 }
@@ -84,6 +86,7 @@ type Hub struct {
 	roomOrder     []*Room                       // scratch for RoomsPage
 	groupListings map[netip.Prefix]*tokenBucket // listings each address group may still ask for
 	accts         accountIndex
+	cluster       clusterState
 
 	// marked is the members a chat line mentions, while it is delivered.
 	marked []*Conn
@@ -226,9 +229,15 @@ func (h *Hub) Leave(c *Conn, r Reason) error {
 
 // Publish delivers m (its kind, sender, text and origin) to every member of
 // the room m.Room as if it had been said there, and records it in the
-// room's history. It is the boundary through which another server could
-// feed a room: m.Origin names that server.
+// room's history. It is the boundary through which the other servers of a
+// cluster feed this one: with m.Origin set (the server it was said on), m
+// is a line said there (ClusterLine): a chat line or emote for the room's
+// members here, a private message for the user m.To, or a wall
+// (Notice) for everyone.
 func (h *Hub) Publish(m message.Message) error {
+	if m.Origin != "" {
+		return h.Cluster(ClusterEvent{Kind: ClusterLine, Origin: m.Origin, Msg: m})
+	}
 	if !h.send(event{kind: evPublish, room: m.Room, pub: &m}) {
 		return ErrClosed
 	}
@@ -324,6 +333,8 @@ func (h *Hub) handle(ev event) {
 		}
 	case evFunc:
 		ev.fn()
+	case evCluster:
+		h.clusterEvent(ev.cl)
 	case evShutdown:
 		h.shutdown(ev.line)
 	}

@@ -24,6 +24,10 @@ func (h *Hub) line(c *Conn, line string, altered bool) {
 		return
 	}
 	if c.nick == "" {
+		if c.claiming {
+			c.peer.Deliver(h.textLine("! Your nickname is still being checked, one moment"))
+			return
+		}
 		h.claimNick(c, line, altered)
 		return
 	}
@@ -71,7 +75,7 @@ func (h *Hub) claimNick(c *Conn, line string, altered bool) {
 		c.peer.Deliver(h.prompt("! " + usertext.Sentence(err.Error()) + "\nChoose a nickname: "))
 		return
 	}
-	h.welcome(c, display, id)
+	h.admit(c, display, id)
 }
 
 // refuseBanned drops c, with the reason, if nickname id or c's address is

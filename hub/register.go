@@ -54,6 +54,12 @@ func (h *Hub) drop(c *Conn, r Reason, announce bool) {
 	}
 	if c.nick != "" {
 		h.unindexNick(c)
+		if !c.console {
+			h.relay(ClusterEvent{Kind: ClusterGone, User: Presence{Nick: c.nick}, Reason: r.String()})
+			if h.cfg.Claims != nil {
+				h.cfg.Claims.Release(c.loose)
+			}
+		}
 		text := ""
 		if announce {
 			text = c.nick + " left #" + c.room.name + " (" + r.String() + ")"
@@ -86,6 +92,14 @@ func (h *Hub) holder(id nickID, self *Conn) *Conn {
 // like when only the look-alike key is.
 func (h *Hub) nickInUse(id nickID, self *Conn) error {
 	other := h.holder(id, self)
+	if other == nil {
+		if u := h.remoteHolder(id); u != nil && (self == nil || u.key != self.key) {
+			if u.key == id.key {
+				return ErrNickTaken
+			}
+			return fmt.Errorf("%w %s, who is online", ErrNickLookalike, u.Nick)
+		}
+	}
 	switch {
 	case other == nil:
 		return nil

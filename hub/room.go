@@ -132,6 +132,7 @@ func (h *Hub) joinRoom(c *Conn, r *Room) {
 	}
 	r.add(c)
 	c.room = r
+	h.relayUser(c, "")
 	h.notice(r, c, &message.Message{Kind: message.Join, From: c.nick, Text: c.nick + " joined #" + r.name})
 	others := len(r.members) - 1
 	info := "*** You are now in #" + r.name + " with " + plural(others, "other user", "other users")

@@ -1,0 +1,172 @@
+package cluster_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"telchat/internal/servertest"
+)
+
+// TestChatCrosses: two telchat servers on one NATS are one chat: chat,
+// /me, joins, /msg and /reply cross, /who, /whois and /rooms see both.
+func TestChatCrosses(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+
+	alice := a.Login(t, "alice")
+	bob := b.Login(t, "bob")
+	alice.Expect("bob joined #lobby")
+	waitWho(t, bob, "alice", "bob")
+
+	alice.Send("hello from A")
+	bob.Expect("<alice> hello from A")
+	bob.Send("/me waves")
+	alice.Expect("* bob waves")
+
+	bob.Send("/msg alice psst")
+	bob.Expect("-> *alice* psst")
+	alice.Expect("*bob* psst")
+	alice.Send("/reply hi back")
+	bob.Expect("*alice* hi back")
+
+	bob.Send("/whois alice")
+	if l := bob.Expect("*** alice is in #"); !strings.Contains(l, "on server A") {
+		t.Errorf("whois: %q", l)
+	}
+
+	bob.Send("/join side")
+	alice.Expect("bob left #lobby (joined #side)")
+	alice.Send("/rooms")
+	alice.Expect("#side (1)")
+	alice.Send("/who side")
+	alice.Expect("1 in #side: bob")
+
+	// The name is taken in the whole cluster.
+	carol := b.Dial(t)
+	carol.ExpectPrompt()
+	carol.Send("alice")
+	carol.Expect("That nickname is taken")
+
+	bob.Send("/quit")
+	alice.Send("/join side")
+	alice.Expect("You are now in #side with 0 other users")
+}
+
+// TestNickRace: two people take the same name at the same moment on two
+// servers; exactly one wins, every round.
+func TestNickRace(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	const rounds = 50
+	for i := range rounds {
+		name := "racer" + strconv.Itoa(i)
+		c1, c2 := a.Dial(t), b.Dial(t)
+		c1.ExpectPrompt()
+		c2.ExpectPrompt()
+		c1.Send(name)
+		c2.Send(name)
+		won := make(chan bool, 2)
+		for _, c := range []*servertest.Client{c1, c2} {
+			go func() { won <- nickAnswer(c) }()
+		}
+		w1, w2 := <-won, <-won
+		if w1 == w2 {
+			t.Fatalf("round %d: winners %v %v, want exactly one", i, w1, w2)
+		}
+		_ = c1.Conn.Close()
+		_ = c2.Conn.Close()
+	}
+}
+
+// nickAnswer reads the answer to a nickname: true for the welcome, false
+// for another prompt (refused).
+func nickAnswer(c *servertest.Client) bool {
+	_ = c.Conn.SetReadDeadline(time.Now().Add(servertest.Timeout))
+	var sb strings.Builder
+	for {
+		b, err := c.R.ReadByte()
+		if err != nil {
+			return false
+		}
+		sb.WriteByte(b)
+		s := sb.String()
+		if strings.Contains(s, "*** Welcome, ") {
+			return true
+		}
+		if strings.HasSuffix(s, "Choose a nickname: ") {
+			return false
+		}
+	}
+}
+
+// TestServerLost: a server that stops hard (no goodbye on NATS) has its
+// users shown as left (server lost) on the others within the timeout, and
+// its nickname claims expire.
+func TestServerLost(t *testing.T) {
+	const timeout = 1500 * time.Millisecond
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", timeout)
+	b := startNode(t, ns.ClientURL(), "B", timeout)
+	alice := a.Login(t, "alice")
+	b.Login(t, "bob")
+	alice.Expect("bob joined #lobby")
+
+	start := time.Now()
+	b.link.Kill()
+	alice.Expect("bob left #lobby (server lost)")
+	if took := time.Since(start); took > 3*timeout {
+		t.Errorf("server lost after %v, want within about %v", took, timeout)
+	}
+	// bob's claim expires: the name can be taken on A.
+	deadline := time.Now().Add(servertest.Timeout)
+	for {
+		c := a.Dial(t)
+		c.ExpectPrompt()
+		c.Send("bob")
+		if nickAnswer(c) {
+			break
+		}
+		_ = c.Conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("bob's claim never expired")
+		}
+		time.Sleep(100 * time.Millisecond) // a poll interval
+	}
+}
+
+// TestLinkCut: the NATS server goes away and comes back on the same port
+// with the same store: local chat goes on meanwhile, users are told, and
+// presence comes back without duplicates.
+func TestLinkCut(t *testing.T) {
+	dir := t.TempDir()
+	ns := startNATS(t, dir, -1)
+	port := natsPort(ns)
+	a := startNode(t, ns.ClientURL(), "A", 10*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 10*time.Second)
+	alice := a.Login(t, "alice")
+	ann := a.Login(t, "ann")
+	bob := b.Login(t, "bob")
+	waitWho(t, bob, "alice", "ann", "bob")
+	alice.Sync()
+
+	stopNATS(ns)
+	alice.Expect("*** cluster link lost, local chat only")
+	ann.Expect("*** cluster link lost, local chat only")
+	bob.Expect("*** cluster link lost, local chat only")
+	alice.Send("still here")
+	ann.Expect("<alice> still here")
+
+	startNATS(t, dir, port)
+	alice.Expect("*** cluster link restored")
+	bob.Expect("*** cluster link restored")
+	alice.Send("back again")
+	bob.Expect("<alice> back again")
+	l := waitWho(t, bob, "alice", "ann", "bob")
+	if strings.Count(l, "alice") != 1 || !strings.Contains(l, "3 in #lobby") {
+		t.Errorf("after the cut: %q", l)
+	}
+}

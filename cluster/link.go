@@ -1,0 +1,392 @@
+// Package cluster joins telchat servers into one chat over NATS: core
+// NATS carries what happens on each server (lines, presence, heartbeats)
+// to the others, and a JetStream key-value bucket makes nicknames unique
+// across them. The hub stays the owner of its server's state: it hands
+// its events to a Link (hub.Relay) without blocking, and the Link feeds
+// the other servers' events into the hub's inbox (hub.Publish,
+// hub.Cluster), like local input.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"telchat/hub"
+	"telchat/message"
+)
+
+// Config configures a Link. Zero values mean the documented defaults.
+type Config struct {
+	// URLs are the NATS servers, comma-separated ("nats://a:4222,
+	// tls://b:4222"). Required.
+	URLs string
+	// CredsFile is a NATS credentials file (JWT and NKey seed); Token a
+	// NATS token. At most one of them.
+	CredsFile, Token string
+	// Name is the cluster's name: servers with the same name on the same
+	// NATS are one chat. Letters, digits, _ and -. Default "telchat".
+	Name string
+	// ServerID names this server in the cluster. Required.
+	ServerID string
+	// Timeout: a server not heard from this long is lost; heartbeats go
+	// out every Timeout/3, and a nickname claim not renewed for Timeout
+	// expires. Default 15s.
+	Timeout time.Duration
+	// Buffer bounds the events waiting to be published. Default 8192.
+	Buffer int
+	// ReconnectWait is the pause between reconnect attempts. Default 1s.
+	ReconnectWait time.Duration
+	// OpTimeout bounds each request to JetStream. Default 5s.
+	OpTimeout time.Duration
+	// Log is the link's logger.
+	Log zerolog.Logger
+}
+
+// Sink is where a Link hands the other servers' events: *hub.Hub.
+type Sink interface {
+	Publish(m message.Message) error
+	Cluster(e hub.ClusterEvent) error
+}
+
+// Link is this server's connection to the cluster. Create it with Dial,
+// give it to the hub (hub.Config.Relay and Claims), then Start it with the
+// hub; Close it after the hub has stopped.
+type Link struct {
+	cfg     Config
+	log     zerolog.Logger
+	subject string
+	nc      *nats.Conn
+	kv      jetstream.KeyValue
+
+	out    chan hub.ClusterEvent // to the publisher
+	ops    chan claimOp          // to the claims worker
+	stop   chan struct{}         // closed by Close
+	wg     sync.WaitGroup
+	sub    *nats.Subscription
+	sink   atomic.Pointer[sinkBox]
+	closed atomic.Bool  // Close began: nothing more is queued
+	killed atomic.Bool  // Kill ran: nothing more is sent
+	sendMu sync.RWMutex // Send against Close closing out
+
+	drops       atomic.Int64
+	published   atomic.Int64
+	received    atomic.Int64
+	lastDropLog atomic.Int64 // Unix nanoseconds
+}
+
+type sinkBox struct{ s Sink }
+
+// Stats are a Link's counters.
+type Stats struct {
+	// Published and Received count events sent to and taken from NATS.
+	Published, Received int64
+	// Dropped counts events not sent: the buffer was full, or NATS
+	// refused them (its reconnect buffer full).
+	Dropped int64
+}
+
+// Stats reads the link's counters; safe from any goroutine.
+func (l *Link) Stats() Stats {
+	return Stats{Published: l.published.Load(), Received: l.received.Load(), Dropped: l.drops.Load()}
+}
+
+// ErrConfig is wrapped by Dial's errors about the configuration.
+var ErrConfig = errors.New("cluster")
+
+func (c *Config) setDefaults() error {
+	if c.Name == "" {
+		c.Name = "telchat"
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 15 * time.Second
+	}
+	if c.Buffer <= 0 {
+		c.Buffer = 8192
+	}
+	if c.ReconnectWait <= 0 {
+		c.ReconnectWait = time.Second
+	}
+	if c.OpTimeout <= 0 {
+		c.OpTimeout = 5 * time.Second
+	}
+	if strings.TrimSpace(c.URLs) == "" {
+		return fmt.Errorf("%w: no NATS URL", ErrConfig)
+	}
+	if c.CredsFile != "" && c.Token != "" {
+		return fmt.Errorf("%w: give a credentials file or a token, not both", ErrConfig)
+	}
+	if err := CheckName(c.Name); err != nil {
+		return err
+	}
+	if c.ServerID == "" || len(c.ServerID) > 64 || strings.ContainsAny(c.ServerID, " \t\r\n") {
+		return fmt.Errorf("%w: server id %q: want 1 to 64 characters without spaces", ErrConfig, c.ServerID)
+	}
+	return nil
+}
+
+// CheckName checks a cluster name: 1 to 32 letters, digits, _ or -, so
+// that it can be part of subject, bucket and stream names.
+func CheckName(name string) error {
+	ok := name != "" && len(name) <= 32
+	for i := 0; ok && i < len(name); i++ {
+		b := name[i]
+		ok = 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '-'
+	}
+	if !ok {
+		return fmt.Errorf("%w: cluster name %q: want 1 to 32 letters, digits, _ or -", ErrConfig, name)
+	}
+	return nil
+}
+
+// Subject is the NATS subject a cluster's events travel on.
+func Subject(name string) string { return "telchat." + name + ".events" }
+
+// NickBucket is the name of the key-value bucket of a cluster's nicknames.
+func NickBucket(name string) string { return "telchat_" + name + "_nicks" }
+
+// Dial connects to NATS and opens (creating it if needed) the nickname
+// bucket. The link sends nothing until Start.
+func Dial(ctx context.Context, cfg Config) (*Link, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	l := &Link{
+		cfg: cfg, log: cfg.Log.With().Str("component", "cluster").Logger(),
+		subject: Subject(cfg.Name),
+		out:     make(chan hub.ClusterEvent, cfg.Buffer),
+		ops:     make(chan claimOp, claimQueue),
+		stop:    make(chan struct{}),
+	}
+	opts := []nats.Option{
+		nats.Name("telchat " + cfg.ServerID),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(cfg.ReconnectWait),
+		nats.Timeout(cfg.OpTimeout),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if l.closed.Load() || l.killed.Load() {
+				return
+			}
+			l.log.Warn().Err(err).Msg("NATS connection lost; reconnecting")
+			l.toSink(hub.ClusterEvent{Kind: hub.ClusterLink, Up: false})
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			// A round trip first: the server has our subscription again
+			// before anyone is told the link is back.
+			if err := nc.FlushTimeout(l.cfg.OpTimeout); err != nil {
+				l.log.Warn().Err(err).Msg("NATS connection restored but not answering")
+			}
+			l.log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("NATS connection restored")
+			l.toSink(hub.ClusterEvent{Kind: hub.ClusterLink, Up: true})
+			l.enqueueOp(claimOp{kind: opRenew})
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			l.log.Warn().Err(err).Msg("NATS error")
+		}),
+	}
+	if cfg.CredsFile != "" {
+		if _, err := os.Stat(cfg.CredsFile); err != nil {
+			return nil, fmt.Errorf("%w: credentials file: %w", ErrConfig, err)
+		}
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	}
+	if cfg.Token != "" {
+		opts = append(opts, nats.Token(cfg.Token))
+	}
+	nc, err := nats.Connect(cfg.URLs, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: connecting to NATS at %s: %w", cfg.URLs, err)
+	}
+	l.nc = nc
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("cluster: JetStream: %w", err)
+	}
+	kv, err := openBucket(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      NickBucket(cfg.Name),
+		Description: "telchat nicknames: key = look-alike key, value = server id and nickname",
+		History:     1,
+		TTL:         cfg.Timeout,
+		Storage:     jetstream.FileStorage,
+	}, cfg.OpTimeout)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	l.kv = kv
+	return l, nil
+}
+
+// openBucket creates the bucket, or opens it if it exists (perhaps made by
+// an operator with other settings, such as more replicas).
+func openBucket(ctx context.Context, js jetstream.JetStream, kc jetstream.KeyValueConfig, d time.Duration) (jetstream.KeyValue, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	kv, err := js.CreateKeyValue(ctx, kc)
+	if err == nil {
+		return kv, nil
+	}
+	if existing, gerr := js.KeyValue(ctx, kc.Bucket); gerr == nil {
+		return existing, nil
+	}
+	return nil, fmt.Errorf("cluster: key-value bucket %s (is JetStream enabled for this account?): %w", kc.Bucket, err)
+}
+
+// Start subscribes to the cluster's events and starts the link's
+// goroutines: the publisher, the heartbeat ticker and the claims worker.
+func (l *Link) Start(s Sink) error {
+	l.sink.Store(&sinkBox{s})
+	sub, err := l.nc.Subscribe(l.subject, l.receive)
+	if err != nil {
+		return fmt.Errorf("cluster: subscribing to %s: %w", l.subject, err)
+	}
+	// A busy hub may take a while: let the subscription hold a lot before
+	// NATS calls it a slow consumer and drops.
+	_ = sub.SetPendingLimits(65536, 64<<20)
+	l.sub = sub
+	l.wg.Add(3)
+	go l.publisher()
+	go l.ticker()
+	go l.claimsWorker()
+	l.Send(hub.ClusterEvent{Kind: hub.ClusterSync, Origin: l.cfg.ServerID})
+	return nil
+}
+
+func (l *Link) toSink(e hub.ClusterEvent) {
+	if b := l.sink.Load(); b != nil {
+		_ = b.s.Cluster(e)
+	}
+}
+
+// receive handles one event from NATS (on the subscription's goroutine).
+func (l *Link) receive(msg *nats.Msg) {
+	e, err := decode(msg.Data)
+	if err != nil {
+		l.log.Warn().Err(err).Msg("dropped an event")
+		return
+	}
+	if e.Origin == l.cfg.ServerID {
+		return // our own, back from NATS: never delivered twice
+	}
+	l.received.Add(1)
+	b := l.sink.Load()
+	if b == nil {
+		return
+	}
+	if e.Kind == hub.ClusterLine {
+		_ = b.s.Publish(e.Msg)
+		return
+	}
+	_ = b.s.Cluster(e)
+}
+
+// Send hands e to the publisher without blocking (hub.Relay). When the
+// buffer is full the event is dropped, counted and logged.
+func (l *Link) Send(e hub.ClusterEvent) {
+	l.sendMu.RLock()
+	defer l.sendMu.RUnlock()
+	if l.closed.Load() || l.killed.Load() {
+		return
+	}
+	select {
+	case l.out <- e:
+	default:
+		l.dropped("buffer full")
+	}
+}
+
+// dropped counts a dropped event and logs it, at most once a second.
+func (l *Link) dropped(why string) {
+	n := l.drops.Add(1)
+	now := time.Now().UnixNano()
+	last := l.lastDropLog.Load()
+	if now-last >= int64(time.Second) && l.lastDropLog.CompareAndSwap(last, now) {
+		l.log.Warn().Str("why", why).Int64("dropped_total", n).Msg("cluster events dropped")
+	}
+}
+
+// publisher encodes and publishes what the hub sent, in order.
+func (l *Link) publisher() {
+	defer l.wg.Done()
+	for e := range l.out {
+		b, err := encode(e)
+		if err != nil {
+			l.log.Error().Err(err).Msg("not sent")
+			continue
+		}
+		if err := l.nc.Publish(l.subject, b); err != nil {
+			l.dropped(err.Error())
+			continue
+		}
+		l.published.Add(1)
+	}
+}
+
+// ticker tells the hub every Timeout/3 to send its heartbeat and look for
+// lost servers.
+func (l *Link) ticker() {
+	defer l.wg.Done()
+	t := time.NewTicker(l.cfg.Timeout / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			l.toSink(hub.ClusterEvent{Kind: hub.ClusterTick})
+		case <-l.stop:
+			return
+		}
+	}
+}
+
+// Close stops the link: events already sent are published and the
+// nickname releases already asked for are made (both within ctx), then
+// the NATS connection is drained and closed. Call it after the hub has
+// stopped.
+func (l *Link) Close(ctx context.Context) error {
+	l.sendMu.Lock()
+	if l.closed.Swap(true) {
+		l.sendMu.Unlock()
+		return nil
+	}
+	close(l.out)
+	close(l.stop)
+	l.sendMu.Unlock()
+	if l.sub == nil { // never started
+		close(l.ops)
+		l.nc.Close()
+		return nil
+	}
+	close(l.ops)
+	done := make(chan struct{})
+	go func() { l.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("cluster: closing: %w", ctx.Err())
+	}
+	l.nc.Close() // ends a publisher or worker still waiting on NATS
+	<-done
+	return err
+}
+
+// Kill drops the NATS connection at once, without publishing anything
+// more: what a crash looks like to the other servers (for tests and
+// drills). Close must still be called.
+func (l *Link) Kill() {
+	l.killed.Store(true)
+	l.nc.Close()
+}
+
+// ServerID is this server's id in the cluster.
+func (l *Link) ServerID() string { return l.cfg.ServerID }

@@ -1,0 +1,112 @@
+package cluster_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rs/zerolog"
+
+	"telchat/cluster"
+	"telchat/hub"
+	"telchat/internal/servertest"
+)
+
+// startNATS runs an embedded NATS server with JetStream, its store in dir,
+// on 127.0.0.1:port (-1: any free port).
+func startNATS(tb testing.TB, dir string, port int) *server.Server {
+	tb.Helper()
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir,
+		NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		tb.Fatalf("nats server: %v", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(servertest.Timeout) {
+		tb.Fatal("nats server not ready")
+	}
+	tb.Cleanup(func() { stopNATS(ns) })
+	return ns
+}
+
+func stopNATS(ns *server.Server) {
+	ns.Shutdown()
+	ns.WaitForShutdown()
+}
+
+func natsPort(ns *server.Server) int {
+	_, p, _ := net.SplitHostPort(ns.Addr().String())
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// testLog logs to standard error when TELCHAT_TEST_LOG is set.
+func testLog() zerolog.Logger {
+	if os.Getenv("TELCHAT_TEST_LOG") == "" {
+		return zerolog.Nop()
+	}
+	return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger()
+}
+
+// node is one telchat server in the test cluster.
+type node struct {
+	*servertest.Server
+	link *cluster.Link
+}
+
+// startNode runs a telchat server joined to the NATS at url.
+func startNode(tb testing.TB, url, id string, timeout time.Duration) *node {
+	tb.Helper()
+	link, err := cluster.Dial(context.Background(), cluster.Config{
+		URLs: url, ServerID: id, Timeout: timeout,
+		ReconnectWait: 50 * time.Millisecond, OpTimeout: 2 * time.Second,
+		Log: testLog(),
+	})
+	if err != nil {
+		tb.Fatalf("dial: %v", err)
+	}
+	// Cleanups run last first: the link closes after the server stopped.
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), servertest.Timeout)
+		defer cancel()
+		if err := link.Close(ctx); err != nil {
+			tb.Errorf("link close: %v", err)
+		}
+	})
+	s := servertest.Start(tb, servertest.Config{Hub: hub.Config{
+		ServerID: id, Relay: link, Claims: link, ClusterTimeout: timeout,
+	}})
+	if err := link.Start(s.Hub); err != nil {
+		tb.Fatalf("start: %v", err)
+	}
+	return &node{Server: s, link: link}
+}
+
+// waitWho sends /who until its answer contains every name in want, or
+// fails the test at the deadline.
+func waitWho(tb testing.TB, c *servertest.Client, want ...string) string {
+	tb.Helper()
+	deadline := time.Now().Add(servertest.Timeout)
+	for {
+		c.Send("/who")
+		l := c.Expect(" in #")
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(l, w)
+		}
+		if ok {
+			return l
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: /who never showed %q; last %q", c.Nick, want, l)
+		}
+		time.Sleep(20 * time.Millisecond) // a poll interval, not a synchronization
+	}
+}

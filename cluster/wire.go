@@ -1,0 +1,159 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"telchat/hub"
+	"telchat/message"
+)
+
+// What crosses between servers is JSON: one object per event, with short
+// field names. JSON because an operator can read it with any NATS client
+// (nats sub 'telchat.>'), because a field added later is ignored by older
+// servers, and because its cost (a few microseconds per line, on the
+// relay's goroutine) is small beside the network hop it rides on. It is a
+// message value (kind, room, sender, text, time, origin), never the bytes
+// a terminal is sent: every server renders for its own users.
+
+// The event names on the wire.
+var kindNames = map[hub.ClusterKind]string{
+	hub.ClusterLine:      "line",
+	hub.ClusterUser:      "user",
+	hub.ClusterGone:      "gone",
+	hub.ClusterHeartbeat: "hb",
+	hub.ClusterTopic:     "topic",
+	hub.ClusterSync:      "sync",
+}
+
+// envelope is one event on the wire.
+type envelope struct {
+	K  string     `json:"k"`
+	O  string     `json:"o"`
+	M  *wireMsg   `json:"m,omitempty"`
+	U  *wireUser  `json:"u,omitempty"`
+	Us []wireUser `json:"us,omitempty"`
+	R  string     `json:"r,omitempty"` // ClusterGone: the reason
+	T  string     `json:"t,omitempty"` // ClusterTopic: the topic
+}
+
+// wireMsg is a message value.
+type wireMsg struct {
+	Kind string `json:"kind"`
+	Room string `json:"room,omitempty"`
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	Text string `json:"text"`
+	Time int64  `json:"time"` // Unix milliseconds
+}
+
+// wireUser is a user's presence.
+type wireUser struct {
+	Nick  string `json:"n"`
+	Old   string `json:"old,omitempty"`
+	Room  string `json:"room,omitempty"`
+	Away  string `json:"away,omitempty"`
+	Admin bool   `json:"admin,omitempty"`
+	Since int64  `json:"since,omitempty"` // Unix milliseconds
+}
+
+func toWireUser(p hub.Presence) wireUser {
+	w := wireUser{Nick: p.Nick, Old: p.OldNick, Room: p.Room, Away: p.Away, Admin: p.Admin}
+	if !p.Since.IsZero() {
+		w.Since = p.Since.UnixMilli()
+	}
+	return w
+}
+
+func (w wireUser) presence() hub.Presence {
+	p := hub.Presence{Nick: w.Nick, OldNick: w.Old, Room: w.Room, Away: w.Away, Admin: w.Admin}
+	if w.Since != 0 {
+		p.Since = time.UnixMilli(w.Since)
+	}
+	return p
+}
+
+// encode turns e into its wire form.
+func encode(e hub.ClusterEvent) ([]byte, error) {
+	name, ok := kindNames[e.Kind]
+	if !ok {
+		return nil, fmt.Errorf("cluster: event kind %d does not cross", e.Kind)
+	}
+	env := envelope{K: name, O: e.Origin, R: e.Reason, T: e.Topic}
+	switch e.Kind {
+	case hub.ClusterLine:
+		m := e.Msg
+		env.M = &wireMsg{Kind: m.Kind.String(), Room: m.Room, From: m.From, To: m.To, Text: m.Text, Time: m.Time.UnixMilli()}
+	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic:
+		u := toWireUser(e.User)
+		env.U = &u
+	case hub.ClusterHeartbeat:
+		env.Us = make([]wireUser, len(e.Users))
+		for i, p := range e.Users {
+			env.Us[i] = toWireUser(p)
+		}
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: encoding %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// errBadEvent is wrapped by decode's errors.
+var errBadEvent = errors.New("cluster: bad event")
+
+// decode reads an event; the kinds and fields a line needs are checked.
+func decode(b []byte) (hub.ClusterEvent, error) {
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return hub.ClusterEvent{}, fmt.Errorf("%w: %w", errBadEvent, err)
+	}
+	e := hub.ClusterEvent{Origin: env.O, Reason: env.R, Topic: env.T}
+	for k, name := range kindNames {
+		if name == env.K {
+			e.Kind = k
+		}
+	}
+	if e.Kind == 0 || env.O == "" {
+		return hub.ClusterEvent{}, fmt.Errorf("%w: kind %q from %q", errBadEvent, env.K, env.O)
+	}
+	switch e.Kind {
+	case hub.ClusterLine:
+		if env.M == nil {
+			return hub.ClusterEvent{}, fmt.Errorf("%w: line without a message", errBadEvent)
+		}
+		kind := messageKind(env.M.Kind)
+		if kind == 0 {
+			return hub.ClusterEvent{}, fmt.Errorf("%w: message kind %q", errBadEvent, env.M.Kind)
+		}
+		e.Msg = message.Message{Kind: kind, Room: env.M.Room, From: env.M.From, To: env.M.To,
+			Text: env.M.Text, Time: time.UnixMilli(env.M.Time), Origin: env.O}
+	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic:
+		if env.U == nil || env.U.Nick == "" {
+			return hub.ClusterEvent{}, fmt.Errorf("%w: %s without a user", errBadEvent, env.K)
+		}
+		e.User = env.U.presence()
+	case hub.ClusterHeartbeat:
+		e.Users = make([]hub.Presence, 0, len(env.Us))
+		for _, u := range env.Us {
+			if u.Nick != "" {
+				e.Users = append(e.Users, u.presence())
+			}
+		}
+	}
+	return e, nil
+}
+
+// messageKind is the kind named name, or 0. Only the kinds a line can be
+// cross.
+func messageKind(name string) message.Kind {
+	for _, k := range []message.Kind{message.Chat, message.Action, message.Private, message.Notice} {
+		if k.String() == name {
+			return k
+		}
+	}
+	return 0
+}
