@@ -78,7 +78,10 @@ func (s *Session) closeGracefully() {
 		s.readerDone.Wait()
 		close(readerEnded)
 	}()
-	if awaitGoodbye(s.conn, readerEnded, start, s.srv.cfg.Linger) {
+	// A TLS session's peer is the proxy, which acknowledges at once and
+	// ends the client's side itself (close_notify, FIN, linger): a reset
+	// here could reach the proxy before it has read the goodbye's end.
+	if awaitGoodbye(s.conn, readerEnded, start, s.srv.cfg.Linger) && !s.tls {
 		_ = s.conn.SetLinger(0)
 	}
 	s.closeConn() // ends the reader if it is still discarding
