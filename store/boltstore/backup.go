@@ -33,9 +33,9 @@ func BackupFile(src, dst string) (int64, error) {
 	if _, err := os.Stat(src); err != nil {
 		return 0, fmt.Errorf("store %s: %w", src, err)
 	}
-	db, err := bolt.Open(src, 0o600, &bolt.Options{ReadOnly: true, Timeout: openTimeout})
+	db, err := openBolt(src, &bolt.Options{ReadOnly: true, Timeout: openTimeout})
 	if err != nil {
-		return 0, fmt.Errorf("store %s: %w: %w", src, ErrCorrupt, err)
+		return 0, err
 	}
 	defer db.Close()
 	var size int64

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,6 +188,62 @@ func TestCorruptStoreRefused(t *testing.T) {
 			}
 			return os.Truncate(p, 100)
 		}},
+		{"a damaged page", func(p string) error {
+			d, err := Open(filepath.Dir(p), Options{})
+			if err != nil {
+				return err
+			}
+			for i := range 2000 {
+				d.AppendHistory(fmt.Sprint("room", i%20), store.Message{Time: time.Now(), Text: strings.Repeat("x", 100)})
+			}
+			if err := d.Close(context.Background()); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(p, os.O_RDWR, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			// Zeroes after the two meta pages, which stay valid: bbolt
+			// opens the file; only walking its pages finds the damage.
+			page := int64(os.Getpagesize())
+			_, err = f.WriteAt(make([]byte, st.Size()-2*page), 2*page)
+			return err
+		}},
+		{"a leaf page of another type", func(p string) error {
+			d, err := Open(filepath.Dir(p), Options{})
+			if err != nil {
+				return err
+			}
+			for i := range 2000 {
+				d.AppendHistory(fmt.Sprint("room", i%20), store.Message{Time: time.Now(), Text: strings.Repeat("x", 100)})
+			}
+			if err := d.Close(context.Background()); err != nil {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			// A page starts with its id (8 bytes), then its flags; 0x02 is
+			// a leaf. Make the last leaf a branch (0x01) with garbage.
+			page := os.Getpagesize()
+			last := -1
+			for off := 2 * page; off+page <= len(b); off += page {
+				if b[off+8] == 0x02 && b[off+9] == 0 {
+					last = off
+				}
+			}
+			if last < 0 {
+				return errors.New("no leaf page found")
+			}
+			b[last+8] = 0x01
+			return os.WriteFile(p, b, 0o600)
+		}},
 		{"bad state record", func(p string) error {
 			d, err := Open(filepath.Dir(p), Options{OperatorState: true})
 			if err != nil {
@@ -209,6 +266,7 @@ func TestCorruptStoreRefused(t *testing.T) {
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, store.ErrCorrupt) {
 				t.Errorf("error %v does not wrap ErrCorrupt", err)
 			}
+			t.Logf("%v", err)
 			if !containsPath(err, Path(dir)) {
 				t.Errorf("error %v does not name %s", err, Path(dir))
 			}
