@@ -156,6 +156,10 @@ func TestAppendChat(t *testing.T) {
 // fakePeer is a minimal IRC or NATS server that relays load lines to every
 // other member of one room, applies a fakeMutation, and sends every member
 // but sender 0 a PING when it relays sender 0's line 10, counting the PONGs.
+// It relays sender 0's later lines only once every PONG is in (or
+// pongWait has passed), so that the run cannot end, and loadgen close its
+// connections, before its readers have had the PING: on a busy machine an
+// idle client's reader may not see it for a while.
 type fakePeer struct {
 	ln       net.Listener
 	proto    string
@@ -166,8 +170,13 @@ type fakePeer struct {
 	members map[string]*fakeMember // by nickname
 	held    []byte
 	conns   map[net.Conn]bool
-	pongs   int // PONGs to the mid-run PING
+	pongs   int           // PONGs to the mid-run PING
+	ponged  chan struct{} // a PONG came in (buffered: a wake-up, not a count)
 }
+
+// pongWait bounds how long a fakePeer holds sender 0's lines after the
+// mid-run PING.
+const pongWait = 5 * time.Second
 
 // fakeMember is one client in a fakePeer's room.
 type fakeMember struct {
@@ -182,7 +191,8 @@ func startFakePeer(t *testing.T, proto string, m fakeMutation) *fakePeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &fakePeer{ln: ln, proto: proto, mutation: m, members: map[string]*fakeMember{}, conns: map[net.Conn]bool{}}
+	s := &fakePeer{ln: ln, proto: proto, mutation: m, members: map[string]*fakeMember{}, conns: map[net.Conn]bool{},
+		ponged: make(chan struct{}, 1)}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -232,6 +242,30 @@ func (s *fakePeer) pongCount() int {
 	return s.pongs
 }
 
+// pong counts a PONG to the mid-run PING.
+func (s *fakePeer) pong() {
+	s.mu.Lock()
+	s.pongs++
+	s.mu.Unlock()
+	select {
+	case s.ponged <- struct{}{}:
+	default:
+	}
+}
+
+// awaitPongs waits until n PONGs are in, at most pongWait.
+func (s *fakePeer) awaitPongs(n int) {
+	timer := time.NewTimer(pongWait)
+	defer timer.Stop()
+	for s.pongCount() < n {
+		select {
+		case <-s.ponged:
+		case <-timer.C:
+			return
+		}
+	}
+}
+
 // send writes b to c with a deadline; the caller holds s.mu.
 func send(c net.Conn, b []byte) {
 	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -270,9 +304,7 @@ func (s *fakePeer) serveIRC(c net.Conn) {
 		case cmd == "PONG" && len(params) == 1 && params[0] == "reg42":
 			ponged = true
 		case cmd == "PONG" && len(params) == 1 && params[0] == "mid":
-			s.mu.Lock()
-			s.pongs++
-			s.mu.Unlock()
+			s.pong()
 		case cmd == "JOIN" && registered && len(params) == 1 && params[0] == "#bench":
 			s.mu.Lock()
 			s.members[nick] = &fakeMember{conn: c}
@@ -341,9 +373,7 @@ func (s *fakePeer) serveNATS(c net.Conn) {
 		case "PING":
 			io.WriteString(c, "PONG\r\n")
 		case "PONG":
-			s.mu.Lock()
-			s.pongs++
-			s.mu.Unlock()
+			s.pong()
 		case "PUB":
 			f := strings.Fields(args)
 			n, err := strconv.Atoi(f[len(f)-1])
@@ -362,6 +392,8 @@ func (s *fakePeer) serveNATS(c net.Conn) {
 
 // relayNATS relays a PUB to every subscription, in the subscriber's sid.
 func (s *fakePeer) relayNATS(nick, subject, text string) {
+	pinged := 0
+	defer func() { s.awaitPongs(pinged) }() // after s.mu is unlocked
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for other, m := range s.members {
@@ -377,6 +409,7 @@ func (s *fakePeer) relayNATS(nick, subject, text string) {
 		for other, m := range s.members {
 			if other != nick {
 				send(m.conn, []byte("PING\r\n"))
+				pinged++
 			}
 		}
 	}
@@ -385,18 +418,24 @@ func (s *fakePeer) relayNATS(nick, subject, text string) {
 // relay sends out (the wire form of text by nick) to every other member,
 // applying the mutation, and after sender 0's line 10 also ping.
 func (s *fakePeer) relay(nick, text string, out []byte, ping string) {
+	pinged := 0
+	defer func() { s.awaitPongs(pinged) }() // after s.mu is unlocked
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if out = applyMutation(s.mutation, &s.held, text, out); out == nil {
 		return
 	}
 	_, p, err := parsePayload([]byte(text))
-	if err == nil && p.Sender == 0 && p.Seq == 10 {
+	ping10 := err == nil && p.Sender == 0 && p.Seq == 10
+	if ping10 {
 		out = append(out, ping...)
 	}
 	for other, m := range s.members {
 		if other != nick {
 			send(m.conn, out)
+			if ping10 {
+				pinged++
+			}
 		}
 	}
 }
