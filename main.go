@@ -637,11 +637,16 @@ func run(cmdline []string) error {
 		return err
 	}
 	var accepting atomic.Bool // for /readyz
-	msrv, err := startMetrics(o, metrics.Sources{
-		Hub: h, Clients: srv, Build: build, StateFile: store.Path(o.dataDir), StoreFile: boltstore.Path(o.dataDir),
-	}, func() error {
+	msrc := metrics.Sources{Hub: h, Clients: srv, Build: build, StateFile: store.Path(o.dataDir), StoreFile: boltstore.Path(o.dataDir)}
+	if link != nil {
+		msrc.Cluster = link
+	}
+	msrv, err := startMetrics(o, msrc, func() error {
 		if !accepting.Load() {
 			return errors.New("not accepting chat connections")
+		}
+		if link != nil && !link.Linked() {
+			return errors.New("not linked to the cluster (NATS connection down)")
 		}
 		return nil
 	}, log)

@@ -153,8 +153,14 @@ func TestLinkCut(t *testing.T) {
 	waitWho(t, bob, "alice", "ann", "bob")
 	alice.Sync()
 
+	if !a.link.Linked() {
+		t.Error("Linked() is false with NATS up")
+	}
 	stopNATS(ns)
 	alice.Expect("*** cluster link lost, local chat only")
+	if a.link.Linked() {
+		t.Error("Linked() is true after the link was lost")
+	}
 	ann.Expect("*** cluster link lost, local chat only")
 	bob.Expect("*** cluster link lost, local chat only")
 	alice.Send("still here")
@@ -163,6 +169,7 @@ func TestLinkCut(t *testing.T) {
 	startNATS(t, dir, port)
 	alice.Expect("*** cluster link restored")
 	bob.Expect("*** cluster link restored")
+	servertest.WaitFor(t, "Linked() after the link was restored", a.link.Linked)
 	alice.Send("back again")
 	bob.Expect("<alice> back again")
 	l := waitWho(t, bob, "alice", "ann", "bob")

@@ -95,6 +95,10 @@ type Stats struct {
 	Dropped int64
 }
 
+// Linked reports whether the link's NATS connection is up (for /readyz);
+// safe from any goroutine.
+func (l *Link) Linked() bool { return l.nc.IsConnected() }
+
 // Stats reads the link's counters; safe from any goroutine.
 func (l *Link) Stats() Stats {
 	return Stats{Published: l.published.Load(), Received: l.received.Load(), Dropped: l.drops.Load()}

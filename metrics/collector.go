@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"telchat/client"
+	"telchat/cluster"
 	"telchat/hub"
 	"telchat/logsample"
 	"telchat/version"
@@ -22,6 +23,11 @@ type Sources struct {
 	// StateFile is the durable state's path, whose size is exported
 	// (optional).
 	StateFile string
+	// Cluster is the cluster link (nil when the server stands alone).
+	Cluster interface {
+		Linked() bool
+		Stats() cluster.Stats
+	}
 	// StoreFile is the store's path (history, accounts), whose size is
 	// exported (optional).
 	StoreFile string
@@ -35,7 +41,7 @@ type collector struct {
 	messages, deliveries, paced, queued, queuedMax     *prometheus.Desc
 	writes, bytesIn, bytesOut, lag, rooms, users, bans *prometheus.Desc
 	stateBytes, logLeftOut, handshakes, accounts       *prometheus.Desc
-	storeBytes                                         *prometheus.Desc
+	storeBytes, linked, published, received, dropped   *prometheus.Desc
 }
 
 func newCollector(src Sources) *collector {
@@ -63,6 +69,10 @@ func newCollector(src Sources) *collector {
 		bans:        d("bans", "Bans in force (refreshed every second)."),
 		stateBytes:  d("state_file_bytes", "Size of the durable state file (state.json)."),
 		logLeftOut:  d("log_lines_left_out_total", "Log lines strangers caused that were left out over -log-rate, by kind: refused, session, denied.", "kind"),
+		linked:      d("cluster_linked", "1 while the cluster link (NATS) is up, 0 while it is down; absent without -nats."),
+		published:   d("cluster_events_published_total", "Events (lines, presence, heartbeats) sent to the cluster."),
+		received:    d("cluster_events_received_total", "Events taken from the cluster."),
+		dropped:     d("cluster_events_dropped_total", "Events not sent to the cluster: its buffer was full, or NATS refused them."),
 		accounts:    d("accounts", "Registered nicknames (refreshed every second)."),
 		storeBytes:  d("store_file_bytes", "Size of the store (telchat.db: history, accounts, offline messages)."),
 		handshakes:  d("tls_handshake_failures_total", "TLS handshakes that failed or did not finish in time (10 s)."),
@@ -75,6 +85,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.build, c.connections, c.accepted, c.refused, c.disconnects, c.messages, c.deliveries,
 		c.paced, c.queued, c.queuedMax, c.writes, c.bytesIn, c.bytesOut, c.lag, c.rooms,
 		c.users, c.bans, c.stateBytes, c.logLeftOut, c.handshakes, c.accounts, c.storeBytes,
+		c.linked, c.published, c.received, c.dropped,
 	} {
 		ch <- d
 	}
@@ -130,6 +141,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.users, float64(hc.Named.Load()))
 	gauge(c.bans, float64(hc.Bans.Load()))
 	gauge(c.accounts, float64(hc.Accounts.Load()))
+	if l := c.src.Cluster; l != nil {
+		up := 0.0
+		if l.Linked() {
+			up = 1
+		}
+		gauge(c.linked, up)
+		st := l.Stats()
+		counter(c.published, st.Published)
+		counter(c.received, st.Received)
+		counter(c.dropped, st.Dropped)
+	}
 	for _, f := range []struct {
 		path string
 		desc *prometheus.Desc
