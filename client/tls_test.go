@@ -235,10 +235,10 @@ func TestTLSSlowConsumerIsCut(t *testing.T) {
 		lineSize int
 	}{
 		// Its queue outgrows the cap while the proxy's writes are blocked.
-		{"queue cap", client.Config{MaxQueueBytes: 64 << 10, WriteTimeout: 500 * time.Millisecond}, 900},
+		{"queue cap", client.Config{MaxQueueBytes: 1 << 20, MaxLine: 16 << 10, WriteTimeout: 5 * time.Second}, 16000},
 		// No cap in reach: the proxy's write to the client stalls for the
 		// write timeout.
-		{"stalled write", client.Config{MaxQueueBytes: 1 << 30, MaxLine: 16 << 10, WriteTimeout: 300 * time.Millisecond}, 16000},
+		{"stalled write", client.Config{MaxQueueBytes: 1 << 30, MaxLine: 16 << 10, WriteTimeout: time.Second}, 16000},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -248,6 +248,13 @@ func TestTLSSlowConsumerIsCut(t *testing.T) {
 			stuck.expect("Welcome to telchat!")
 			stuck.send("stuck")
 			stuck.expect("*** Welcome, stuck!")
+			// fine reads everything over TLS: it must not be cut.
+			fine := dialTLS(t, addr, pool)
+			fine.expect("Welcome to telchat!")
+			fine.send("fine")
+			fine.expect("*** Welcome, fine!")
+			_ = fine.conn.SetDeadline(time.Time{})
+			go func() { _, _ = io.Copy(io.Discard, fine.r) }()
 			alice := s.Login(t, "alice")
 			bob := s.Login(t, "bob")
 			// stuck reads no more; alice talks until it is cut as slow.
@@ -258,7 +265,14 @@ func TestTLSSlowConsumerIsCut(t *testing.T) {
 				for {
 					l := bob.Line()
 					if l == "*** stuck left #lobby (slow)" {
+						bob.Send("/who")
+						if w := bob.Expect(" in #lobby"); !strings.Contains(w, "fine") {
+							t.Errorf("the reading TLS client was cut too: %q", w)
+						}
 						return
+					}
+					if strings.HasPrefix(l, "*** fine left") {
+						t.Fatalf("the reading TLS client was cut: %q", l)
 					}
 					if l == "<alice> "+line {
 						break
