@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"telchat/hub"
 )
 
@@ -19,19 +21,32 @@ import (
 // disconnected (reason flood), after a notice that follows the replies to
 // everything it sent before.
 //
+// A listing (/who, /rooms: hub.Hub.IsListing) waits for the listing budget
+// too (hub.ListingRate and ListingBurst), in the same way: a paste of
+// listings is answered whole, in order, a little later.
+//
 // pace reports whether the line may go to the hub; when it may not, the
 // reader is stopping.
 //
 //go:noinline
 func (in *input) pace() bool {
-	if in.limiter == nil {
+	s := in.s
+	listing := s.srv.cfg.Hub.IsListing(in.line)
+	if in.limiter == nil && !listing {
 		return true
 	}
-	s := in.s
 	cfg := &s.srv.cfg
 	now := time.Now()
-	r := in.limiter.ReserveN(now, 1)
-	wait := r.DelayFrom(now)
+	var wait time.Duration
+	if in.limiter != nil {
+		wait = in.limiter.ReserveN(now, 1).DelayFrom(now)
+	}
+	if listing {
+		if in.listings == nil {
+			in.listings = rate.NewLimiter(hub.ListingRate, hub.ListingBurst)
+		}
+		wait = max(wait, in.listings.ReserveN(now, 1).DelayFrom(now))
+	}
 	if wait <= 0 {
 		in.held = time.Time{}
 		return true
@@ -41,7 +56,11 @@ func (in *input) pace() bool {
 		in.held = now
 	}
 	if cfg.FloodTime > 0 && now.Add(wait).Sub(in.held) > cfg.FloodTime {
-		in.notice("! Disconnected for flooding: more than " + strconv.FormatFloat(float64(in.limiter.Limit()), 'g', -1, 64) +
+		limit := rate.Limit(hub.ListingRate)
+		if in.limiter != nil && !listing {
+			limit = in.limiter.Limit()
+		}
+		in.notice("! Disconnected for flooding: more than " + strconv.FormatFloat(float64(limit), 'g', -1, 64) +
 			" lines a second for " + cfg.FloodTime.String())
 		in.stop(hub.Reason{Kind: hub.KindFlood})
 		return false

@@ -42,10 +42,11 @@ func (s *Session) readLoop(raw syscall.RawConn) {
 
 // input is the reader goroutine's state.
 type input struct {
-	s       *Session
-	rd      reader
-	limiter *rate.Limiter
-	held    time.Time // since when every line has had to wait for the message rate (zero: the last one did not)
+	s        *Session
+	rd       reader
+	limiter  *rate.Limiter
+	listings *rate.Limiter // the listing budget (hub.ListingRate), made at the first listing
+	held     time.Time     // since when every line has had to wait for the message rate (zero: the last one did not)
 
 	events []telnet.Event // decoded from the last read (at most one read buffer's worth)
 	reason hub.Reason     // why the reader stops, for the hub (none when the session was finishing)

@@ -28,14 +28,14 @@ func countPrefixed(out, prefix string) int {
 // TestNcPasteArrivesWhole is issue 10's paste, with the server's default
 // rate (5 lines a second, bursts of 10): every one of the 14 lines is
 // answered, in order, after the welcome, and nothing is said about
-// sending too fast. (The paste was 14 /who; /who is now a listing, of
-// which a user gets five at once, so the lines are /whois.)
+// sending too fast. /who is a listing, with a budget of its own (ten at
+// once, then two a second), which holds the last lines back a little too.
 func TestNcPasteArrivesWhole(t *testing.T) {
 	servertest.RequireBinary(t, "nc")
 	bash := servertest.RequireBinary(t, "bash")
 	s := servertest.Start(t, servertest.Config{Client: client.Config{MsgRate: 5, MsgBurst: 10, FloodTime: 30 * time.Second}})
 	bob := s.Login(t, "bob")
-	cmd := "(echo user1; for j in $(seq 14); do echo /whois bob; done) | nc -N 127.0.0.1 " + s.Port()
+	cmd := "(echo user1; for j in $(seq 14); do echo /who; done) | nc -N 127.0.0.1 " + s.Port()
 	p := servertest.StartProcess(t, strings.NewReader(""), bash, "-c", cmd)
 	if err := p.Wait(t); err != nil {
 		t.Fatalf("nc: %v; output:\n%s", err, p.Out.String())
@@ -45,12 +45,12 @@ func TestNcPasteArrivesWhole(t *testing.T) {
 	if !strings.HasPrefix(out, "Welcome to telchat!") || welcome < 0 {
 		t.Fatalf("no banner then welcome in %q", out)
 	}
-	const who = "*** bob is in #lobby"
+	const who = "*** 2 in #lobby: bob, user1"
 	if first := strings.Index(out, who); first < welcome {
-		t.Fatalf("a /whois answer before the welcome: %q", out)
+		t.Fatalf("a /who answer before the welcome: %q", out)
 	}
 	if n := countPrefixed(out, who); n != 14 {
-		t.Fatalf("%d answers to 14 /whois lines:\n%s", n, out)
+		t.Fatalf("%d answers to 14 /who lines:\n%s", n, out)
 	}
 	for _, l := range strings.Split(out, "\r\n") {
 		if strings.HasPrefix(l, "! ") {

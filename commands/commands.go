@@ -51,8 +51,10 @@ type Command struct {
 	// last argument takes the rest of the line, spaces included.
 	MinArgs, MaxArgs int
 	Rest             bool
-	// Listing commands (/rooms, /who) share each chat user's listing
-	// budget (hub.Ctx.Listing): over it, they are refused.
+	// Listing commands (/rooms, /who) have a budget: each chat user's is
+	// applied by its session's reader, which holds a listing back until
+	// the budget allows it (Table.IsListing); the budget of each address
+	// group refuses (hub.Ctx.Listing).
 	Listing bool
 	// Run executes the command. A returned error is shown to the caller as
 	// one line; errors wrapping ErrUsage show the usage line.
@@ -220,6 +222,19 @@ func SplitArgs(rest string, max int, restLast bool) []string {
 		}
 	}
 	return args
+}
+
+// IsListing reports whether line runs a listing command (/who, /rooms, or
+// an alias), whose per-user budget the session's reader applies
+// (hub.ListingRunner). It only reads the table, so any goroutine may call
+// it.
+func (t *Table) IsListing(line string) bool {
+	if !strings.HasPrefix(line, "/") {
+		return false
+	}
+	name, _ := Split(line)
+	c, ok := t.Lookup(name)
+	return ok && c.Listing
 }
 
 // Run parses and executes one command line for the caller (hub.Runner).

@@ -40,7 +40,6 @@ type Conn struct {
 	lastFromRemote string
 	claiming       bool         // a cluster claim of a nickname is in flight
 	private        tokenBucket  // bytes of private messages others may still send c
-	listings       tokenBucket  // listings c may still ask for
 	mentioned      bool         // the chat line being delivered mentions this user (see Hub.mentions)
 	secret         *secretState // a password dialogue (see accounts.go); nil before the first
 	loggedIn       bool         // gave the password of its registered nickname

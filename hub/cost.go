@@ -20,11 +20,13 @@ const (
 	// WhoMax is how many names /who lists (the first by name); a bigger
 	// room is summed up with a count.
 	WhoMax = 100
-	// listingRate and listingBurst are each chat user's budget for listings
-	// (/rooms, /who): one a second, five at once. Admins and consoles have
-	// no budget.
-	listingRate  = 1
-	listingBurst = 5
+	// ListingRate and ListingBurst are each chat user's budget for
+	// listings (/rooms, /who): two a second, ten at once. The session's
+	// reader holds a listing back until the budget allows it (IsListing),
+	// as it does with lines over the message rate, so a paste of listings
+	// is answered whole and in order, a little late.
+	ListingRate  = 2
+	ListingBurst = 10
 	// groupListingRate and groupListingBurst are the budget that all the
 	// chat users of one address group (Config.AddrGroups) share, so that
 	// many connections from one address cannot multiply the per-user
@@ -34,9 +36,6 @@ const (
 )
 
 var (
-	// ErrSlowDown is returned when a user asks for listings faster than
-	// the listing budget allows.
-	ErrSlowDown = errors.New("slow down: listings (/rooms, /who) at most one a second, five at once")
 	// ErrSlowDownGroup is returned when the users of one address together
 	// ask for listings faster than their shared budget allows.
 	ErrSlowDownGroup = errors.New("slow down: too many listings (/rooms, /who) from your address, try again in a second")
@@ -66,17 +65,24 @@ func (b *tokenBucket) take(n int, now time.Time, rate, burst int) bool {
 	return true
 }
 
-// Listing takes one listing from the caller's budget, or returns
-// ErrSlowDown. Consoles and admins are not limited.
+// IsListing reports whether line asks for a listing, whose budget per
+// user (ListingRate, ListingBurst) the session's reader applies. It may be
+// called from any goroutine.
+func (h *Hub) IsListing(line string) bool {
+	lr, ok := h.cfg.Commands.(ListingRunner)
+	return ok && lr.IsListing(line)
+}
+
+// Listing takes one listing from the budget that the chat users of the
+// caller's address group share, or returns ErrSlowDownGroup. (Each user's
+// own budget is applied by its session's reader, which holds the line back
+// instead of refusing it.) Consoles and admins are not limited.
 func (x *Ctx) Listing() error {
 	c := x.c
 	if c.admin || c.console {
 		return nil
 	}
 	now := time.Now()
-	if !c.listings.take(1, now, listingRate, listingBurst) {
-		return ErrSlowDown
-	}
 	if !c.Addr.IsValid() {
 		return nil
 	}

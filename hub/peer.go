@@ -86,3 +86,10 @@ type StatsReporter interface {
 type Runner interface {
 	Run(c *Ctx, line string)
 }
+
+// ListingRunner is a Runner that can tell which lines ask for a listing
+// (/who, /rooms). It may be called from any goroutine.
+type ListingRunner interface {
+	Runner
+	IsListing(line string) bool
+}
