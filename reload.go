@@ -129,13 +129,13 @@ func (r *reloader) reloadLocked() ([]string, error) {
 		live := isLive(name) && (tlsOn || !strings.HasPrefix(name, "tls-"))
 		if !live && l != old.label(name) {
 			restart = append(restart, l)
+			o.labels[name] = old.label(name) // still the one in force: the next reload says so again
 		}
 	}
 	if len(restart) > 0 {
 		slices.Sort(restart)
 		lines = append(lines, "! Not applied, these need a restart: "+strings.Join(restart, ", "))
 	}
-	o.pprofAddr, o.metricsAddr = old.pprofAddr, old.metricsAddr // listeners stay as started
 	r.cur = o
 	return lines, nil
 }
