@@ -50,9 +50,12 @@ func TestChatCrosses(t *testing.T) {
 	carol.Send("alice")
 	carol.Expect("That nickname is taken")
 
-	bob.Send("/quit")
+	// The count counts bob, on the other server.
 	alice.Send("/join side")
-	alice.Expect("You are now in #side with 0 other users")
+	alice.Expect("You are now in #side with 1 other user")
+	bob.Expect("alice joined #side")
+	bob.Send("/quit")
+	alice.Expect("bob left #side (quit)")
 }
 
 // TestNickRace: two people take the same name at the same moment on two
@@ -176,4 +179,67 @@ func TestLinkCut(t *testing.T) {
 	if strings.Count(l, "alice") != 1 || !strings.Contains(l, "3 in #lobby") {
 		t.Errorf("after the cut: %q", l)
 	}
+}
+
+// TestRoomStateCrosses: topics, walls, renames, away and /ignore work
+// across servers.
+func TestRoomStateCrosses(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := a.Login(t, "alice")
+	bob := b.Login(t, "bob")
+	alice.Expect("bob joined #lobby")
+	waitWho(t, bob, "alice")
+
+	alice.Send("/join den")
+	bob.Expect("alice left #lobby (joined #den)")
+	bob.Send("/join den")
+	alice.Expect("bob joined #den")
+	bob.Expect("with 1 other user")
+	alice.Send("/topic cozy corner")
+	bob.Expect("alice set the topic of #den to: cozy corner")
+
+	bob.Send("/nick robert")
+	bob.Expect("You are now known as robert")
+	bob.Nick = "robert"
+	alice.Expect("bob is now known as robert")
+	alice.Send("/whois robert")
+	alice.Expect("*** robert is in #den")
+	alice.Send("/whois bob")
+	alice.Expect("No such user")
+
+	bob.Send("/away lunch")
+	bob.Expect("You are away")
+	waitWho(t, alice, "robert (away)")
+	alice.Send("/msg robert ping")
+	alice.Expect("robert is away: lunch")
+
+	alice.Send("/ignore robert")
+	alice.Expect("ignoring robert")
+	carl := b.Login(t, "carl")
+	carl.Send("/join den")
+	alice.Expect("carl joined #den")
+	bob.Send("you should not see this")
+	bob.Send("/msg alice nor this")
+	bob.Sync()
+	// B's events reach A in the order B sent them: carl's line comes
+	// after bob's.
+	carl.Send("marker")
+	for l := alice.Line(); l != "<carl> marker"; l = alice.Line() {
+		if strings.Contains(l, "not see this") || strings.Contains(l, "nor this") {
+			t.Errorf("an ignored line got through: %q", l)
+		}
+	}
+	alice.Send("/unignore robert")
+	alice.Sync()
+	bob.Send("but this")
+	if l := alice.Expect("robert"); !strings.Contains(l, "<robert> but this") {
+		t.Errorf("an ignored line got through: %q", l)
+	}
+
+	alice.Send("/oper sesame")
+	alice.Expect("You are now an admin")
+	alice.Send("/wall maintenance at noon")
+	bob.Expect("NOTICE from alice: maintenance at noon")
 }

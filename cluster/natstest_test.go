@@ -82,6 +82,7 @@ func startNode(tb testing.TB, url, id string, timeout time.Duration) *node {
 	})
 	s := servertest.Start(tb, servertest.Config{Hub: hub.Config{
 		ServerID: id, Relay: link, Claims: link, ClusterTimeout: timeout,
+		PasswordCheck: func(pw string) bool { return pw == "sesame" },
 	}})
 	if err := link.Start(s.Hub); err != nil {
 		tb.Fatalf("start: %v", err)

@@ -537,3 +537,14 @@ func (h *Hub) remoteRooms(out []RoomInfo) []RoomInfo {
 	}
 	return out
 }
+
+// remoteCount is how many users of other servers are in the room with key.
+func (h *Hub) remoteCount(key string) int {
+	n := 0
+	for _, u := range h.cluster.users {
+		if lowerASCII(u.Room) == key {
+			n++
+		}
+	}
+	return n
+}

@@ -134,7 +134,7 @@ func (h *Hub) joinRoom(c *Conn, r *Room) {
 	c.room = r
 	h.relayUser(c, "")
 	h.notice(r, c, &message.Message{Kind: message.Join, From: c.nick, Text: c.nick + " joined #" + r.name})
-	others := len(r.members) - 1
+	others := len(r.members) - 1 + h.remoteCount(r.key)
 	info := "*** You are now in #" + r.name + " with " + plural(others, "other user", "other users")
 	c.peer.Deliver(h.textLine(info))
 	if r.topic != "" {

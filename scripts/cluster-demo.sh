@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# cluster-demo.sh: a local cluster: a throwaway NATS with JetStream
+# (scripts/natsdev, 3 nodes with routes on loopback unless NATS_NODES=1)
+# and three telchat servers on 127.0.0.1:2323, 2324 and 2325 joined through
+# it, with a bot on each. Join any of them (telnet localhost 2323, nc
+# localhost 2325): it is one chat. Stops everything on Ctrl-C or after
+# $DURATION seconds (default 300).
+#
+# Environment: DURATION, BOT_INTERVAL (mean seconds between bot lines,
+# default 8), NATS_PORT (first NATS client port, default 14222), NATS_NODES
+# (1 or 3, default 3), TELCHAT_BIN (use this server binary instead of
+# building).
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DURATION="${DURATION:-300}"
+BOT_INTERVAL="${BOT_INTERVAL:-8}"
+NATS_PORT="${NATS_PORT:-14222}"
+NATS_NODES="${NATS_NODES:-3}"
+PORTS=(2323 2324 2325)
+if [[ ! "$DURATION" =~ ^[0-9]+$ || "$DURATION" -lt 1 ]]; then
+	log "DURATION must be a positive number of seconds"
+	exit 2
+fi
+
+WORK="$(mktemp -d /tmp/telchat-cluster-demo.XXXXXX)"
+BOT_PIDS=()
+SERVER_PIDS=()
+NATS_PID=""
+SLEEP_PID=""
+cleanup() {
+	local pid
+	[[ -z "$SLEEP_PID" ]] || kill "$SLEEP_PID" 2>/dev/null || true
+	for pid in "${BOT_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${BOT_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	BOT_PIDS=()
+	for pid in "${SERVER_PIDS[@]}"; do
+		SERVER_PID="$pid"
+		stop_server
+	done
+	SERVER_PIDS=()
+	if [[ -n "$NATS_PID" ]]; then
+		kill -TERM "$NATS_PID" 2>/dev/null || true
+		wait "$NATS_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+	log "cluster demo stopped"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+build_tools "$WORK"
+log "building natsdev"
+(cd "$ROOT" && go build -o "$WORK/natsdev" ./scripts/natsdev)
+
+"$WORK/natsdev" -port "$NATS_PORT" -nodes "$NATS_NODES" -dir "$WORK/nats" >"$WORK/nats.url" 2>"$WORK/nats.log" &
+NATS_PID=$!
+URLS=""
+for ((i = 0; i < 300; i++)); do
+	URLS="$(head -n1 "$WORK/nats.url" 2>/dev/null || true)"
+	[[ -z "$URLS" ]] || break
+	if ! kill -0 "$NATS_PID" 2>/dev/null; then
+		log "error: natsdev exited:"
+		cat "$WORK/nats.log" >&2 || true
+		exit 1
+	fi
+	sleep 0.1
+done
+if [[ -z "$URLS" ]]; then
+	log "error: NATS did not start within 30 s"
+	exit 1
+fi
+log "NATS: $URLS"
+
+n=0
+for port in "${PORTS[@]}"; do
+	n=$((n + 1))
+	start_server "$WORK/telchat" "$port" "$WORK/server$n.log" -data-dir "$WORK/data$n" \
+		-nats "$URLS" -server-id "server$n"
+	SERVER_PIDS+=("$SERVER_PID")
+	SERVER_PID=""
+done
+
+BOTS=(ada grace linus)
+for i in 0 1 2; do
+	"$WORK/bot" -addr "127.0.0.1:${PORTS[$i]}" -nick "${BOTS[$i]}" -interval "${BOT_INTERVAL}s" -duration "${DURATION}s" &
+	BOT_PIDS+=($!)
+done
+
+cat <<MSG
+
+A telchat cluster is running: three servers joined through a local NATS
+($NATS_NODES node(s), JetStream), one bot on each:
+
+    127.0.0.1:2323  server1  ada
+    127.0.0.1:2324  server2  grace
+    127.0.0.1:2325  server3  linus
+
+Join from other terminals, on any of them; it is one chat:
+
+    telnet localhost 2323
+    nc localhost 2325
+
+/who and /whois show everyone (and which server they are on). Stops after
+$DURATION s or on Ctrl-C. Logs: $WORK (removed at exit).
+
+MSG
+sleep "$DURATION" &
+SLEEP_PID=$!
+wait "$SLEEP_PID" || true
+SLEEP_PID=""
