@@ -78,6 +78,8 @@ type Link struct {
 	killed atomic.Bool  // Kill ran: nothing more is sent
 	sendMu sync.RWMutex // Send against Close closing out
 
+	parts map[string]*partial // heartbeats being collected, by origin (receive's)
+
 	drops       atomic.Int64
 	published   atomic.Int64
 	received    atomic.Int64
@@ -274,7 +276,7 @@ func (l *Link) toSink(e hub.ClusterEvent) {
 
 // receive handles one event from NATS (on the subscription's goroutine).
 func (l *Link) receive(msg *nats.Msg) {
-	e, err := decode(msg.Data)
+	e, p, n, err := decodePart(msg.Data)
 	if err != nil {
 		l.log.Warn().Err(err).Msg("dropped an event")
 		return
@@ -283,6 +285,12 @@ func (l *Link) receive(msg *nats.Msg) {
 		return // our own, back from NATS: never delivered twice
 	}
 	l.received.Add(1)
+	if n > 1 {
+		var ok bool
+		if e, ok = l.assemble(e, p, n); !ok {
+			return
+		}
+	}
 	b := l.sink.Load()
 	if b == nil {
 		return
@@ -292,6 +300,39 @@ func (l *Link) receive(msg *nats.Msg) {
 		return
 	}
 	_ = b.s.Cluster(e)
+}
+
+// assemble collects the parts of a big heartbeat (they arrive in order:
+// one publisher per server); it returns the whole heartbeat with the last
+// part. A part out of turn discards what was collected. It runs on the
+// subscription's goroutine only.
+func (l *Link) assemble(e hub.ClusterEvent, p, n int) (hub.ClusterEvent, bool) {
+	if l.parts == nil {
+		l.parts = make(map[string]*partial)
+	}
+	pt := l.parts[e.Origin]
+	if p == 0 {
+		pt = &partial{n: n}
+		l.parts[e.Origin] = pt
+	}
+	if pt == nil || pt.n != n || pt.next != p {
+		delete(l.parts, e.Origin)
+		return e, false
+	}
+	pt.users = append(pt.users, e.Users...)
+	pt.next++
+	if pt.next < n {
+		return e, false
+	}
+	delete(l.parts, e.Origin)
+	e.Users = pt.users
+	return e, true
+}
+
+// partial is a heartbeat whose parts are being collected.
+type partial struct {
+	n, next int
+	users   []hub.Presence
 }
 
 // Send hands e to the publisher without blocking (hub.Relay). When the
@@ -323,16 +364,18 @@ func (l *Link) dropped(why string) {
 func (l *Link) publisher() {
 	defer l.wg.Done()
 	for e := range l.out {
-		b, err := encode(e)
+		parts, err := encodeAll(e)
 		if err != nil {
 			l.log.Error().Err(err).Msg("not sent")
 			continue
 		}
-		if err := l.nc.Publish(l.subject, b); err != nil {
-			l.dropped(err.Error())
-			continue
+		for _, b := range parts {
+			if err := l.nc.Publish(l.subject, b); err != nil {
+				l.dropped(err.Error())
+				break
+			}
+			l.published.Add(1)
 		}
-		l.published.Add(1)
 	}
 }
 

@@ -37,7 +37,16 @@ type envelope struct {
 	Us []wireUser `json:"us,omitempty"`
 	R  string     `json:"r,omitempty"` // ClusterGone: the reason
 	T  string     `json:"t,omitempty"` // ClusterTopic: the topic
+	// A heartbeat is sent in parts of at most heartbeatPart users (NATS
+	// refuses messages over its max_payload, 1 MB by default): part P of
+	// N, P from 0.
+	P int `json:"p,omitempty"`
+	N int `json:"np,omitempty"`
 }
+
+// heartbeatPart is the most users one heartbeat message lists: about
+// 100 KB with long away messages.
+const heartbeatPart = 500
 
 // wireMsg is a message value.
 type wireMsg struct {
@@ -75,13 +84,37 @@ func (w wireUser) presence() hub.Presence {
 	return p
 }
 
-// encode turns e into its wire form.
-func encode(e hub.ClusterEvent) ([]byte, error) {
+// encodeAll turns e into its wire form: one message, or several parts for
+// a big heartbeat.
+func encodeAll(e hub.ClusterEvent) ([][]byte, error) {
+	if e.Kind != hub.ClusterHeartbeat || len(e.Users) <= heartbeatPart {
+		b, err := encode(e, 0, 1)
+		return [][]byte{b}, err
+	}
+	users := e.Users
+	n := (len(users) + heartbeatPart - 1) / heartbeatPart
+	out := make([][]byte, 0, n)
+	for p := range n {
+		e.Users = users[p*heartbeatPart : min((p+1)*heartbeatPart, len(users))]
+		b, err := encode(e, p, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// encode turns e into its wire form, as part p of n.
+func encode(e hub.ClusterEvent, p, n int) ([]byte, error) {
 	name, ok := kindNames[e.Kind]
 	if !ok {
 		return nil, fmt.Errorf("cluster: event kind %d does not cross", e.Kind)
 	}
 	env := envelope{K: name, O: e.Origin, R: e.Reason, T: e.Topic}
+	if n > 1 {
+		env.P, env.N = p, n
+	}
 	switch e.Kind {
 	case hub.ClusterLine:
 		m := e.Msg
@@ -107,10 +140,29 @@ var errBadEvent = errors.New("cluster: bad event")
 
 // decode reads an event; the kinds and fields a line needs are checked.
 func decode(b []byte) (hub.ClusterEvent, error) {
+	e, _, _, err := decodePart(b)
+	return e, err
+}
+
+// decodePart reads an event that may be part p of n (a heartbeat).
+func decodePart(b []byte) (e hub.ClusterEvent, p, n int, err error) {
 	var env envelope
-	if err := json.Unmarshal(b, &env); err != nil {
+	e, err = decodeInto(b, &env)
+	if err != nil {
+		return e, 0, 0, err
+	}
+	if env.N > 1 && env.P >= 0 && env.P < env.N {
+		return e, env.P, env.N, nil
+	}
+	return e, 0, 1, nil
+}
+
+// decodeInto reads an event into env and checks it.
+func decodeInto(b []byte, envp *envelope) (hub.ClusterEvent, error) {
+	if err := json.Unmarshal(b, envp); err != nil {
 		return hub.ClusterEvent{}, fmt.Errorf("%w: %w", errBadEvent, err)
 	}
+	env := *envp
 	e := hub.ClusterEvent{Origin: env.O, Reason: env.R, Topic: env.T}
 	for k, name := range kindNames {
 		if name == env.K {
