@@ -494,28 +494,31 @@ func run(cmdline []string) error {
 	if len(removed) > 0 {
 		log.Info().Strs("files", removed).Msg("removed temporary files left by an interrupted save")
 	}
-	state, err := store.Load(o.dataDir)
-	if err != nil {
-		return fmt.Errorf("loading state (fix or move the file; nothing was changed): %w", err)
-	}
 	passwordCheck, err := loadPassword(o.passwordFile)
 	if err != nil {
 		return err
 	}
+	// The store holds the operator state too; on its first start it
+	// imports state.json (left in place as a backup, never read again).
 	db, err := boltstore.Open(o.dataDir, boltstore.Options{
-		SyncInterval: o.syncInterval,
-		HistoryKeep:  o.historyKeep,
-		HistoryAge:   time.Duration(o.historyDays) * 24 * time.Hour,
-		Log:          log,
+		SyncInterval:  o.syncInterval,
+		HistoryKeep:   o.historyKeep,
+		HistoryAge:    time.Duration(o.historyDays) * 24 * time.Hour,
+		OperatorState: true,
+		Log:           log,
 	})
 	if err != nil {
 		return fmt.Errorf("opening the store (fix it, or move it away and restore a backup; nothing was changed): %w", err)
 	}
-	// On every way out: queued lines written, file closed.
+	state := db.State()
+	// On every way out: queued writes tried for -shutdown-timeout, file
+	// closed.
 	dbClosed := false
 	defer func() {
 		if !dbClosed {
-			_ = db.Close(context.Background())
+			cctx, cancel := context.WithTimeout(context.Background(), o.shutdownTO)
+			defer cancel()
+			_ = db.Close(cctx)
 		}
 	}()
 	if motd, err := loadMOTD(o.motdFile); err != nil {
@@ -545,7 +548,6 @@ func run(cmdline []string) error {
 	if err != nil {
 		return err
 	}
-	saver := store.NewSaver(o.dataDir, log)
 	table := commands.New()
 	hcfg := hub.Config{
 		ServerName:     o.serverName,
@@ -561,7 +563,7 @@ func run(cmdline []string) error {
 		LogPerSecond:   o.logRate,
 		Commands:       table,
 		State:          state,
-		Saver:          saver,
+		Saver:          db,
 		Archive:        db,
 		NoDiskHistory:  o.historyKeep == 0,
 		PasswordCheck:  passwordCheck,
@@ -700,16 +702,13 @@ func run(cmdline []string) error {
 	if sock != nil {
 		_ = sock.Close(sctx)
 	}
-	// The saver gets its own deadline: the connections may have used all
+	// The store gets its own deadline: the connections may have used all
 	// of theirs.
 	savectx, cancelSave := context.WithTimeout(context.Background(), o.shutdownTO)
 	defer cancelSave()
 	dbClosed = true
 	if err := db.Close(savectx); err != nil {
-		log.Error().Err(err).Msg("store not fully written: the newest history lines are lost")
-	}
-	if err := saver.Close(savectx); err != nil {
-		log.Error().Err(err).Msg("state not saved: changes since the last save are lost")
+		log.Error().Err(err).Msg("state not saved: changes since the last save (and the newest history lines) are lost")
 		return fmt.Errorf("exiting with state not on disk: %w", err)
 	}
 	if msrv != nil {

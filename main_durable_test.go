@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -14,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"telchat/store"
+	"telchat/store/boltstore"
 )
 
 // dialAdmin connects to an admin socket and reads its greeting.
@@ -80,10 +84,7 @@ func TestConfirmedBansSurviveKill(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = s.wait(t)
-			st, err := store.Load(dir)
-			if err != nil {
-				t.Fatalf("after the kill: %v", err)
-			}
+			st := storedState(t, dir)
 			have := map[string]bool{}
 			for _, b := range st.Bans {
 				have[b.Mask] = true
@@ -100,20 +101,36 @@ func TestConfirmedBansSurviveKill(t *testing.T) {
 	}
 }
 
-// breakSaves makes every save in dir fail, even for root: state.json
-// becomes a non-empty directory, so renaming a file over it fails. The
-// returned function undoes it.
-func breakSaves(t *testing.T, dir string) (repair func()) {
+// storedState reads the operator state from the store in dir (the server
+// is not running).
+func storedState(t *testing.T, dir string) store.State {
 	t.Helper()
-	path := store.Path(dir)
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	db, err := boltstore.Open(dir, boltstore.Options{OperatorState: true})
+	if err != nil {
+		t.Fatalf("opening the store: %v", err)
+	}
+	defer db.Close(context.Background())
+	return db.State()
+}
+
+// breakSaves makes every write of the running server s to its store fail,
+// even for root: its file size limit (RLIMIT_FSIZE) drops to the store's
+// two meta pages, so that writing any other page fails with EFBIG (Go
+// ignores SIGXFSZ), as on a full disk. The returned function restores the
+// limit.
+func breakSaves(t *testing.T, s *server) (repair func()) {
+	t.Helper()
+	pid := s.cmd.Process.Pid
+	var old unix.Rlimit
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, nil, &old); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(path, "blocker"), 0o700); err != nil {
+	low := unix.Rlimit{Cur: uint64(2 * os.Getpagesize()), Max: old.Max}
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &low, nil); err != nil {
 		t.Fatal(err)
 	}
 	return func() {
-		if err := os.RemoveAll(path); err != nil {
+		if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &old, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -130,7 +147,7 @@ func TestFailedSaves(t *testing.T) {
 		sock := filepath.Join(t.TempDir(), "a.sock")
 		s := startServer(t, bin, nil, "-data-dir", dir, "-admin-socket", sock)
 		c, r := dialAdmin(t, sock)
-		repair := breakSaves(t, dir)
+		repair := breakSaves(t, s)
 		_, _ = c.Write([]byte("ban mallory\n"))
 		readUntil(t, r, "! Cannot save bans, MOTD and topics to disk")
 		readUntil(t, r, "! The ban on mallory is in force but not yet on disk")
@@ -143,9 +160,9 @@ func TestFailedSaves(t *testing.T) {
 		if err := s.wait(t); err != nil {
 			t.Fatalf("exit: %v", err)
 		}
-		st, err := store.Load(dir)
-		if err != nil || len(st.Bans) != 1 || st.Bans[0].Mask != "mallory" {
-			t.Fatalf("after the restart: %+v, %v", st.Bans, err)
+		st := storedState(t, dir)
+		if len(st.Bans) != 1 || st.Bans[0].Mask != "mallory" {
+			t.Fatalf("after the restart: %+v", st.Bans)
 		}
 	})
 
@@ -154,7 +171,7 @@ func TestFailedSaves(t *testing.T) {
 		sock := filepath.Join(t.TempDir(), "a.sock")
 		s := startServer(t, bin, nil, "-data-dir", dir, "-admin-socket", sock, "-shutdown-timeout", "1s")
 		c, r := dialAdmin(t, sock)
-		breakSaves(t, dir)
+		breakSaves(t, s)
 		_, _ = c.Write([]byte("motd set lost\n"))
 		readUntil(t, r, "! The new message of the day is in force but not yet on disk")
 		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -232,4 +249,49 @@ func TestStartCleansAndChecksState(t *testing.T) {
 			t.Fatalf("MOTD reached the terminal raw: %q", l)
 		}
 	})
+}
+
+// TestStateJSONImportedOnce: on its first start the server imports
+// state.json into its store and never writes or reads the file again: it
+// stays as it was, a backup, and changes live in the store across
+// restarts.
+func TestStateJSONImportedOnce(t *testing.T) {
+	bin := buildServer(t)
+	dir := t.TempDir()
+	storeBans(t, dir, 2)
+	st, err := store.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.MOTD = "the old motd"
+	if err := store.Save(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(store.Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "a.sock")
+	s := startServer(t, bin, nil, "-data-dir", dir, "-admin-socket", sock)
+	if !slices.ContainsFunc(s.logged(), func(l string) bool { return strings.Contains(l, "imported bans, MOTD and topics") }) {
+		t.Fatalf("the log does not tell of the import: %q", s.logged())
+	}
+	c, r := dialAdmin(t, sock)
+	_, _ = c.Write([]byte("bans\n"))
+	readUntil(t, r, "old1")
+	_, _ = c.Write([]byte("motd set the new motd\n"))
+	readUntil(t, r, "*** Message of the day set")
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.wait(t); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	after, err := os.ReadFile(store.Path(dir))
+	if err != nil || string(after) != string(before) {
+		t.Fatalf("state.json changed (or is gone: %v)", err)
+	}
+	s = startServer(t, bin, nil, "-data-dir", dir)
+	_, raw := login(t, s.addr, "alice")
+	readUntil(t, raw, "the new motd")
 }

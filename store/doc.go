@@ -17,6 +17,11 @@
 // sanitizes the text it loads, and [RemoveTemp] clears the temporary files
 // of an interrupted save.
 //
+// The server itself now keeps this state in its store (package
+// store/boltstore, one bbolt file), which imports state.json once, with
+// [Load], and encodes the state with [MarshalState]; the state.json
+// functions stay as that import and the record's format.
+//
 // A [Ban] mask is a nickname (compared case-insensitively), a single IP
 // address, or a CIDR prefix; [ParseMask] validates and normalizes masks and
 // [Ban.Matches] applies them.
