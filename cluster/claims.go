@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"telchat/hub"
+	"telchat/store"
 )
 
 // Nicknames are unique in the cluster through the key-value bucket
@@ -34,12 +35,15 @@ const (
 	opClaim opKind = iota + 1
 	opRelease
 	opRenew
+	opBan
 )
 
 type claimOp struct {
 	kind      opKind
 	key, nick string
 	done      func(error)
+	ban       store.Ban // opBan
+	unban     bool
 }
 
 // errClaimsBusy refuses a claim when the worker's queue is full.
@@ -116,6 +120,8 @@ func (l *Link) claimsWorker() {
 				l.release(held, nicks, op.key)
 			case opRenew:
 				l.renew(held, nicks)
+			case opBan:
+				l.putBan(op.ban, op.unban)
 			}
 		case <-t.C:
 			if !l.killed.Load() {

@@ -243,3 +243,49 @@ func TestRoomStateCrosses(t *testing.T) {
 	alice.Send("/wall maintenance at noon")
 	bob.Expect("NOTICE from alice: maintenance at noon")
 }
+
+// TestBansShared: a /ban on one server refuses the address on every
+// server, also one started later; /unban lifts it everywhere.
+func TestBansShared(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := a.Login(t, "alice")
+	eve := b.LoginFrom(t, "eve", "127.0.0.7")
+	alice.Expect("eve joined #lobby")
+	alice.Send("/oper sesame")
+	alice.Expect("You are now an admin")
+
+	alice.Send("/ban 127.0.0.7 spam")
+	eve.Expect("You were banned by alice: spam")
+	alice.Expect("eve left #lobby (banned: spam)")
+	again := b.DialFrom(t, "127.0.0.7")
+	again.Expect("You are banned from this server: spam")
+
+	c := startNode(t, ns.ClientURL(), "C", 5*time.Second)
+	waitRefused(t, c, "127.0.0.7", true)
+
+	alice.Send("/unban 127.0.0.7")
+	alice.Expect("127.0.0.7")
+	waitRefused(t, b, "127.0.0.7", false)
+	waitRefused(t, c, "127.0.0.7", false)
+}
+
+// waitRefused connects from addr until the server refuses it as banned
+// (want true) or greets it (want false), or fails at the deadline.
+func waitRefused(tb testing.TB, n *node, addr string, want bool) {
+	tb.Helper()
+	deadline := time.Now().Add(servertest.Timeout)
+	for {
+		c := n.DialFrom(tb, addr)
+		l := c.Line()
+		_ = c.Conn.Close()
+		if strings.Contains(l, "banned") == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("from %s: want banned %v, got %q", addr, want, l)
+		}
+		time.Sleep(20 * time.Millisecond) // a poll interval
+	}
+}

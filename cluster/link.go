@@ -66,7 +66,8 @@ type Link struct {
 	log     zerolog.Logger
 	subject string
 	nc      *nats.Conn
-	kv      jetstream.KeyValue
+	kv      jetstream.KeyValue // nicknames
+	bans    jetstream.KeyValue
 
 	out    chan hub.ClusterEvent // to the publisher
 	ops    chan claimOp          // to the claims worker
@@ -230,6 +231,10 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		return nil, err
 	}
 	l.kv = kv
+	if err := l.openBans(ctx, js); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -260,6 +265,11 @@ func (l *Link) Start(s Sink) error {
 	// NATS calls it a slow consumer and drops.
 	_ = sub.SetPendingLimits(65536, 64<<20)
 	l.sub = sub
+	if err := l.startBanWatch(); err != nil {
+		_ = sub.Unsubscribe()
+		l.sub = nil
+		return err
+	}
 	l.wg.Add(3)
 	go l.publisher()
 	go l.ticker()
@@ -336,8 +346,15 @@ type partial struct {
 }
 
 // Send hands e to the publisher without blocking (hub.Relay). When the
-// buffer is full the event is dropped, counted and logged.
+// buffer is full the event is dropped, counted and logged. A ban goes to
+// the key-value worker instead (see bans.go).
 func (l *Link) Send(e hub.ClusterEvent) {
+	if e.Kind == hub.ClusterBan {
+		if !l.enqueueOp(claimOp{kind: opBan, ban: e.Ban, unban: e.Unban}) {
+			l.dropped("key-value queue full (ban)")
+		}
+		return
+	}
 	l.sendMu.RLock()
 	defer l.sendMu.RUnlock()
 	if l.closed.Load() || l.killed.Load() {

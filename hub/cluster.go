@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"telchat/message"
+	"telchat/store"
 	"telchat/usertext"
 )
 
@@ -63,6 +64,10 @@ const (
 	// ClusterTick: time to send a heartbeat and look for lost servers;
 	// the relay sends it to its own hub every Config.ClusterTimeout/3.
 	ClusterTick
+	// ClusterBan: Ban was set (or, with Unban, the ban on Ban.Mask
+	// removed) somewhere in the cluster. The relay keeps bans in a
+	// key-value bucket, so they hold across restarts of any server.
+	ClusterBan
 )
 
 // ClusterEvent is one thing that crosses between servers (or, for
@@ -76,6 +81,8 @@ type ClusterEvent struct {
 	Reason string // ClusterGone: "quit: bye", "hangup", ...
 	Topic  string
 	Up     bool // ClusterLink
+	Ban    store.Ban
+	Unban  bool
 }
 
 // Presence is what the cluster knows of one user.
@@ -194,6 +201,14 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		return
 	case ClusterLink:
 		h.linkChanged(e.Up)
+		return
+	case ClusterBan:
+		// From the ban bucket: any server's, at any time (also before
+		// this one started); applying one twice changes nothing.
+		if e.Origin == h.cfg.ServerID && !e.Unban {
+			return
+		}
+		h.remoteBan(e.Ban, e.Unban)
 		return
 	}
 	if e.Origin == "" || e.Origin == h.cfg.ServerID {
@@ -547,4 +562,27 @@ func (h *Hub) remoteCount(key string) int {
 		}
 	}
 	return n
+}
+
+// remoteBan applies a ban set (or removed) on another server.
+func (h *Hub) remoteBan(b store.Ban, unban bool) {
+	m, err := store.ParseMask(b.Mask)
+	if err != nil {
+		h.log.Warn().Str("mask", b.Mask).Err(err).Msg("cluster ban refused")
+		return
+	}
+	if unban {
+		h.removeBan(m)
+		return
+	}
+	for _, old := range h.bans {
+		if old.Mask == m && old.Reason == b.Reason && old.By == b.By &&
+			old.Created.Equal(b.Created) && old.Expires.Equal(b.Expires) {
+			return // known already
+		}
+	}
+	b.Mask = m
+	if _, err := h.applyBan(b, nil); err != nil {
+		h.log.Warn().Str("mask", m).Err(err).Msg("cluster ban not applied")
+	}
 }

@@ -56,6 +56,17 @@ func (x *Ctx) Ban(mask string, d time.Duration, reason string) (BanResult, error
 	if d > 0 {
 		b.Expires = now.Add(d)
 	}
+	res, err := h.applyBan(b, x.c)
+	if err == nil {
+		h.relay(ClusterEvent{Kind: ClusterBan, Ban: b})
+	}
+	return res, err
+}
+
+// applyBan adds (or replaces) ban b and disconnects every connection that
+// matches, except caller (nil: none).
+func (h *Hub) applyBan(b store.Ban, caller *Conn) (BanResult, error) {
+	m, now, reason := b.Mask, time.Now(), b.Reason
 	replaced := false
 	for i := range h.bans {
 		if h.bans[i].Mask == m {
@@ -76,14 +87,14 @@ func (x *Ctx) Ban(mask string, d time.Duration, reason string) (BanResult, error
 		if c.console || !h.banMatches(b, nickID{key: c.key, loose: c.loose}, c.Addr, now) {
 			continue
 		}
-		if c == x.c {
+		if c == caller {
 			res.MatchesCaller = true
 			continue
 		}
 		hit = append(hit, c)
 	}
 	for _, c := range hit {
-		h.kick(c, x.Name(), Reason{Kind: KindBanned, Text: reason})
+		h.kick(c, b.By, Reason{Kind: KindBanned, Text: reason})
 	}
 	res.Kicked = len(hit)
 	return res, nil
@@ -102,15 +113,24 @@ func (x *Ctx) Unban(mask string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for i, b := range x.h.bans {
+	if !x.h.removeBan(m) {
+		return "", fmt.Errorf("%w: %s", ErrNotBanned, m)
+	}
+	x.h.relay(ClusterEvent{Kind: ClusterBan, Ban: store.Ban{Mask: m}, Unban: true})
+	return m, nil
+}
+
+// removeBan removes the ban on the normalized mask m, if there is one.
+func (h *Hub) removeBan(m string) bool {
+	for i, b := range h.bans {
 		if b.Mask == m {
-			x.h.bans = append(x.h.bans[:i], x.h.bans[i+1:]...)
-			x.h.forgetBanKeys()
-			x.h.persist()
-			return m, nil
+			h.bans = append(h.bans[:i], h.bans[i+1:]...)
+			h.forgetBanKeys()
+			h.persist()
+			return true
 		}
 	}
-	return "", fmt.Errorf("%w: %s", ErrNotBanned, m)
+	return false
 }
 
 // Bans lists the bans in force.
