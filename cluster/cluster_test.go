@@ -175,6 +175,11 @@ func TestLinkCut(t *testing.T) {
 	servertest.WaitFor(t, "Linked() after the link was restored", a.link.Linked)
 	alice.Send("back again")
 	bob.Expect("<alice> back again")
+	alice.Send("once more")
+	// Nothing twice: the line before comes once, then this one.
+	if l := bob.Expect("<alice>"); l != "<alice> once more" {
+		t.Errorf("after the cut bob got %q, want the next line", l)
+	}
 	l := waitWho(t, bob, "alice", "ann", "bob")
 	if strings.Count(l, "alice") != 1 || !strings.Contains(l, "3 in #lobby") {
 		t.Errorf("after the cut: %q", l)
@@ -287,5 +292,38 @@ func waitRefused(tb testing.TB, n *node, addr string, want bool) {
 			tb.Fatalf("from %s: want banned %v, got %q", addr, want, l)
 		}
 		time.Sleep(20 * time.Millisecond) // a poll interval
+	}
+}
+
+// TestOnePublishPerLine: a line to a room with members on two servers
+// costs one NATS message, whatever the number of recipients, and reaches
+// each of them once, in order.
+func TestOnePublishPerLine(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := a.Login(t, "alice")
+	var readers []*servertest.Client
+	for _, n := range []string{"b1", "b2", "b3", "b4"} {
+		readers = append(readers, b.Login(t, n))
+	}
+	readers = append(readers, a.Login(t, "a1"))
+	waitWho(t, readers[0], "alice", "a1", "b4")
+	before := a.link.Stats().Lines
+	const lines = 20
+	for i := range lines {
+		alice.Send("line " + strconv.Itoa(i))
+	}
+	alice.Sync()
+	for _, r := range readers {
+		for i := range lines {
+			want := "<alice> line " + strconv.Itoa(i)
+			if l := r.Expect("<alice> "); l != want {
+				t.Fatalf("%s got %q, want %q", r.Nick, l, want)
+			}
+		}
+	}
+	if got := a.link.Stats().Lines - before; got != lines {
+		t.Errorf("%d lines cost %d NATS messages, want %d", lines, got, lines)
 	}
 }

@@ -83,6 +83,7 @@ type Link struct {
 
 	drops       atomic.Int64
 	published   atomic.Int64
+	lines       atomic.Int64
 	received    atomic.Int64
 	lastDropLog atomic.Int64 // Unix nanoseconds
 }
@@ -91,8 +92,11 @@ type sinkBox struct{ s Sink }
 
 // Stats are a Link's counters.
 type Stats struct {
-	// Published and Received count events sent to and taken from NATS.
+	// Published and Received count messages sent to and taken from NATS.
 	Published, Received int64
+	// Lines counts the lines published (chat, emotes, private messages,
+	// walls): one per line said here, never one per recipient.
+	Lines int64
 	// Dropped counts events not sent: the buffer was full, or NATS
 	// refused them (its reconnect buffer full).
 	Dropped int64
@@ -104,7 +108,7 @@ func (l *Link) Linked() bool { return l.nc.IsConnected() }
 
 // Stats reads the link's counters; safe from any goroutine.
 func (l *Link) Stats() Stats {
-	return Stats{Published: l.published.Load(), Received: l.received.Load(), Dropped: l.drops.Load()}
+	return Stats{Published: l.published.Load(), Received: l.received.Load(), Lines: l.lines.Load(), Dropped: l.drops.Load()}
 }
 
 // ErrConfig is wrapped by Dial's errors about the configuration.
@@ -392,6 +396,9 @@ func (l *Link) publisher() {
 				break
 			}
 			l.published.Add(1)
+			if e.Kind == hub.ClusterLine {
+				l.lines.Add(1)
+			}
 		}
 	}
 }
