@@ -327,3 +327,25 @@ func TestOnePublishPerLine(t *testing.T) {
 		t.Errorf("%d lines cost %d NATS messages, want %d", lines, got, lines)
 	}
 }
+
+// TestKickMoveCross: an admin's /move and /kick reach a user on another
+// server.
+func TestKickMoveCross(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := a.Login(t, "alice")
+	bob := b.Login(t, "bob")
+	alice.Expect("bob joined #lobby")
+	alice.Send("/oper sesame")
+	alice.Expect("You are now an admin")
+
+	alice.Send("/move bob quiet")
+	bob.Expect("*** You were moved to #quiet by alice")
+	alice.Expect("bob left #lobby (joined #quiet)")
+	alice.Send("/join quiet")
+	alice.Expect("with 1 other user")
+	alice.Send("/kick bob being rude")
+	bob.Expect("You were kicked by alice: being rude")
+	alice.Expect("bob left #quiet (kicked: being rude)")
+}

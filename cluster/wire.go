@@ -26,6 +26,8 @@ var kindNames = map[hub.ClusterKind]string{
 	hub.ClusterHeartbeat: "hb",
 	hub.ClusterTopic:     "topic",
 	hub.ClusterSync:      "sync",
+	hub.ClusterKick:      "kick",
+	hub.ClusterMove:      "move",
 }
 
 // envelope is one event on the wire.
@@ -35,8 +37,9 @@ type envelope struct {
 	M  *wireMsg   `json:"m,omitempty"`
 	U  *wireUser  `json:"u,omitempty"`
 	Us []wireUser `json:"us,omitempty"`
-	R  string     `json:"r,omitempty"` // ClusterGone: the reason
-	T  string     `json:"t,omitempty"` // ClusterTopic: the topic
+	R  string     `json:"r,omitempty"`  // ClusterGone: the reason
+	T  string     `json:"t,omitempty"`  // ClusterTopic: the topic
+	B  string     `json:"by,omitempty"` // ClusterKick, ClusterMove: the admin
 	// A heartbeat is sent in parts of at most heartbeatPart users (NATS
 	// refuses messages over its max_payload, 1 MB by default): part P of
 	// N, P from 0.
@@ -111,7 +114,7 @@ func encode(e hub.ClusterEvent, p, n int) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("cluster: event kind %d does not cross", e.Kind)
 	}
-	env := envelope{K: name, O: e.Origin, R: e.Reason, T: e.Topic}
+	env := envelope{K: name, O: e.Origin, R: e.Reason, T: e.Topic, B: e.By}
 	if n > 1 {
 		env.P, env.N = p, n
 	}
@@ -119,7 +122,7 @@ func encode(e hub.ClusterEvent, p, n int) ([]byte, error) {
 	case hub.ClusterLine:
 		m := e.Msg
 		env.M = &wireMsg{Kind: m.Kind.String(), Room: m.Room, From: m.From, To: m.To, Text: m.Text, Time: m.Time.UnixMilli()}
-	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic:
+	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic, hub.ClusterKick, hub.ClusterMove:
 		u := toWireUser(e.User)
 		env.U = &u
 	case hub.ClusterHeartbeat:
@@ -163,7 +166,7 @@ func decodeInto(b []byte, envp *envelope) (hub.ClusterEvent, error) {
 		return hub.ClusterEvent{}, fmt.Errorf("%w: %w", errBadEvent, err)
 	}
 	env := *envp
-	e := hub.ClusterEvent{Origin: env.O, Reason: env.R, Topic: env.T}
+	e := hub.ClusterEvent{Origin: env.O, Reason: env.R, Topic: env.T, By: env.B}
 	for k, name := range kindNames {
 		if name == env.K {
 			e.Kind = k
@@ -183,7 +186,7 @@ func decodeInto(b []byte, envp *envelope) (hub.ClusterEvent, error) {
 		}
 		e.Msg = message.Message{Kind: kind, Room: env.M.Room, From: env.M.From, To: env.M.To,
 			Text: env.M.Text, Time: time.UnixMilli(env.M.Time), Origin: env.O}
-	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic:
+	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic, hub.ClusterKick, hub.ClusterMove:
 		if env.U == nil || env.U.Nick == "" {
 			return hub.ClusterEvent{}, fmt.Errorf("%w: %s without a user", errBadEvent, env.K)
 		}

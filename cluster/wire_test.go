@@ -22,6 +22,8 @@ func TestWireRoundTrip(t *testing.T) {
 		{"gone", hub.ClusterEvent{Kind: hub.ClusterGone, Origin: "B", User: hub.Presence{Nick: "bob"}, Reason: "quit: bye"}},
 		{"topic", hub.ClusterEvent{Kind: hub.ClusterTopic, Origin: "B", User: hub.Presence{Nick: "bob", Room: "den"}, Topic: "cozy"}},
 		{"sync", hub.ClusterEvent{Kind: hub.ClusterSync, Origin: "C"}},
+		{"kick", hub.ClusterEvent{Kind: hub.ClusterKick, Origin: "A", User: hub.Presence{Nick: "bob"}, Reason: "flood", By: "ada"}},
+		{"move", hub.ClusterEvent{Kind: hub.ClusterMove, Origin: "A", User: hub.Presence{Nick: "bob", Room: "quiet"}, By: "ada"}},
 		{"heartbeat", hub.ClusterEvent{Kind: hub.ClusterHeartbeat, Origin: "C", Users: []hub.Presence{{Nick: "a", Room: "lobby", Since: at}, {Nick: "b", Room: "x", Since: at}}}},
 	}
 	for _, tt := range tests {

@@ -68,6 +68,12 @@ const (
 	// removed) somewhere in the cluster. The relay keeps bans in a
 	// key-value bucket, so they hold across restarts of any server.
 	ClusterBan
+	// ClusterKick: By kicked User.Nick, a user of the receiving server,
+	// for Reason.
+	ClusterKick
+	// ClusterMove: By moved User.Nick, a user of the receiving server, to
+	// User.Room.
+	ClusterMove
 )
 
 // ClusterEvent is one thing that crosses between servers (or, for
@@ -83,6 +89,7 @@ type ClusterEvent struct {
 	Up     bool // ClusterLink
 	Ban    store.Ban
 	Unban  bool
+	By     string // ClusterKick, ClusterMove: the admin's name
 }
 
 // Presence is what the cluster knows of one user.
@@ -246,6 +253,8 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		h.heartbeat()
 	case ClusterLine:
 		h.remoteLine(e.Msg)
+	case ClusterKick, ClusterMove:
+		h.remoteAdmin(e)
 	}
 }
 
@@ -585,4 +594,36 @@ func (h *Hub) remoteBan(b store.Ban, unban bool) {
 	if _, err := h.applyBan(b, nil); err != nil {
 		h.log.Warn().Str("mask", m).Err(err).Msg("cluster ban not applied")
 	}
+}
+
+// remoteAdmin carries out an admin's /kick or /move from another server
+// on a user of this one (the other server checked the admin's rights).
+func (h *Hub) remoteAdmin(e *ClusterEvent) {
+	_, key, err := h.cfg.Nick.CheckNick(e.User.Nick)
+	if err != nil {
+		return
+	}
+	to := h.nicks[key]
+	if to == nil {
+		return
+	}
+	h.log.Info().Str("nick", to.nick).Str("by", e.By).Str("server", e.Origin).Uint8("kind", uint8(e.Kind)).Msg("admin command from the cluster")
+	if e.Kind == ClusterKick {
+		h.kick(to, e.By, Reason{Kind: KindKicked, Text: e.Reason})
+		return
+	}
+	display, key, err := usertext.CheckRoom(e.User.Room)
+	if err != nil {
+		return
+	}
+	r := h.rooms[key]
+	if r == nil {
+		r = h.newRoom(display)
+		h.rooms[key] = r
+	}
+	if to.room == r {
+		return
+	}
+	to.peer.Deliver(h.textLine("*** You were moved to #" + r.name + " by " + e.By))
+	h.joinRoom(to, r)
 }

@@ -6,12 +6,18 @@ import (
 
 	"telchat/message"
 	"telchat/store"
+	"telchat/usertext"
 )
 
 // Kick disconnects nick with a reason and returns the nickname kicked.
 func (x *Ctx) Kick(nick, reason string) (string, error) {
 	to, err := x.lookup(nick)
 	if err != nil {
+		if u := x.h.remoteLookup(nick); u != nil {
+			// Its server does it (and its room hears of it from there).
+			x.h.relay(ClusterEvent{Kind: ClusterKick, User: Presence{Nick: u.Nick}, Reason: reason, By: x.Name()})
+			return u.Nick, nil
+		}
 		return "", err
 	}
 	if to == x.c {
@@ -202,6 +208,17 @@ func (x *Ctx) Wall(text string) {
 func (x *Ctx) Move(nick, room string) (string, string, error) {
 	to, err := x.lookup(nick)
 	if err != nil {
+		if u := x.h.remoteLookup(nick); u != nil {
+			display, _, rerr := usertext.CheckRoom(room)
+			if rerr != nil {
+				return "", "", rerr
+			}
+			if lowerASCII(u.Room) == lowerASCII(display) {
+				return "", "", fmt.Errorf("cannot move %s: already in #%s", u.Nick, u.Room)
+			}
+			x.h.relay(ClusterEvent{Kind: ClusterMove, User: Presence{Nick: u.Nick, Room: display}, By: x.Name()})
+			return u.Nick, display, nil
+		}
 		return "", "", err
 	}
 	r, err := x.h.roomFor(room, true)
