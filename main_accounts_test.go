@@ -346,3 +346,25 @@ func TestRegisterInCharacterMode(t *testing.T) {
 		t.Fatalf("in character mode: %q", seen)
 	}
 }
+
+// TestAccountsPerDay: one address registers at most -accounts-per-day
+// names a day; the refusal says so, and a bad password length is refused
+// with the bounds.
+func TestAccountsPerDay(t *testing.T) {
+	bin := buildServer(t)
+	s := startServer(t, bin, nil, "-data-dir", t.TempDir(), "-accounts-per-day", "1")
+	a, ar := login(t, s.addr, "ann")
+	send(t, a, "/register")
+	readPrompt(t, ar, "Password: ")
+	send(t, a, "short")
+	if head := readPrompt(t, ar, "Password: "); !strings.Contains(head, "8 to 128 bytes") {
+		t.Fatalf("a 5-byte password: %q", head)
+	}
+	send(t, a, "long enough")
+	readPrompt(t, ar, "Again: ")
+	send(t, a, "long enough")
+	readUntil(t, ar, "*** ann is registered to you")
+	b, br := login(t, s.addr, "ben")
+	send(t, b, "/register")
+	readUntil(t, br, "too many accounts were registered from your address today")
+}

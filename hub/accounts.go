@@ -34,7 +34,6 @@ var (
 	ErrNotOwner     = errors.New("your nickname is not registered")
 	ErrNoAccount    = errors.New("no such account")
 	ErrPasswordSize = fmt.Errorf("a password is %d to %d bytes", MinPassword, MaxPassword)
-	ErrBusyPrompt   = errors.New("answer the password question first (an empty line cancels)")
 )
 
 // account is a registered nickname in the hub's index.
@@ -48,9 +47,9 @@ type account struct {
 type accountIndex struct {
 	byKey   map[string]*account
 	byLoose map[string]*account
-	// registered counts the accounts made from each address on day.
+	// registered counts the accounts made from each address group on day.
 	day        int
-	registered map[netip.Addr]int
+	registered map[netip.Prefix]int
 }
 
 // secretKind says what a password prompt is for.
@@ -84,7 +83,7 @@ type secretState struct {
 func (h *Hub) loadAccounts(accounts map[string]store.Account) {
 	h.accts.byKey = make(map[string]*account, len(accounts))
 	h.accts.byLoose = make(map[string]*account, len(accounts))
-	h.accts.registered = make(map[netip.Addr]int)
+	h.accts.registered = make(map[netip.Prefix]int)
 	for key, a := range accounts {
 		h.indexAccount(&account{key: key, loose: h.cfg.Nick.Lookalike(a.Nick), Account: a})
 	}
@@ -443,20 +442,20 @@ func (h *Hub) dropAccount(a *account, done func(error)) {
 	h.cfg.Archive.DeleteAccount(a.key, func(err error) { h.post(func() { done(err) }) })
 }
 
-// countRegistration counts an account made from addr today.
+// countRegistration counts an account made from addr's group today.
 func (h *Hub) countRegistration(addr netip.Addr) {
 	h.rollRegistrationDay()
-	h.accts.registered[addr]++
+	h.accts.registered[h.AddrGroup(addr)]++
 }
 
-// registrationsLeft reports whether addr may register another account
+// registrationAllowed reports whether addr may register another account
 // today.
 func (h *Hub) registrationAllowed(addr netip.Addr) bool {
 	h.rollRegistrationDay()
 	if h.cfg.AccountsPerDay <= 0 {
 		return true
 	}
-	n, ok := h.accts.registered[addr]
+	n, ok := h.accts.registered[h.AddrGroup(addr)]
 	if !ok && len(h.accts.registered) >= maxRegisterAddrs {
 		return false
 	}
