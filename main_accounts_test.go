@@ -366,5 +366,5 @@ func TestAccountsPerDay(t *testing.T) {
 	readUntil(t, ar, "*** ann is registered to you")
 	b, br := login(t, s.addr, "ben")
 	send(t, b, "/register")
-	readUntil(t, br, "too many accounts were registered from your address today")
+	readUntil(t, br, "Too many accounts were registered from your address today")
 }
