@@ -114,13 +114,14 @@ func TestHistorySurvivesRestart(t *testing.T) {
 
 // TestKillLosesOnlyTheLastSyncInterval: the server is killed (SIGKILL)
 // during a burst of chat; after a restart, every line a member saw more
-// than the sync interval (plus a second for the write itself) before the
+// than the sync interval (plus two seconds for the write itself on a
+// loaded machine) before the
 // kill is in the history, once and in order.
 func TestKillLosesOnlyTheLastSyncInterval(t *testing.T) {
 	bin := buildServer(t)
 	dir := t.TempDir()
 	const interval = 100 * time.Millisecond
-	const slack = time.Second // the commit's own time on a loaded machine
+	const slack = 2 * time.Second // the commit's own time (fsync) on a loaded CI machine
 	args := []string{"-data-dir", dir, "-msg-rate", "0", "-sync-interval", interval.String()}
 	s := startServer(t, bin, nil, args...)
 	alice, _ := login(t, s.addr, "alice")
@@ -128,11 +129,11 @@ func TestKillLosesOnlyTheLastSyncInterval(t *testing.T) {
 
 	stopSending := make(chan struct{})
 	sent := make(chan int, 1)
-	// One line every 8ms: the whole burst fits in one /history page.
+	// One line every 10ms: the whole burst fits in one /history page.
 	go func() {
 		i := 0
 		defer func() { sent <- i }()
-		pace := time.NewTicker(8 * time.Millisecond)
+		pace := time.NewTicker(10 * time.Millisecond)
 		defer pace.Stop()
 		for ; i < 2000; i++ {
 			select {
@@ -163,7 +164,7 @@ func TestKillLosesOnlyTheLastSyncInterval(t *testing.T) {
 		}
 		seenAt[l] = now
 		order = append(order, l)
-		if now.Sub(first) > 2*slack && len(order) > 100 {
+		if now.Sub(first) > slack+1500*time.Millisecond && len(order) > 100 {
 			break
 		}
 	}
