@@ -6,6 +6,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,18 +16,26 @@ import (
 	"telchat/internal/servertest"
 )
 
-// tmuxPane is a real terminal (tmux, 80x24) running a real client.
+// tmuxPane is a real terminal (tmux, 80x24 unless said) running a real
+// client.
 type tmuxPane struct {
 	t    *testing.T
 	tmux string
 	sock string
 }
 
-// startPane runs command in a new detached tmux session.
+// startPane runs command in a new detached tmux session, 80x24.
 func startPane(t *testing.T, command string) *tmuxPane {
 	t.Helper()
+	return startPaneSized(t, 80, 24, command)
+}
+
+// startPaneSized runs command in a new detached tmux session of the given
+// size.
+func startPaneSized(t *testing.T, cols, rows int, command string) *tmuxPane {
+	t.Helper()
 	p := &tmuxPane{t: t, tmux: servertest.RequireBinary(t, "tmux"), sock: filepath.Join(t.TempDir(), "sock")}
-	p.run("new-session", "-d", "-x", "80", "-y", "24", command)
+	p.run("new-session", "-d", "-x", strconv.Itoa(cols), "-y", strconv.Itoa(rows), command)
 	t.Cleanup(func() { _ = exec.Command(p.tmux, "-S", p.sock, "kill-server").Run() })
 	return p
 }
@@ -161,6 +170,52 @@ func TestTelnetCharacterMode(t *testing.T) {
 	p.key("Enter")
 	expectExactLine(t, alice, "<bob>", "<bob> back in line mode")
 	p.waitText("back in line mode")
+}
+
+// TestWrapIndentsContinuations: in character mode on a 40-column
+// terminal (inetutils telnet, which reports the width with NAWS), a long
+// message is wrapped by the server, and its continuation rows are
+// indented, so that text padded to the wrap point cannot pass for a line
+// of its own ("<mallory> ..." at the first column).
+func TestWrapIndentsContinuations(t *testing.T) {
+	servertest.RequireBinary(t, "telnet")
+	s := servertest.Start(t, servertest.Config{})
+	alice := s.Login(t, "alice")
+	p := startPaneSized(t, 40, 24, "telnet 127.0.0.1 "+s.Port())
+	p.waitText("Choose a nickname:")
+	p.keys("bob")
+	p.key("Enter")
+	p.waitText("You are now in #lobby")
+	p.key("C-]")
+	p.waitText("telnet>")
+	p.keys("mode character")
+	p.key("Enter")
+	p.waitText("Character mode")
+	p.waitInput("")
+	p.keys("/set timestamps off")
+	p.key("Enter")
+	p.waitText("timestamps off")
+
+	alice.Send("I nod along with every word here <carol> I trust alice completely")
+	var rows []string
+	p.waitFor("the wrapped message", func(r []string, _, _ int) bool {
+		rows = r
+		return rowWith(r, "completely") >= 0
+	})
+	first := rowWith(rows, "<alice> I nod")
+	last := rowWith(rows, "completely")
+	if first < 0 || last <= first {
+		t.Fatalf("the message is not wrapped in rows of its own:\n%s", strings.Join(rows, "\n"))
+	}
+	for _, row := range rows[first+1 : last+1] {
+		if !strings.HasPrefix(row, "        ") || row[8] == ' ' {
+			t.Fatalf("a continuation row is not indented under the text (8 columns):\n%s", strings.Join(rows, "\n"))
+		}
+	}
+	if rowWith(rows, "<carol>") < 0 || strings.HasPrefix(rows[rowWith(rows, "<carol>")], "<carol>") {
+		t.Fatalf("<carol> at the first column:\n%s", strings.Join(rows, "\n"))
+	}
+	p.waitInput("")
 }
 
 // TestPlinkGetsCharacterMode: PuTTY's plink -telnet asks the server to echo

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"strconv"
 	"strings"
@@ -37,6 +38,10 @@ type terminal struct {
 
 // defaultPrompt is the prompt of character mode once the user is named.
 const defaultPrompt = "> "
+
+// defaultWidth is the terminal width assumed in character mode when the
+// client does not tell it (NAWS).
+const defaultWidth = 80
 
 // offerTimeout is how long /mode char waits for the client to agree.
 const offerTimeout = time.Second
@@ -74,7 +79,9 @@ func (s *Session) charModeLocked() bool { return s.term != nil && s.term.ed != n
 // terminal's type and the user's settings: in character mode a bell on
 // mentions and private messages, timestamps and, on a colour terminal,
 // nickname colours, highlighted mentions and dimmed server lines; in line
-// mode none. /set overrides each.
+// mode none. /set overrides each. In character mode lines are also
+// wrapped at the terminal's width (NAWS, or defaultWidth), with indented
+// continuation rows.
 func (s *Session) updateProfileLocked() {
 	t := s.term
 	if t == nil {
@@ -89,6 +96,9 @@ func (s *Session) updateProfileLocked() {
 		}
 	}
 	s.profile = def&^t.setMask | t.set&t.setMask
+	if t.ed != nil {
+		s.profile = s.profile.WrapAt(cmp.Or(t.width, defaultWidth))
+	}
 }
 
 // decoderLocked returns the session's Telnet decoder, taking one from the
@@ -145,7 +155,8 @@ func (s *Session) tellLocked(kind message.Kind, text string) {
 
 // enterCharLocked starts character mode (the client agreed to ECHO): the
 // server now echoes and edits, and partial, the line typed so far, is
-// carried over.
+// carried over. The client is asked for its window size (NAWS) and type
+// (TTYPE) if it was not yet.
 func (s *Session) enterCharLocked(partial string) {
 	t := s.termLocked()
 	if t.ed != nil {
@@ -162,6 +173,10 @@ func (s *Session) enterCharLocked(partial string) {
 	t.ed.SetLine(partial)
 	t.wantNames = true
 	s.updateProfileLocked()
+	// A client that switched by itself (inetutils' "mode character") has
+	// not been asked for its window size and type yet.
+	d := s.decoderLocked()
+	s.ctrlLocked(append(d.RequestRemote(telnet.OptNAWS, true), d.RequestRemote(telnet.OptTType, true)...))
 	s.ctrlLocked([]byte(lineedit.EnableBracketedPaste))
 	s.tellLocked(message.System, "Character mode: the server edits your line; /mode line to leave")
 }
@@ -446,7 +461,7 @@ func (s *Session) switchMode(char bool, partial string) {
 }
 
 // windowSize applies a window size report (NAWS): the line editor scrolls
-// within the new width at once.
+// within the new width, and lines are wrapped at it, at once.
 //
 //go:noinline
 func (s *Session) windowSize(w, h int) {
@@ -454,6 +469,7 @@ func (s *Session) windowSize(w, h int) {
 	defer s.mu.Unlock()
 	t := s.termLocked()
 	t.width, t.height = w, h
+	s.updateProfileLocked()
 	if t.ed != nil {
 		t.ed.SetWidth(w)
 		s.ctrlLocked(t.ed.AppendRedraw(t.ed.AppendErase(nil)))

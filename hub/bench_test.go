@@ -53,8 +53,9 @@ func barrier(b *testing.B, h *hub.Hub) {
 // grow with n: the line is rendered once per profile in use and the same
 // bytes go to every recipient with that profile, so a room of plain
 // clients costs one rendering and one allocation per line. "mixed" gives
-// the members four different profiles in turn (plain, every setting,
-// colours and timestamps, dimmed server lines).
+// the members five different profiles in turn (plain, every setting,
+// colours and timestamps, dimmed server lines, and every setting wrapped
+// at 80 columns as in character mode).
 func BenchmarkBroadcast(b *testing.B) {
 	for _, held := range []bool{false, true} {
 		for _, n := range []int{10, 1000, 10000} {
@@ -67,7 +68,7 @@ func BenchmarkBroadcast(b *testing.B) {
 
 // mixedProfiles are the profiles of the "mixed" case, given in turn.
 var mixedProfiles = []render.Profile{render.Plain, render.All,
-	render.NickColours | render.Timestamps, render.DimSystem}
+	render.NickColours | render.Timestamps, render.DimSystem, render.All.WrapAt(80)}
 
 func benchmarkBroadcast(b *testing.B, n int, held, mixed bool) {
 	name := fmt.Sprintf("recipients=%d", n)

@@ -7,6 +7,21 @@ import (
 	"golang.org/x/text/width"
 )
 
+// RuneWidth returns the number of terminal columns r takes: 2 for wide
+// characters, 0 for those that join the character before them and for
+// controls, 1 for the rest (see Width).
+func RuneWidth(r rune) int {
+	if !printable(r) {
+		return 0
+	}
+	return runeWidth(r)
+}
+
+// Width returns the columns s takes on a terminal: wide characters (CJK,
+// most emoji) count two, combining marks none; SGR escape sequences (ESC [
+// ... m) and control characters are skipped.
+func Width(s string) int { return displayWidth(s) }
+
 // runeWidth returns the number of terminal columns r takes: 2 for East
 // Asian wide and fullwidth characters (CJK, most emoji), 0 for combining
 // marks, zero-width joiners and Hangul medial vowels and final consonants, which

@@ -56,8 +56,11 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Slots is how many renderings a message can keep: one per display profile
-// (package render numbers its profiles below Slots).
+// Slots is how many renderings a message keeps in its array: one per
+// display profile numbered below Slots (package render numbers its
+// profiles without a width so). Renderings for the higher numbers (those
+// of profiles that wrap lines at a terminal's width) are kept in a short
+// list, so a message costs nothing more until one is made.
 const Slots = 32
 
 // Message is one line (or block) for recipients. A message handed to a
@@ -89,12 +92,27 @@ type Message struct {
 
 	plain []byte         // rendering for slot 0, the plain profile
 	more  *[Slots][]byte // renderings for the other slots, made on first use
+	wide  []wideRendering
+}
+
+// wideRendering is a rendering kept for a slot from Slots up.
+type wideRendering struct {
+	slot int
+	b    []byte
 }
 
 // Rendered returns the bytes kept for profile slot i, or nil.
 func (m *Message) Rendered(i int) []byte {
 	if i == 0 {
 		return m.plain
+	}
+	if i >= Slots {
+		for _, w := range m.wide {
+			if w.slot == i {
+				return w.b
+			}
+		}
+		return nil
 	}
 	if m.more == nil {
 		return nil
@@ -108,6 +126,16 @@ func (m *Message) KeepRendered(i int, b []byte) []byte {
 		m.plain = b
 		return b
 	}
+	if i >= Slots {
+		for j := range m.wide {
+			if m.wide[j].slot == i {
+				m.wide[j].b = b
+				return b
+			}
+		}
+		m.wide = append(m.wide, wideRendering{i, b})
+		return b
+	}
 	if m.more == nil {
 		m.more = new([Slots][]byte)
 	}
@@ -119,28 +147,30 @@ func (m *Message) KeepRendered(i int, b []byte) []byte {
 // The renderings themselves are not reused: recipients may still hold
 // them.
 func (m *Message) Reset() {
-	more := m.more
+	more, wide := m.more, m.wide
 	if more != nil {
 		clear(more[:])
 	}
-	*m = Message{more: more}
+	clear(wide)
+	*m = Message{more: more, wide: wide[:0]}
 }
 
 // Set makes m hold v's fields, without renderings, keeping m's cache array
 // for reuse (as Reset does).
 func (m *Message) Set(v Message) {
-	more := m.more
+	more, wide := m.more, m.wide
 	if more != nil {
 		clear(more[:])
 	}
+	clear(wide)
 	*m = v
-	m.plain, m.more = nil, more
+	m.plain, m.more, m.wide = nil, more, wide[:0]
 }
 
 // CopyFor returns a copy of m without its renderings (for a per-recipient
 // variant, such as one with Mention set).
 func (m *Message) CopyFor() *Message {
 	c := *m
-	c.plain, c.more = nil, nil
+	c.plain, c.more, c.wide = nil, nil, nil
 	return &c
 }

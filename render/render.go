@@ -17,14 +17,15 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"telchat/lineedit"
 	"telchat/message"
 	"telchat/telnet"
 )
 
-// Profile is a set of display settings. The zero Profile, Plain, renders
-// exactly the lines telchat has always sent. Whether a session is in line
-// or character mode is not part of it: both get the same bytes.
-type Profile uint8
+// Profile is a set of display settings and, for a terminal whose width
+// is known, the width lines are wrapped at (see WrapAt). The zero
+// Profile, Plain, renders exactly the lines telchat has always sent.
+type Profile uint32
 
 // The settings a profile combines.
 const (
@@ -47,8 +48,39 @@ const (
 	All = NickColours | Highlight | Bell | Timestamps | DimSystem
 )
 
-// slot is the profile's index in a message's rendering cache.
-func (p Profile) slot() int { return int(p & All) }
+// The width a profile wraps at is kept in its bits from widthShift up.
+const (
+	widthShift = 8
+	maxWrap    = 1<<12 - 8
+	widthMask  = Profile(1<<12-1) << widthShift
+)
+
+// WrapAt returns p wrapping lines for a terminal width columns wide (0:
+// no wrapping). A line longer than the width is broken by the server, at
+// a space where there is one, and its continuation rows are indented (by
+// the width of the line's "<nick> " prefix, or two spaces when that is
+// more than half the width), so that no text of the line can start at
+// the first column of a row and pass for a line of its own.
+//
+// Widths from 24 up are rounded down to a multiple of 8 (and at most
+// 4088), so that terminals of about the same width share one rendering;
+// a line is never wider than the terminal.
+func (p Profile) WrapAt(width int) Profile {
+	switch {
+	case width <= 0:
+		width = 0
+	case width >= 24:
+		width = min(width&^7, maxWrap)
+	}
+	return p&^widthMask | Profile(width)<<widthShift&widthMask
+}
+
+// Width returns the width p wraps lines at, 0 for none.
+func (p Profile) Width() int { return int(p&widthMask) >> widthShift }
+
+// slot is the profile's index in a message's rendering cache: below
+// message.Slots without a width, above with one.
+func (p Profile) slot() int { return int(p & (All | widthMask)) }
 
 // Bytes returns m rendered for p: the bytes m keeps for p, or a new
 // rendering that m then keeps. Its result is shared: it must not be
@@ -57,7 +89,7 @@ func Bytes(m *message.Message, p Profile) []byte {
 	if b := m.Rendered(p.slot()); b != nil {
 		return b
 	}
-	return m.KeepRendered(p.slot(), Append(make([]byte, 0, size(m, p)), m, p&All))
+	return m.KeepRendered(p.slot(), Append(make([]byte, 0, size(m, p)), m, p))
 }
 
 // size is room enough for m rendered for p in most cases, so that a
@@ -66,6 +98,9 @@ func size(m *message.Message, p Profile) int {
 	n := len(m.From) + len(m.To) + len(m.Text) + 16
 	if p != Plain {
 		n += 40
+	}
+	if w := p.Width(); w > 0 {
+		n += len(m.Text) + w // the line ends and indents of the rows
 	}
 	for _, b := range m.Backlog {
 		n += size(b, p) + 10
@@ -82,6 +117,9 @@ func Append(dst []byte, m *message.Message, p Profile) []byte {
 	case message.Prompt:
 		return telnet.AppendText(dst, m.Text)
 	case message.Reply:
+		if p.Width() > 0 {
+			return appendReplyWrapped(dst, m.Text, p.Width())
+		}
 		dst = telnet.AppendText(dst, m.Text)
 		return append(dst, '\r', '\n')
 	case message.History:
@@ -125,6 +163,7 @@ var palette = [...]string{"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[
 
 // appendLine appends a one-line message with its line end, after mark.
 func appendLine(dst []byte, m *message.Message, p Profile, mark string) []byte {
+	start := len(dst)
 	dst = append(dst, mark...)
 	if p&Timestamps != 0 && !m.Time.IsZero() {
 		dst = append(dst, '[')
@@ -158,10 +197,15 @@ func appendLine(dst []byte, m *message.Message, p Profile, mark string) []byte {
 	default: // Join, Leave, Notice, System
 		dst = append(dst, "*** "...)
 	}
-	if p&Highlight != 0 && m.Mention != "" {
-		dst = appendHighlighted(dst, m.Text, m.Mention)
+	mention := ""
+	if p&Highlight != 0 {
+		mention = m.Mention
+	}
+	if w := p.Width(); w > 0 {
+		col := lineedit.Width(string(dst[start:]))
+		dst = appendWrapped(dst, m.Text, mention, w, col, hangingIndent(col, w))
 	} else {
-		dst = telnet.AppendText(dst, m.Text)
+		dst = appendText(dst, m.Text, mention)
 	}
 	if dim {
 		dst = append(dst, dimOff...)
@@ -202,6 +246,14 @@ func NickColour(nick string) string {
 		_, _ = h.Write(buf[:n])
 	}
 	return palette[h.Sum32()%uint32(len(palette))]
+}
+
+// appendText appends text, with mention highlighted if it is not "".
+func appendText(dst []byte, text, mention string) []byte {
+	if mention != "" {
+		return appendHighlighted(dst, text, mention)
+	}
+	return telnet.AppendText(dst, text)
 }
 
 // appendHighlighted appends text with every whole-word occurrence of nick
