@@ -391,3 +391,27 @@ func readUntil(t *testing.T, c *servertest.Client, text string) {
 		got = append(got, b)
 	}
 }
+
+// TestListingsFollowTheWidth: in character mode /who lays its names out
+// for the window's width (NAWS), and a new width applies to the next
+// listing at once.
+func TestListingsFollowTheWidth(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	for _, n := range []string{"alice", "bob", "carol", "dave"} {
+		s.Login(t, n)
+	}
+	c := s.Dial(t)
+	c.ExpectPrompt()
+	// DO ECHO, DO SGA (character mode), WILL NAWS and a 30x24 window.
+	c.Write([]byte{0xff, 0xfd, 0x01, 0xff, 0xfd, 0x03, 0xff, 0xfb, 0x1f, 0xff, 0xfa, 0x1f, 0, 30, 0, 24, 0xff, 0xf0})
+	c.Expect("Character mode")
+	c.Write([]byte("gina\r\x00"))
+	readUntil(t, c, "You are now")
+	c.Write([]byte("/who\r\x00"))
+	// 30 columns wrap as 24 (widths from 24 up are rounded down to a
+	// multiple of 8).
+	readUntil(t, c, "*** 5 in #lobby: alice,\r\n    bob, carol, dave,\r\n    gina\r\n")
+	c.Write([]byte{0xff, 0xfa, 0x1f, 0, 120, 0, 24, 0xff, 0xf0})
+	c.Write([]byte("/who\r\x00"))
+	readUntil(t, c, "*** 5 in #lobby: alice, bob, carol, dave, gina\r\n")
+}

@@ -331,6 +331,15 @@ func (s *Session) Settings() []string {
 	return append(lines, "*** Change one with /set NAME on|off")
 }
 
+// Width returns the columns lines are wrapped at (hub.Terminal): in
+// character mode the window's width (NAWS, or defaultWidth) as the
+// rendering profile rounds it, 0 in line mode.
+func (s *Session) Width() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.profile.Width()
+}
+
 // AskSecret asks for the next line without echo (hub.Terminal).
 func (s *Session) AskSecret(prompt, prefix string) bool {
 	s.mu.Lock()

@@ -389,12 +389,15 @@ func distance(a, b string) int {
 }
 
 // HelpLines is the /help listing for who: one line per command they may
-// run, in the form they use.
-func (t *Table) HelpLines(who Caller) []string {
-	width := 0
+// run, in the form they use, the summaries in a column after the usages.
+// On a terminal width columns wide (0: not known) the usage column is at
+// most two fifths of the width; a longer usage has a line of its own and
+// its summary goes on the next line, in the column.
+func (t *Table) HelpLines(who Caller, width int) []string {
+	col := 0
 	for _, c := range t.list {
-		if c.Allowed(who) {
-			width = max(width, len(c.UsageFor(who)))
+		if u := c.UsageFor(who); c.Allowed(who) && (width <= 0 || len(u) <= width*2/5) {
+			col = max(col, len(u))
 		}
 	}
 	var out []string
@@ -403,7 +406,12 @@ func (t *Table) HelpLines(who Caller) []string {
 			continue
 		}
 		u := c.UsageFor(who)
-		line := "  " + u + strings.Repeat(" ", width-len(u)) + "  " + c.SummaryFor(who)
+		pad := col - len(u)
+		if pad < 0 {
+			out = append(out, "  "+u)
+			u, pad = "", col
+		}
+		line := "  " + u + strings.Repeat(" ", pad) + "  " + c.SummaryFor(who)
 		if len(c.Aliases) > 0 {
 			line += " (also /" + strings.Join(c.Aliases, ", /") + ")"
 		}

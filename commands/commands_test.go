@@ -299,7 +299,7 @@ func TestTableIntegrity(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	console := Caller{Admin: true, Console: true}
-	userHelp, adminHelp, consoleHelp := table.HelpLines(Caller{}), table.HelpLines(Caller{Admin: true}), table.HelpLines(console)
+	userHelp, adminHelp, consoleHelp := table.HelpLines(Caller{}, 0), table.HelpLines(Caller{Admin: true}, 0), table.HelpLines(console, 0)
 	for _, c := range table.Commands() {
 		if c.Summary == "" || c.Run == nil {
 			t.Errorf("/%s: no summary or no Run", c.Name)

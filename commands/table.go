@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"telchat/hub"
+	"telchat/lineedit"
 )
 
 // builtin is the table of every command; /help reads t, the table being
@@ -127,7 +128,7 @@ func (t *Table) help(x *hub.Ctx, a []string) error {
 	if who.Console {
 		head = "*** Commands (the leading / is optional here):"
 	}
-	x.Reply(append([]string{head}, t.HelpLines(who)...)...)
+	x.Reply(append([]string{head}, t.HelpLines(who, termWidth(x))...)...)
 	return nil
 }
 
@@ -144,7 +145,7 @@ func who(x *hub.Ctx, a []string) error {
 			if err != nil {
 				return err
 			}
-			lines = append(lines, whoLine(name, total, users))
+			lines = append(lines, whoLines(name, total, users, 0)...)
 		}
 		x.Reply(lines...)
 		return nil
@@ -153,15 +154,27 @@ func who(x *hub.Ctx, a []string) error {
 	if err != nil {
 		return err
 	}
-	x.Reply(whoLine(name, total, users))
+	x.Reply(whoLines(name, total, users, termWidth(x))...)
 	return nil
 }
 
-// whoLine is the /who line for one room: "*** 2 in #lobby: @ada, bob
-// (away)", ending in ", and 900 more" when only the first names are listed.
-func whoLine(name string, total int, users []hub.UserInfo) string {
+// termWidth is the width the caller's terminal wraps lines at, 0 when not
+// known (line mode, the console).
+func termWidth(x *hub.Ctx) int {
+	if t, ok := x.Terminal(); ok {
+		return t.Width()
+	}
+	return 0
+}
+
+// whoLines is the /who answer for one room: "*** 2 in #lobby: @ada, bob
+// (away)", ending in ", and 900 more" when only the first names are
+// listed. On a terminal width columns wide (0: not known) the names are
+// laid out in rows that fit it, each after the first indented four
+// columns, and a name is never split from its comma or its "(away)".
+func whoLines(name string, total int, users []hub.UserInfo, width int) []string {
 	if len(users) == 0 {
-		return "*** 0 in #" + name
+		return []string{"*** 0 in #" + name}
 	}
 	parts := make([]string, 0, len(users)+1)
 	for _, u := range users {
@@ -177,7 +190,33 @@ func whoLine(name string, total int, users []hub.UserInfo) string {
 	if more := total - len(users); more > 0 {
 		parts = append(parts, fmt.Sprintf("and %d more", more))
 	}
-	return fmt.Sprintf("*** %d in #%s: %s", total, name, strings.Join(parts, ", "))
+	head := fmt.Sprintf("*** %d in #%s:", total, name)
+	if width <= 0 {
+		return []string{head + " " + strings.Join(parts, ", ")}
+	}
+	return packRow(head, parts, width)
+}
+
+// packRow lays parts out after head, separated by ", ", in rows of at most
+// width columns (display width), each row after the first indented four
+// columns. A part too long for a row has a row of its own.
+func packRow(head string, parts []string, width int) []string {
+	const indent = "   " // and the space before the first part: four columns
+	var rows []string
+	row, used := head, lineedit.Width(head)
+	for i, p := range parts {
+		if i < len(parts)-1 {
+			p += ","
+		}
+		w := lineedit.Width(p)
+		if used+1+w > width {
+			rows = append(rows, row)
+			row, used = indent, len(indent)
+		}
+		row += " " + p
+		used += 1 + w
+	}
+	return append(rows, row)
 }
 
 func whois(x *hub.Ctx, a []string) error {

@@ -20,6 +20,10 @@ type Terminal interface {
 	// that line then comes back as prefix followed by the line. It reports
 	// false when the terminal cannot hide input (line mode).
 	AskSecret(prompt, prefix string) bool
+	// Width is the number of columns the terminal's lines are wrapped at
+	// (character mode, where the window's width is known), 0 when they
+	// are not wrapped: listings lay themselves out for it.
+	Width() int
 }
 
 // Terminal returns the caller's terminal, when the caller is a chat user

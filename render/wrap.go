@@ -91,13 +91,17 @@ func appendReplyWrapped(dst []byte, text string, width int) []byte {
 }
 
 // replyIndent is the hanging indent of a line of a command's answer: under
-// the text after a leading "*** " or "! ", under the second column of a
-// table row ("  /who [ROOM]   list the users..."), or two columns past
-// the line's own indent; as hangingIndent bounds it.
+// the text after a leading "*** ", under the second column of a table row
+// ("  /who [ROOM]   list the users..."), under the text of a line
+// indented four columns or more, or two columns past the line's own
+// indent; as hangingIndent bounds it.
 func replyIndent(line string, width int) int {
 	body := strings.TrimLeft(line, " ")
 	lead := len(line) - len(body)
 	col := lead + 2
+	if lead >= 4 {
+		col = lead
+	}
 	switch {
 	case strings.HasPrefix(body, "*** "):
 		col = lead + 4

@@ -70,6 +70,10 @@ func TestAppendWrapped(t *testing.T) {
 			"*** 3 in #lobby:\r\n    alice, bob,\r\n    carol\r\nplain words here and\r\n  more\r\n"},
 		{"reply table row hangs under its second column", message.Message{Kind: message.Reply, Text: "  /who  list the users"}, w20,
 			"  /who  list the\r\n        users\r\n"},
+		{"an indented reply line hangs under its text", message.Message{Kind: message.Reply, Text: "      one two three four five"}, w20,
+			"      one two three\r\n      four five\r\n"},
+		{"a table row alone hangs two columns in", message.Message{Kind: message.Reply, Text: "  /history [N] | before [YYYY-MM-DD]"}, w20,
+			"  /history [N] |\r\n    before\r\n    [YYYY-MM-DD]\r\n"},
 		{"history marks", message.Message{Kind: message.History, Room: "den", Backlog: []*message.Message{
 			{Kind: message.Chat, From: "a", Text: "one two three"}}}, w20,
 			"*** Last 1 message\r\n    in #den:\r\n[history] <a> one\r\n  two three\r\n*** End of history\r\n"},
