@@ -639,7 +639,7 @@ func run(cmdline []string) error {
 		return err
 	}
 	var accepting atomic.Bool // for /readyz
-	msrc := metrics.Sources{Hub: h, Clients: srv, Build: build, StateFile: store.Path(o.dataDir), StoreFile: boltstore.Path(o.dataDir)}
+	msrc := metrics.Sources{Hub: h, Clients: srv, Build: build, StoreFile: boltstore.Path(o.dataDir)}
 	if link != nil {
 		msrc.Cluster = link
 	}

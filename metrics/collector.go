@@ -20,9 +20,6 @@ type Sources struct {
 	Clients *client.Server
 	// Build is the running build, exported as telchat_build_info.
 	Build version.Info
-	// StateFile is the durable state's path, whose size is exported
-	// (optional).
-	StateFile string
 	// Cluster is the cluster link (nil when the server stands alone).
 	Cluster interface {
 		Linked() bool
@@ -40,8 +37,8 @@ type collector struct {
 	build, connections, accepted, refused, disconnects *prometheus.Desc
 	messages, deliveries, paced, queued, queuedMax     *prometheus.Desc
 	writes, bytesIn, bytesOut, lag, rooms, users, bans *prometheus.Desc
-	stateBytes, logLeftOut, handshakes, accounts       *prometheus.Desc
-	storeBytes, linked, published, received, dropped   *prometheus.Desc
+	storeBytes, logLeftOut, handshakes, accounts       *prometheus.Desc
+	linked, published, received, dropped               *prometheus.Desc
 }
 
 func newCollector(src Sources) *collector {
@@ -67,7 +64,6 @@ func newCollector(src Sources) *collector {
 		rooms:       d("rooms", "Rooms that exist (refreshed every second)."),
 		users:       d("users", "Users with a nickname (refreshed every second)."),
 		bans:        d("bans", "Bans in force (refreshed every second)."),
-		stateBytes:  d("state_file_bytes", "Size of the durable state file (state.json)."),
 		logLeftOut:  d("log_lines_left_out_total", "Log lines strangers caused that were left out over -log-rate, by kind: refused, session, denied.", "kind"),
 		linked:      d("cluster_linked", "1 while the cluster link (NATS) is up, 0 while it is down; absent without -nats."),
 		published:   d("cluster_events_published_total", "Events (lines, presence, heartbeats) sent to the cluster."),
@@ -84,7 +80,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.build, c.connections, c.accepted, c.refused, c.disconnects, c.messages, c.deliveries,
 		c.paced, c.queued, c.queuedMax, c.writes, c.bytesIn, c.bytesOut, c.lag, c.rooms,
-		c.users, c.bans, c.stateBytes, c.logLeftOut, c.handshakes, c.accounts, c.storeBytes,
+		c.users, c.bans, c.logLeftOut, c.handshakes, c.accounts, c.storeBytes,
 		c.linked, c.published, c.received, c.dropped,
 	} {
 		ch <- d
@@ -152,15 +148,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.received, st.Received)
 		counter(c.dropped, st.Dropped)
 	}
-	for _, f := range []struct {
-		path string
-		desc *prometheus.Desc
-	}{{c.src.StateFile, c.stateBytes}, {c.src.StoreFile, c.storeBytes}} {
-		if f.path == "" {
-			continue
-		}
-		if fi, err := os.Stat(f.path); err == nil {
-			gauge(f.desc, float64(fi.Size()))
+	if c.src.StoreFile != "" {
+		if fi, err := os.Stat(c.src.StoreFile); err == nil {
+			gauge(c.storeBytes, float64(fi.Size()))
 		}
 	}
 }

@@ -32,12 +32,12 @@ func startMetrics(t *testing.T, s *servertest.Server, ready func() error) string
 	if err != nil {
 		t.Fatal(err)
 	}
-	state := filepath.Join(t.TempDir(), "state.json")
-	if err := os.WriteFile(state, []byte("{}\n"), 0o600); err != nil {
+	storeFile := filepath.Join(t.TempDir(), "telchat.db")
+	if err := os.WriteFile(storeFile, []byte("{}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := NewServer(ln, Config{
-		Sources: Sources{Hub: s.Hub, Clients: s.Server, StateFile: state, Build: version.Info{Version: "v1.2.3-test", Commit: "0123456789abcdef", Go: "go1.x"}},
+		Sources: Sources{Hub: s.Hub, Clients: s.Server, StoreFile: storeFile, Build: version.Info{Version: "v1.2.3-test", Commit: "0123456789abcdef", Go: "go1.x"}},
 		Ready:   ready,
 		Log:     zerolog.Nop(),
 	})
@@ -173,7 +173,7 @@ func TestMetricsAfterRealChat(t *testing.T) {
 		{"telchat_accounts", nil, 0},
 		{"telchat_tls_handshake_failures_total", nil, 0},
 		{"telchat_connections", []string{"listener=tls"}, 0},
-		{"telchat_state_file_bytes", nil, 3},
+		{"telchat_store_file_bytes", nil, 3},
 		{"telchat_log_lines_left_out_total", []string{"kind=refused"}, 0},
 	}
 	for _, tc := range tests {
