@@ -56,6 +56,11 @@ type Command struct {
 	// the budget allows it (Table.IsListing); the budget of each address
 	// group refuses (hub.Ctx.Listing).
 	Listing bool
+	// LogsOutcome commands (the store-backed admin commands: /drop,
+	// /purge, ...) log their outcome themselves, with hub.Ctx.Audit, once
+	// the store has answered; the table logs them only when they fail at
+	// once, so each is logged exactly once.
+	LogsOutcome bool
 	// Run executes the command. A returned error is shown to the caller as
 	// one line; errors wrapping ErrUsage show the usage line.
 	Run func(x *hub.Ctx, args []string) error
@@ -282,8 +287,9 @@ func (t *Table) Run(x *hub.Ctx, line string) {
 		err = cmd.Run(x, args)
 	}
 	// An admin command is logged after it ran, with its outcome: "ok", or
-	// the error its caller was told.
-	if cmd.Perm == AdminOnly || errors.Is(err, ErrPermission) {
+	// the error its caller was told; one whose outcome comes later logs
+	// itself then.
+	if (cmd.Perm == AdminOnly || errors.Is(err, ErrPermission)) && (err != nil || !cmd.LogsOutcome) {
 		outcome := err
 		if errors.Is(err, ErrUsage) {
 			outcome = fmt.Errorf("%w; usage: %s", err, cmd.UsageFor(who))

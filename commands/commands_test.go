@@ -494,6 +494,11 @@ func TestAdminLogRecordsOutcomes(t *testing.T) {
 		{"move", "move", "", "wrong arguments; usage: /move NICK ROOM"},
 		{"mute bob 10m", "mute", "bob 10m", "ok"},
 		{"kick bob bye", "kick", "bob bye", "ok"},
+		// Commands that log their own outcome once the store answers are
+		// logged once when they fail at once.
+		{"drop nobody", "drop", "nobody", "accounts need the store; not enabled on this server"},
+		{"opers add nobody", "opers", "add nobody", "accounts need the store; not enabled on this server"},
+		{"rehash", "rehash", "", "rehash is not enabled on this server"},
 	}
 	var want []string
 	for _, tc := range tests {

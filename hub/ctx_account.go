@@ -120,7 +120,6 @@ func (x *Ctx) account(nick string) (*account, error) {
 func (x *Ctx) Drop(nick string) error {
 	a, err := x.account(nick)
 	if err != nil {
-		x.Audit("drop", nick, err)
 		return err
 	}
 	h, c := x.h, x.c
@@ -141,7 +140,6 @@ func (x *Ctx) ResetPassword(nick string) error {
 	}
 	a, err := x.account(nick)
 	if err != nil {
-		x.Audit("resetpass", nick, err)
 		return err
 	}
 	pw := rand.Text()[:16]
@@ -174,18 +172,21 @@ func (x *Ctx) ResetPassword(nick string) error {
 func (x *Ctx) SetOper(nick string, on bool) error {
 	a, err := x.account(nick)
 	if err != nil {
-		x.Audit("opers", nick, err)
 		return err
 	}
 	a.Oper = on
 	h, c := x.h, x.c
+	args := "del " + nick
+	if on {
+		args = "add " + nick
+	}
 	what := "no longer an operator"
 	if on {
 		what = "an operator: its owner is an admin after logging in"
 	}
 	h.cfg.Archive.PutAccount(a.key, a.Account, func(err error) {
 		h.post(func() {
-			h.ctx(c).Audit("opers", nick, err)
+			h.ctx(c).Audit("opers", args, err)
 			h.answerSaved(c, err, "*** The account "+a.Nick+" is "+what)
 		})
 	})

@@ -85,15 +85,17 @@ func (x *Ctx) Purge(nick string, d time.Duration) error {
 		return fmt.Errorf("%w: %s", ErrNoSuchUser, shortName(nick))
 	}
 	var since time.Time
+	args := nick
 	if d > 0 {
 		since = time.Now().Add(-d)
+		args += " " + d.String()
 	}
 	mem := 0
 	for _, r := range h.rooms {
 		mem += r.purge(key, since)
 	}
 	if !h.diskHistory() {
-		x.Audit("purge", nick, nil)
+		x.Audit("purge", args, nil)
 		x.Reply(fmt.Sprintf("*** Removed %s by %s from memory", plural(mem, "line", "lines"), usertext.Sanitize(shortName(nick))))
 		return nil
 	}
@@ -101,7 +103,7 @@ func (x *Ctx) Purge(nick string, d time.Duration) error {
 	h.cfg.Archive.Purge(key, since, func(n int, err error) {
 		h.post(func() {
 			x := h.ctx(c)
-			x.Audit("purge", nick, err)
+			x.Audit("purge", args, err)
 			if _, present := h.conns[c]; !present {
 				return
 			}
