@@ -306,13 +306,19 @@ func TestNcSeesNoTelnetOrEscapes(t *testing.T) {
 	}
 }
 
-// TestModeCharUnanswered: a client that does not answer the offer (nc,
-// say) stays in line mode and is told why, about a second later.
+// TestModeCharUnanswered: /mode alone tells the mode and how to switch; a
+// client that does not answer the offer (nc, say) stays in line mode and
+// is told why, about a second later.
 func TestModeCharUnanswered(t *testing.T) {
 	s := servertest.Start(t, servertest.Config{})
 	c := s.Login(t, "erin")
+	c.Send("/mode")
+	expectExactLine(t, c, "***", "*** You are in line mode: your terminal edits the line, and sends it when you press Enter")
+	c.Expect("*** /mode char switches to character mode")
 	c.Send("/mode char")
 	c.Expect("Asking your client for character mode")
+	c.Send("/mode")
+	c.Expect("*** You are in line mode; your client was asked for character mode and has not answered yet")
 	start := time.Now()
 	c.Expect("! Your client stays in line mode: it did not answer the offer")
 	if d := time.Since(start); d > 3*time.Second {
@@ -344,9 +350,9 @@ func TestNegotiateListener(t *testing.T) {
 	alice.Expect("*** frank left #lobby (quit)")
 }
 
-// TestSecretAndSettingsInCharacterMode: in character mode /oper alone asks
-// for the password without echoing it; /set changes a setting; the
-// terminal type decides colours.
+// TestSecretAndSettingsInCharacterMode: in character mode /mode alone says
+// so; /oper alone asks for the password without echoing it; /set changes
+// a setting; the terminal type decides colours.
 func TestSecretAndSettingsInCharacterMode(t *testing.T) {
 	s := servertest.Start(t, servertest.Config{Hub: hub.Config{PasswordCheck: func(p string) bool { return p == "s3cret pw" }}})
 	c := s.Dial(t)
@@ -356,6 +362,9 @@ func TestSecretAndSettingsInCharacterMode(t *testing.T) {
 	c.Expect("Character mode")
 	c.Write([]byte("gina\r\x00"))
 	c.Expect("You are now in #lobby")
+	c.Write([]byte("/mode\r\x00"))
+	c.Expect("You are in character mode: the server echoes and edits your line")
+	c.Expect("/mode line switches to line mode")
 	c.Write([]byte("/set\r\x00"))
 	c.Expect("Terminal: xterm")
 	c.Expect("colours on")

@@ -299,6 +299,24 @@ func (s *Session) Set(name, value string) (string, error) {
 	return "", errors.New("no setting " + strconv.Quote(name) + "; the settings are " + strings.Join(names, ", "))
 }
 
+// Mode describes the mode and how to switch (hub.Terminal).
+func (s *Session) Mode() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.charModeLocked():
+		return []string{"*** You are in character mode: the server echoes and edits your line, which incoming chat never breaks",
+			"*** /mode line switches to line mode: your terminal edits the line, and sends it when you press Enter"}
+	case s.srv.cfg.NoCharMode:
+		return []string{"*** You are in line mode: your terminal edits the line (character mode is off on this server)"}
+	case s.term != nil && s.term.offered:
+		return []string{"*** You are in line mode; your client was asked for character mode and has not answered yet"}
+	}
+	return []string{"*** You are in line mode: your terminal edits the line, and sends it when you press Enter",
+		"*** /mode char switches to character mode: the server echoes and edits your line, which incoming chat never breaks" +
+			" (a Telnet client is needed: in telnet, you can also press Ctrl-] and type: mode character)"}
+}
+
 // Settings describes the terminal and the display settings (hub.Terminal).
 func (s *Session) Settings() []string {
 	s.mu.Lock()

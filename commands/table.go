@@ -59,8 +59,8 @@ func builtin(t *Table) []*Command {
 			Run: func(x *hub.Ctx, _ []string) error { return x.Unregister() }},
 		{Name: "oper", Args: "[PASSWORD]", Summary: "become an admin with the server's admin password (alone, in character mode: asked without echo)", ChatOnly: true,
 			MaxArgs: 1, Rest: true, Run: oper},
-		{Name: "mode", Args: "char|line", Summary: "character mode (the server echoes and edits your line, which incoming chat never breaks) or line mode", ChatOnly: true,
-			MinArgs: 1, MaxArgs: 1, Run: mode},
+		{Name: "mode", Args: "[char|line]", Summary: "character mode (the server echoes and edits your line, which incoming chat never breaks) or line mode; alone, show yours", ChatOnly: true,
+			MaxArgs: 1, Run: mode},
 		{Name: "set", Args: "[colours|highlight|bell|timestamps|dim on|off]", Summary: "show or change how chat looks on your terminal", ChatOnly: true,
 			MaxArgs: 2, Run: set},
 
@@ -673,11 +673,15 @@ func oper(x *hub.Ctx, a []string) error {
 	return fmt.Errorf("%w (type /mode char first to be asked without echo)", ErrUsage)
 }
 
-// mode runs /mode char|line.
+// mode runs /mode [char|line]: alone it shows the mode and how to switch.
 func mode(x *hub.Ctx, a []string) error {
 	t, ok := x.Terminal()
 	if !ok {
 		return errors.New("only a chat user on a terminal can do that")
+	}
+	if len(a) == 0 {
+		x.Reply(t.Mode()...)
+		return nil
 	}
 	switch strings.ToLower(a[0]) {
 	case "char", "character", "c":

@@ -10,6 +10,9 @@ type Terminal interface {
 	// the line) or line mode, and returns what to tell the user now; when
 	// the client must agree first, the outcome follows later.
 	SetMode(char bool) string
+	// Mode describes the mode the terminal is in (character or line) and
+	// how to switch, a line each.
+	Mode() []string
 	// Set changes one display setting (name and "on" or "off") and
 	// returns the answer for the user.
 	Set(name, value string) (string, error)
