@@ -14,6 +14,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -166,9 +167,7 @@ func appendLine(dst []byte, m *message.Message, p Profile, mark string) []byte {
 	start := len(dst)
 	dst = append(dst, mark...)
 	if p&Timestamps != 0 && !m.Time.IsZero() {
-		dst = append(dst, '[')
-		dst = m.Time.AppendFormat(dst, "15:04")
-		dst = append(dst, "] "...)
+		dst = appendClock(dst, m.Time)
 	}
 	dim := p&DimSystem != 0 && isServerLine(m.Kind)
 	if dim {
@@ -214,6 +213,15 @@ func appendLine(dst []byte, m *message.Message, p Profile, mark string) []byte {
 		dst = append(dst, '\a')
 	}
 	return append(dst, '\r', '\n')
+}
+
+// appendClock appends "[HH:MM] " for t. It is what t.AppendFormat(dst,
+// "15:04") gives, without that function's 600-byte frame: sessions render
+// their own notices on their reader's goroutine, whose stack must stay
+// within its first 2 KiB (see client.Session.readLoop).
+func appendClock(dst []byte, t time.Time) []byte {
+	h, m, _ := t.Clock()
+	return append(dst, '[', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ']', ' ')
 }
 
 // isServerLine reports whether k is a line of the server's own (dimmed
