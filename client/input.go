@@ -25,14 +25,22 @@ import (
 // than a quarter of it is in use, which the poller's frames of a waiting
 // reader already are. So the decoding state is on the heap, the work runs
 // in non-inlined methods of input that return before the next one starts,
-// and the deepest of them, a line sent to the hub (whose select may park
-// the reader while the hub's inbox is full), is called from here.
+// and the deepest of them, what goes to the hub (a line, a notice, a
+// request for the names Tab completes: the hub's select may park the
+// reader while its inbox is full), are called from here.
 func (s *Session) readLoop(raw syscall.RawConn) {
 	in := s.newInput(raw)
 	for in.read() {
 		for in.nextLine() {
-			if in.pace() {
-				in.toHub()
+			switch in.send {
+			case sendNotice:
+				in.notice(in.line)
+			case sendNames:
+				s.refreshNames()
+			default:
+				if in.pace() {
+					in.toHub()
+				}
 			}
 		}
 	}
@@ -55,12 +63,26 @@ type input struct {
 	altered bool      // sanitizing changed the line nextLine found
 	phase   readPhase // where the reader is in its own life
 	heard   bool      // input came: a client that negotiates later did not open with it
-	line    string    // the line nextLine found, for toHub
+	send    sendKind  // what nextLine found for the hub
+	names   bool      // the line editor may want fresh names to complete (see refreshNames)
+	line    string    // the line (or notice) nextLine found
 
 	// In character mode, the line editor's events from the last keys.
 	edEvents []lineedit.Event
 	edNext   int
 }
+
+// sendKind is what nextLine found for the hub: a line the user sent, a
+// notice for the user, or a request for the names Tab completes. The last
+// two are sent from readLoop too, not from deeper frames, for the reason
+// given there.
+type sendKind uint8
+
+const (
+	sendLine sendKind = iota
+	sendNotice
+	sendNames
+)
 
 // readPhase is where the reader goroutine is: reading, handling the last
 // input, or stopping before or after the input ended.
@@ -185,6 +207,8 @@ func (in *input) toHub() {
 
 // notice has the hub tell the client something about its own input, in
 // order with the replies to the lines before it.
+//
+//go:noinline
 func (in *input) notice(text string) {
 	s := in.s
 	if err := s.srv.cfg.Hub.Notice(s.hc, text); err != nil {
@@ -202,7 +226,11 @@ func (in *input) notice(text string) {
 func (in *input) nextLine() bool {
 	s := in.s
 	cfg := &s.srv.cfg
-	for in.phase < readStopping && (in.edNext < len(in.edEvents) || int(in.next) < len(in.events)) {
+	for in.phase < readStopping && (in.names || in.edNext < len(in.edEvents) || int(in.next) < len(in.events)) {
+		if in.names {
+			in.names, in.send = false, sendNames
+			return true
+		}
 		if in.edNext < len(in.edEvents) {
 			if in.edited() {
 				return true
@@ -223,7 +251,10 @@ func (in *input) nextLine() bool {
 		case telnet.EventInterrupt:
 			in.keys(nil, lineedit.Key{Code: lineedit.KeyInterrupt})
 		case telnet.EventMode:
-			s.switchMode(ev.CharMode, ev.Line)
+			if in.line, in.names = s.switchMode(ev.CharMode, ev.Line); in.line != "" {
+				in.send = sendNotice
+				return true
+			}
 		case telnet.EventWindowSize:
 			s.windowSize(ev.Width, ev.Height)
 		case telnet.EventTerminalType:
@@ -242,7 +273,7 @@ func (in *input) nextLine() bool {
 			if line == "" && !altered {
 				continue // an empty line; one that was all escape codes still gets an answer
 			}
-			in.line, in.altered = line, altered
+			in.line, in.altered, in.send = line, altered, sendLine
 			return true
 		}
 	}
@@ -273,11 +304,8 @@ func (in *input) keys(data []byte, k lineedit.Key) {
 		out, in.edEvents = t.ed.HandleKey(nil, in.edEvents, k)
 	}
 	s.ctrlLocked(out)
-	want := t.wantNames
+	in.names = in.names || t.wantNames
 	s.mu.Unlock()
-	if want {
-		s.refreshNames()
-	}
 }
 
 // edited handles the next event of the line editor. It reports true when
@@ -312,7 +340,7 @@ func (in *input) edited() bool {
 	if line = usertext.Sanitize(line); line == "" {
 		return false
 	}
-	in.line, in.altered = line, false
+	in.line, in.altered, in.send = line, false, sendLine
 	return true
 }
 

@@ -153,14 +153,23 @@ func (s *Session) tellLocked(kind message.Kind, text string) {
 	s.more.Signal()
 }
 
+// The notices of a change of mode, for Hub.Notice (hence the "*** ").
+const (
+	noticeCharMode = "*** Character mode: the server edits your line; /mode line to leave"
+	noticeLineMode = "*** Line mode: your terminal edits the line; /mode char to go back"
+)
+
 // enterCharLocked starts character mode (the client agreed to ECHO): the
 // server now echoes and edits, and partial, the line typed so far, is
 // carried over. The client is asked for its window size (NAWS) and type
-// (TTYPE) if it was not yet.
-func (s *Session) enterCharLocked(partial string) {
+// (TTYPE) if it was not yet. It returns the notice for the user ("" when
+// the session was in character mode already), which the caller has
+// delivered: the reader through the hub (see switchMode), the hub's
+// goroutine with tellLocked.
+func (s *Session) enterCharLocked(partial string) (notice string) {
 	t := s.termLocked()
 	if t.ed != nil {
-		return
+		return ""
 	}
 	t.offered = false
 	prompt := defaultPrompt
@@ -178,20 +187,21 @@ func (s *Session) enterCharLocked(partial string) {
 	d := s.decoderLocked()
 	s.ctrlLocked(append(d.RequestRemote(telnet.OptNAWS, true), d.RequestRemote(telnet.OptTType, true)...))
 	s.ctrlLocked([]byte(lineedit.EnableBracketedPaste))
-	s.tellLocked(message.System, "Character mode: the server edits your line; /mode line to leave")
+	return noticeCharMode
 }
 
 // leaveCharLocked ends character mode: the terminal edits the line again.
-func (s *Session) leaveCharLocked() {
+// It returns the notice for the user, as enterCharLocked does.
+func (s *Session) leaveCharLocked() (notice string) {
 	t := s.term
 	if t == nil || t.ed == nil {
-		return
+		return ""
 	}
 	t.ed = nil
 	t.secret = ""
 	s.updateProfileLocked()
 	s.ctrlLocked([]byte(lineedit.EraseLine + lineedit.DisableBracketedPaste))
-	s.tellLocked(message.System, "Line mode: your terminal edits the line; /mode char to go back")
+	return noticeLineMode
 }
 
 // secretLine reports whether a typed line holds a password, which the
@@ -224,7 +234,9 @@ func (s *Session) SetMode(char bool) string {
 		b = append(b, d.RequestLocal(telnet.OptSGA, false)...)
 		d.SetCharMode(false)
 		s.ctrlLocked(b)
-		s.leaveCharLocked()
+		if notice := s.leaveCharLocked(); notice != "" {
+			s.tellLocked(message.System, strings.TrimPrefix(notice, "*** "))
+		}
 		return "*** Asked your client to edit lines itself again"
 	}
 	s.termLocked().offered = true
@@ -470,21 +482,23 @@ func (s *Session) offer() {
 }
 
 // switchMode enters or leaves character mode where the decoder did (the
-// client agreed to ECHO, or turned it off).
+// client agreed to ECHO, or turned it off). It returns the notice for the
+// user and whether the names Tab completes are wanted, which the reader
+// asks the hub for from readLoop: rendering the notice here, with a
+// timestamp, or asking the hub from here, took the reader's stack past its
+// first 2 KiB.
 //
 //go:noinline
-func (s *Session) switchMode(char bool, partial string) {
+func (s *Session) switchMode(char bool, partial string) (notice string, wantNames bool) {
 	s.mu.Lock()
 	if char {
-		s.enterCharLocked(partial)
+		notice = s.enterCharLocked(partial)
 	} else {
-		s.leaveCharLocked()
+		notice = s.leaveCharLocked()
 	}
-	want := s.term != nil && s.term.wantNames
+	wantNames = s.term != nil && s.term.wantNames
 	s.mu.Unlock()
-	if want {
-		s.refreshNames()
-	}
+	return notice, wantNames
 }
 
 // windowSize applies a window size report (NAWS): the line editor scrolls
