@@ -1,7 +1,6 @@
 package client
 
 import (
-	"errors"
 	"io"
 	"syscall"
 )
@@ -34,10 +33,13 @@ func (r *reader) tryRead(fd uintptr) bool {
 	}
 	for {
 		n, err := syscall.Read(int(fd), *r.buf)
+		// syscall.Read returns a bare Errno: compared, not errors.Is'd,
+		// whose first call per error type initializes an itab on this
+		// goroutine's stack, which is at its deepest here.
 		switch {
-		case errors.Is(err, syscall.EINTR):
+		case err == syscall.EINTR:
 			continue
-		case errors.Is(err, syscall.EAGAIN):
+		case err == syscall.EAGAIN:
 			r.pool.pool.Put(r.buf)
 			r.buf = nil
 			return false

@@ -28,8 +28,9 @@ type writer struct {
 	behind   behind    // how long the session's queue has been far behind
 
 	// State of the current write call.
-	bufs [][]byte // what is left to write
-	n    int64    // bytes written
+	bufs [][]byte         // what is left to write
+	iov  *[]syscall.Iovec // borrowed for the call when bufs has several buffers
+	n    int64            // bytes written
 	// calls counts write system calls until takeCalls.
 	calls int64
 	err   error // the socket's error, if any
@@ -47,11 +48,22 @@ func (w *writer) init(raw syscall.RawConn, pool *bufferPool) {
 // the number of bytes written; it consumes bufs' elements.
 func (w *writer) write(bufs [][]byte) (rest [][]byte, n int64, err error) {
 	w.bufs, w.n, w.err = bufs, 0, nil
+	if len(bufs) > 1 {
+		// Borrowed here rather than in writev, four frames deeper: a Get
+		// that finds the pool empty allocates, and an allocation can take
+		// the runtime's deep slow path, which there would double the
+		// writer's stack for good.
+		w.iov = w.pool.iovecs.Get().(*[]syscall.Iovec)
+	}
 	if err = w.raw.Write(w.fn); err == nil {
 		err = w.err
 	}
 	rest, n = w.bufs, w.n
 	w.bufs = nil
+	if w.iov != nil {
+		w.pool.iovecs.Put(w.iov)
+		w.iov = nil
+	}
 	return rest, n, err
 }
 
@@ -93,7 +105,7 @@ func (w *writer) tryWrite(fd uintptr) bool {
 // writev writes up to maxIovecs of w.bufs, whose first element is not
 // empty, with one system call.
 func (w *writer) writev(fd uintptr) (int, error) {
-	iovp := w.pool.iovecs.Get().(*[]syscall.Iovec)
+	iovp := w.iov
 	iov := (*iovp)[:0]
 	for _, b := range w.bufs {
 		if len(b) == 0 {
@@ -108,7 +120,6 @@ func (w *writer) writev(fd uintptr) (int, error) {
 	n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 	clear(iov) // the pool must not keep the messages alive
 	*iovp = iov[:0]
-	w.pool.iovecs.Put(iovp)
 	if errno != 0 {
 		return 0, errno
 	}
