@@ -161,7 +161,16 @@ func (h *Hub) Started() time.Time { return h.started }
 // is full (clients wait on the hub, never the other way round) and returns
 // false once the hub has stopped. An event it accepts is always handled,
 // or drained by stop: a connection it accepts is always finished.
-func (h *Hub) send(ev event) bool {
+func (h *Hub) send(ev event) bool { return h.sendEvent(&ev) }
+
+// sendEvent is send with the event passed by pointer. The readers of every
+// connection call it (Input, Notice, Leave, Do) at the deepest point of
+// their goroutine's stack, which must stay within its first 2 KiB (see
+// client.Session.readLoop), so the usual case, an inbox with room, is a
+// non-blocking send that copies the event straight from the caller's
+// frame; a select with its own copy of the event, whose lock handling
+// doubled the readers' stacks, is left to sendWait.
+func (h *Hub) sendEvent(ev *event) bool {
 	h.sendMu.RLock()
 	defer h.sendMu.RUnlock()
 	if h.stopped {
@@ -169,7 +178,19 @@ func (h *Hub) send(ev event) bool {
 	}
 	ev.at = time.Since(h.started)
 	select {
-	case h.in <- ev:
+	case h.in <- *ev:
+		return true
+	default:
+		return h.sendWait(ev)
+	}
+}
+
+// sendWait waits for room in the inbox, or for the hub to stop.
+//
+//go:noinline
+func (h *Hub) sendWait(ev *event) bool {
+	select {
+	case h.in <- *ev:
 		return true
 	case <-h.stopping:
 		return false
@@ -201,7 +222,7 @@ func (h *Hub) Connect(c *Conn) error {
 // sanitizing changed the line (it held control characters or escape
 // sequences): such a line is never accepted as a nickname.
 func (h *Hub) Input(c *Conn, line string, altered bool) error {
-	if !h.send(event{kind: evLine, conn: c, line: line, altered: altered}) {
+	if ev := (event{kind: evLine, conn: c, line: line, altered: altered}); !h.sendEvent(&ev) {
 		return ErrClosed
 	}
 	return nil
@@ -212,7 +233,7 @@ func (h *Hub) Input(c *Conn, line string, altered bool) error {
 // c sent before, so it never jumps ahead of them. text is one line,
 // without its line end.
 func (h *Hub) Notice(c *Conn, text string) error {
-	if !h.send(event{kind: evNotice, conn: c, line: text}) {
+	if ev := (event{kind: evNotice, conn: c, line: text}); !h.sendEvent(&ev) {
 		return ErrClosed
 	}
 	return nil
@@ -221,7 +242,7 @@ func (h *Hub) Notice(c *Conn, text string) error {
 // Leave tells the hub that c ended on its own (hangup, flood, a stalled
 // writer). The hub removes it exactly once and calls Finish.
 func (h *Hub) Leave(c *Conn, r Reason) error {
-	if !h.send(event{kind: evLeave, conn: c, reason: r}) {
+	if ev := (event{kind: evLeave, conn: c, reason: r}); !h.sendEvent(&ev) {
 		return ErrClosed
 	}
 	return nil
@@ -246,7 +267,7 @@ func (h *Hub) Publish(m message.Message) error {
 
 // Do runs fn on the hub goroutine (for tests and wiring). fn must not block.
 func (h *Hub) Do(fn func()) error {
-	if !h.send(event{kind: evFunc, fn: fn}) {
+	if ev := (event{kind: evFunc, fn: fn}); !h.sendEvent(&ev) {
 		return ErrClosed
 	}
 	return nil
