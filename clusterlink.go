@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -23,6 +24,7 @@ func dialCluster(ctx context.Context, o *options, log zerolog.Logger) (*cluster.
 	link, err := cluster.Dial(ctx, cluster.Config{
 		URLs: o.natsURLs, CredsFile: o.natsCreds, Token: o.natsToken,
 		Name: o.clusterName, ServerID: id, Timeout: o.clusterTimeout, Log: log,
+		HistorySize: o.history, HistoryAge: time.Duration(o.historyDays) * 24 * time.Hour,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("-nats: %w", err)

@@ -588,6 +588,7 @@ func run(cmdline []string) error {
 	}
 	if link != nil {
 		hcfg.Relay, hcfg.Claims = link, link
+		hcfg.Archive = cluster.NewArchive(db, link)
 		hcfg.ServerID, hcfg.ClusterTimeout = link.ServerID(), o.clusterTimeout
 		defer func() {
 			// After the hub has stopped (its users' departures are sent).

@@ -349,3 +349,38 @@ func TestKickMoveCross(t *testing.T) {
 	bob.Expect("You were kicked by alice: being rude")
 	alice.Expect("bob left #quiet (kicked: being rude)")
 }
+
+// TestHistoryShared: a room's history is the cluster's: a joiner on a
+// server where the room did not exist, or on a server started after the
+// lines were said, sees them.
+func TestHistoryShared(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := a.Login(t, "alice")
+	alice.Send("/join den")
+	alice.Expect("You are now in #den")
+	for _, l := range []string{"one", "two", "three"} {
+		alice.Send(l)
+	}
+	alice.Sync()
+	waitHistory := func(n *node, nick string) {
+		t.Helper()
+		// The lines reach the stream a moment after A handled them.
+		servertest.WaitFor(t, "the lines in the stream", func() bool {
+			ms, err := n.link.RoomHistory("den")
+			return err == nil && len(ms) == 3
+		})
+		c := n.Login(t, nick)
+		c.Send("/join den")
+		c.Expect("You are now in #den")
+		for _, want := range []string{"<alice> one", "<alice> two", "<alice> three"} {
+			if l := c.Expect("[history]"); !strings.Contains(l, want) {
+				t.Errorf("%s: got %q, want %q", nick, l, want)
+			}
+		}
+	}
+	waitHistory(b, "bob")
+	c := startNode(t, ns.ClientURL(), "C", 5*time.Second)
+	waitHistory(c, "carol")
+}

@@ -48,6 +48,11 @@ type Config struct {
 	ReconnectWait time.Duration
 	// OpTimeout bounds each request to JetStream. Default 5s.
 	OpTimeout time.Duration
+	// HistorySize is how many lines of each room the history stream
+	// keeps (the -history flag); 0: no shared history. HistoryAge is how
+	// long it keeps a line (0: for ever).
+	HistorySize int
+	HistoryAge  time.Duration
 	// Log is the link's logger.
 	Log zerolog.Logger
 }
@@ -68,6 +73,7 @@ type Link struct {
 	nc      *nats.Conn
 	kv      jetstream.KeyValue // nicknames
 	bans    jetstream.KeyValue
+	history jetstream.Stream // nil without shared history
 
 	out    chan hub.ClusterEvent // to the publisher
 	ops    chan claimOp          // to the claims worker
@@ -239,6 +245,10 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		nc.Close()
 		return nil, err
 	}
+	if err := l.openHistory(ctx, js); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -261,9 +271,12 @@ func openBucket(ctx context.Context, js jetstream.JetStream, kc jetstream.KeyVal
 // goroutines: the publisher, the heartbeat ticker and the claims worker.
 func (l *Link) Start(s Sink) error {
 	l.sink.Store(&sinkBox{s})
-	sub, err := l.nc.Subscribe(l.subject, l.receive)
+	// One subscription for the events and the room lines: one goroutine
+	// takes them, in the order each server sent them.
+	all := "telchat." + l.cfg.Name + ".>"
+	sub, err := l.nc.Subscribe(all, l.receive)
 	if err != nil {
-		return fmt.Errorf("cluster: subscribing to %s: %w", l.subject, err)
+		return fmt.Errorf("cluster: subscribing to %s: %w", all, err)
 	}
 	// A busy hub may take a while: let the subscription hold a lot before
 	// NATS calls it a slow consumer and drops.
@@ -390,8 +403,12 @@ func (l *Link) publisher() {
 			l.log.Error().Err(err).Msg("not sent")
 			continue
 		}
+		subject := l.subject
+		if roomLine(e) {
+			subject = RoomSubject(l.cfg.Name, strings.ToLower(e.Msg.Room))
+		}
 		for _, b := range parts {
-			if err := l.nc.Publish(l.subject, b); err != nil {
+			if err := l.nc.Publish(subject, b); err != nil {
 				l.dropped(err.Error())
 				break
 			}

@@ -15,6 +15,7 @@ import (
 	"telchat/cluster"
 	"telchat/hub"
 	"telchat/internal/servertest"
+	"telchat/store/boltstore"
 )
 
 // startNATS runs an embedded NATS server with JetStream, its store in dir,
@@ -65,7 +66,7 @@ type node struct {
 func startNode(tb testing.TB, url, id string, timeout time.Duration) *node {
 	tb.Helper()
 	link, err := cluster.Dial(context.Background(), cluster.Config{
-		URLs: url, ServerID: id, Timeout: timeout,
+		URLs: url, ServerID: id, Timeout: timeout, HistorySize: 50,
 		ReconnectWait: 50 * time.Millisecond, OpTimeout: 2 * time.Second,
 		Log: testLog(),
 	})
@@ -80,8 +81,20 @@ func startNode(tb testing.TB, url, id string, timeout time.Duration) *node {
 			tb.Errorf("link close: %v", err)
 		}
 	})
+	db, err := boltstore.Open(tb.TempDir(), boltstore.Options{Log: testLog()})
+	if err != nil {
+		tb.Fatalf("store: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), servertest.Timeout)
+		defer cancel()
+		if err := db.Close(ctx); err != nil {
+			tb.Errorf("store close: %v", err)
+		}
+	})
 	s := servertest.Start(tb, servertest.Config{Hub: hub.Config{
 		ServerID: id, Relay: link, Claims: link, ClusterTimeout: timeout,
+		Archive: cluster.NewArchive(db, link), HistorySize: 50,
 		PasswordCheck: func(pw string) bool { return pw == "sesame" },
 	}})
 	if err := link.Start(s.Hub); err != nil {

@@ -112,7 +112,9 @@ func (h *Hub) historyLoaded(r *Room, ms []store.Message, err error) {
 	}
 	var loaded []historyEntry
 	for _, m := range ms {
-		if m.Time.Before(r.created) { // later ones are in the ring already
+		// Later ones are in the ring already; so may be a line said on
+		// another server just before r was created here, come in since.
+		if m.Time.Before(r.created) && !r.hasRecent(m) {
 			loaded = append(loaded, fromStored(r, m))
 		}
 	}
@@ -152,3 +154,16 @@ func (h *Hub) historyLoaded(r *Room, ms []store.Message, err error) {
 
 // diskHistory reports whether room history goes to the archive.
 func (h *Hub) diskHistory() bool { return h.cfg.Archive != nil && !h.cfg.NoDiskHistory }
+
+// hasRecent reports whether r's ring holds m, a stored line, already: the
+// same sender and text, said within a few seconds of it (a line of another
+// server's that arrived after r was created, recorded at its arrival).
+func (r *Room) hasRecent(m store.Message) bool {
+	for i := range r.history {
+		e := &r.history[i].msg
+		if e.From == m.From && e.Text == m.Text && e.Time.Sub(m.Time).Abs() < 5*time.Second {
+			return true
+		}
+	}
+	return false
+}

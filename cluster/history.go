@@ -1,0 +1,147 @@
+package cluster
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"telchat/hub"
+	"telchat/message"
+	"telchat/store"
+)
+
+// Room history is shared through the JetStream stream HistoryStream(name):
+// a room's chat lines and emotes are published on RoomSubject(name, room)
+// (one publish, which the stream stores as it passes: no second message)
+// and the stream keeps the last Config.HistorySize of each room's subject.
+// A room that appears on a server (its first member joins, or the server
+// just started) is filled from there, so a joiner sees the same history on
+// every server; /history further back reads this server's disk. Archive
+// wraps the disk store (hub.Archive) to do that.
+
+// HistoryStream is the name of the stream of a cluster's room lines.
+func HistoryStream(name string) string { return "telchat_" + name + "_history" }
+
+// RoomSubject is the subject of the lines of the room with key room.
+func RoomSubject(name, room string) string {
+	return "telchat." + name + ".room." + hex.EncodeToString([]byte(room))
+}
+
+// roomSubjects is the stream's subject filter.
+func roomSubjects(name string) string { return "telchat." + name + ".room.*" }
+
+// openHistory creates (or opens) the history stream.
+func (l *Link) openHistory(ctx context.Context, js jetstream.JetStream) error {
+	if l.cfg.HistorySize <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.OpTimeout)
+	defer cancel()
+	sc := jetstream.StreamConfig{
+		Name:              HistoryStream(l.cfg.Name),
+		Description:       "telchat room lines: one subject per room, the last -history of each",
+		Subjects:          []string{roomSubjects(l.cfg.Name)},
+		MaxMsgsPerSubject: int64(l.cfg.HistorySize),
+		MaxAge:            l.cfg.HistoryAge,
+		Discard:           jetstream.DiscardOld,
+		Storage:           jetstream.FileStorage,
+	}
+	s, err := js.CreateStream(ctx, sc)
+	if err != nil {
+		if s, err = js.Stream(ctx, sc.Name); err != nil {
+			return fmt.Errorf("cluster: history stream %s (is JetStream enabled for this account?): %w", sc.Name, err)
+		}
+	}
+	l.history = s
+	return nil
+}
+
+// RoomHistory reads the lines of the room with key room kept in the
+// history stream, oldest first. Safe from any goroutine.
+func (l *Link) RoomHistory(room string) ([]store.Message, error) {
+	if l.history == nil || !l.nc.IsConnected() {
+		return nil, errLinkDown
+	}
+	ctx, cancel := l.opContext()
+	defer cancel()
+	cons, err := l.history.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{RoomSubject(l.cfg.Name, room)},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: reading history: %w", err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: reading history: %w", err)
+	}
+	want := int(info.NumPending)
+	var out []store.Message
+	for len(out) < want {
+		batch, err := cons.Fetch(want-len(out), jetstream.FetchMaxWait(l.cfg.OpTimeout))
+		if err != nil {
+			return nil, fmt.Errorf("cluster: reading history: %w", err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			e, err := decode(m.Data())
+			if err != nil || e.Kind != hub.ClusterLine {
+				continue
+			}
+			out = append(out, store.Message{Time: e.Msg.Time, Kind: uint8(e.Msg.Kind),
+				FromKey: strings.ToLower(e.Msg.From), From: e.Msg.From, Text: e.Msg.Text})
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return nil, fmt.Errorf("cluster: reading history: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Archive is a hub.Archive that reads a room's newest lines from the
+// cluster's history stream, and everything else (older lines, accounts,
+// offline messages) from the disk store it wraps.
+type Archive struct {
+	hub.Archive
+	link *Link
+}
+
+// NewArchive wraps disk (which must not be nil).
+func NewArchive(disk hub.Archive, link *Link) *Archive { return &Archive{Archive: disk, link: link} }
+
+// History serves the newest n lines (before is zero, n within the stream's
+// per-room limit) from the stream, falling back to the disk when it
+// cannot be read; older lines come from the disk.
+func (a *Archive) History(room string, before time.Time, n int, done func([]store.Message, error)) {
+	if !before.IsZero() || n > a.link.cfg.HistorySize || a.link.history == nil {
+		a.Archive.History(room, before, n, done)
+		return
+	}
+	go func() {
+		ms, err := a.link.RoomHistory(room)
+		if err != nil {
+			a.link.log.Debug().Err(err).Str("room", room).Msg("history from the disk")
+			a.Archive.History(room, before, n, done)
+			return
+		}
+		if len(ms) > n {
+			ms = ms[len(ms)-n:]
+		}
+		done(ms, nil)
+	}()
+}
+
+// roomLine reports whether e is a room line (stored in the stream).
+func roomLine(e hub.ClusterEvent) bool {
+	return e.Kind == hub.ClusterLine && e.Msg.Room != "" &&
+		(e.Msg.Kind == message.Chat || e.Msg.Kind == message.Action)
+}
