@@ -1,8 +1,6 @@
 package telnet
 
-import (
-	"unicode/utf8"
-)
+import "telchat/linemode"
 
 // Config sets the limits of a Decoder. The zero value is ready to use.
 type Config struct {
@@ -45,14 +43,10 @@ type Decoder struct {
 	echo            bool // Config.Echo
 	charMode        bool // data bytes go out as EventData (SetCharMode)
 
-	state     parseState
-	verb      byte // WILL, WONT, DO or DONT waiting for its option byte
-	crPending bool // a CR ended the last line; swallow one LF or NUL right after it
+	state parseState
+	verb  byte // WILL, WONT, DO or DONT waiting for its option byte
 
-	line      []byte            // the line being assembled: valid UTF-8, never longer than maxLine
-	pend      [utf8.UTFMax]byte // an incomplete UTF-8 sequence not yet in line
-	npend     int               // used bytes of pend
-	truncated bool              // the line overflowed; discard text until the line ends
+	line linemode.Assembler // line mode's line being assembled from the data bytes
 
 	sbOpt      byte   // option of the subnegotiation being read
 	sbKeep     bool   // the payload is wanted (agreed NAWS or TTYPE); otherwise it is only counted
@@ -79,6 +73,7 @@ func NewDecoder(cfg Config) *Decoder {
 	if d.maxSub <= 0 {
 		d.maxSub = DefaultMaxSub
 	}
+	d.line = linemode.New(d.maxLine)
 	return d
 }
 
@@ -105,14 +100,10 @@ func (d *Decoder) Feed(dst []Event, p []byte) []Event {
 				i = j - 1
 				continue
 			}
-			if d.npend == 0 {
-				// Fast path: copy a run of printable ASCII and valid UTF-8 at once.
-				if j := textRun(p, i); j > i {
-					d.crPending = false
-					d.appendRun(p[i:j])
-					i = j - 1
-					continue
-				}
+			// Fast path: a run of printable ASCII and valid UTF-8 at once.
+			if n := d.line.Text(p[i:]); n > 0 {
+				i += n - 1
+				continue
 			}
 			d.data(b)
 		case stateIAC:
@@ -158,8 +149,7 @@ func (d *Decoder) Feed(dst []Event, p []byte) []Event {
 func (d *Decoder) Finish(dst []Event) []Event {
 	d.begin(dst)
 	d.state = stateData
-	d.crPending = false
-	d.endLine()
+	d.emit(d.line.Finish())
 	return d.end()
 }
 
@@ -169,8 +159,7 @@ func (d *Decoder) Finish(dst []Event) []Event {
 // Config would, so a connection between lines can give it back to a pool and take
 // another one (see NewDecoder) when more input arrives.
 func (d *Decoder) Idle() bool {
-	return d.state == stateData && !d.crPending && d.npend == 0 && len(d.line) == 0 &&
-		!d.truncated && len(d.opts) == 0 && !d.charMode
+	return d.state == stateData && d.line.Idle() && len(d.opts) == 0 && !d.charMode
 }
 
 // SetCharMode switches character mode on or off; with Config.Echo the Decoder does it
@@ -182,12 +171,7 @@ func (d *Decoder) Idle() bool {
 // so that the editor can carry it over.
 func (d *Decoder) SetCharMode(on bool) (partial string) {
 	if on && !d.charMode {
-		for d.npend > 0 {
-			d.takeRune()
-		}
-		partial = string(d.line)
-		d.line = d.line[:0]
-		d.truncated, d.crPending = false, false
+		partial = d.line.Take()
 	}
 	d.charMode = on
 	return partial
@@ -245,13 +229,13 @@ func (d *Decoder) command(b byte) {
 			d.events = append(d.events, Event{Kind: EventEraseChar})
 			return
 		}
-		d.eraseRune()
+		d.line.EraseRune()
 	case EL:
 		if d.charMode {
 			d.events = append(d.events, Event{Kind: EventEraseLine})
 			return
 		}
-		d.eraseLine()
+		d.line.EraseLine()
 	case IP, ABORT, BRK:
 		if d.charMode {
 			d.events = append(d.events, Event{Kind: EventInterrupt})

@@ -370,12 +370,6 @@ func TestTwoByteCommands(t *testing.T) {
 
 func TestLineEnds(t *testing.T) {
 	runDecodeCases(t, []decodeCase{
-		{name: "CR LF", in: chunks(bs("a\r\nb\r\n")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "CR NUL", in: chunks(bs("a\r\x00b\r\x00")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "bare LF", in: chunks(bs("a\nb\n")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "bare CR", in: chunks(bs("a\rb\r")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "CR | LF split", in: chunks(bs("a\r"), bs("\n"), bs("b\n")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "CR | NUL split", in: chunks(bs("a\r"), bs("\x00b\r\x00")), want: []telnet.Event{line("a"), line("b")}},
 		{
 			name: "CR IAC NOP LF is one line end",
 			in:   chunks(bs("a\r", telnet.IAC, telnet.NOP, "\nb\n")),
@@ -391,20 +385,11 @@ func TestLineEnds(t *testing.T) {
 			in:   chunks(hx("ff fb 1f"), bs("a\r"), hx("ff fa 1f 00 50 00 18 ff f0"), bs("\nb\n")),
 			want: []telnet.Event{reply("ff fd 1f"), line("a"), size(80, 24), line("b")},
 		},
-		{name: "CR CR LF", in: chunks(bs("a\r\r\nb\n")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "CR LF LF: second LF is an empty line", in: chunks(bs("a\r\n\nb\n")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "CR NUL NUL", in: chunks(bs("a\r\x00\x00b\n")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "only one byte after CR is swallowed", in: chunks(bs("a\r\n\x00b\n")), want: []telnet.Event{line("a"), line("b")}},
-		{name: "CR then ^C", in: chunks(bs("a\r\x03")), want: []telnet.Event{line("a"), intr}},
-		{name: "empty lines produce nothing", in: chunks(bs("\r\n\r\n\n\r\x00\r")), finish: true},
-		{name: "line erased to empty produces nothing", in: chunks(bs("ab\x7f\x7f\r\n"))},
 		{
 			name: "command inside a line does not end it",
 			in:   chunks(bs("ab", telnet.IAC, telnet.NOP, "cd\r\n")),
 			want: []telnet.Event{line("abcd")},
 		},
-		{name: "Finish delivers a line ended by nothing", in: chunks(bs("ab")), finish: true, want: []telnet.Event{line("ab")}},
-		{name: "Finish after CR adds nothing", in: chunks(bs("ab\r")), finish: true, want: []telnet.Event{line("ab")}},
 		{name: "IAC at EOF is discarded", in: chunks(bs("ab", telnet.IAC)), finish: true, want: []telnet.Event{line("ab")}},
 		{name: "IAC DO at EOF is discarded", in: chunks(bs("ab"), hx("ff fd")), finish: true, want: []telnet.Event{line("ab")}},
 		{name: "IAC SB at EOF is discarded", in: chunks(bs("ab"), hx("ff fa")), finish: true, want: []telnet.Event{line("ab")}},
@@ -430,30 +415,10 @@ func TestLineEnds(t *testing.T) {
 
 func TestTextAndEditing(t *testing.T) {
 	runDecodeCases(t, []decodeCase{
-		{name: "UTF-8 split across reads", in: chunks(hx("c3"), hx("a9 e2 82"), hx("ac 0d 0a")), want: []telnet.Event{line("é€")}},
-		{name: "4-byte rune split", in: chunks(hx("f0 9f"), hx("98"), hx("80 0a")), want: []telnet.Event{line("😀")}},
 		{name: "rune split by a command", in: chunks(hx("c3 ff f1 a9 0a")), want: []telnet.Event{line("é")}},
-		{name: "invalid continuation byte", in: chunks(bs("a", 0x80, "b\n")), want: []telnet.Event{line("a\uFFFDb")}},
-		{name: "lead byte then ASCII", in: chunks(bs(0xc3, "A\n")), want: []telnet.Event{line("\uFFFDA")}},
-		{name: "surrogate is three errors", in: chunks(hx("ed a0 80 0a")), want: []telnet.Event{line("\uFFFD\uFFFD\uFFFD")}},
-		{name: "overlong NUL", in: chunks(hx("c0 80 0a")), want: []telnet.Event{line("\uFFFD\uFFFD")}},
-		{name: "truncated sequence at line end", in: chunks(bs("a", 0xe2, 0x82, "\n")), want: []telnet.Event{line("a\uFFFD\uFFFD")}},
-		{name: "raw C1 byte 0x9B is invalid", in: chunks(bs("a", 0x9b, "[31m\n")), want: []telnet.Event{line("a\uFFFD[31m")}},
 		{name: "raw 0xF0..0xFE without IAC are data", in: chunks(hx("f0 fa fe 0a")), want: []telnet.Event{line("\uFFFD\uFFFD\uFFFD")}},
-		{name: "a real U+FFFD passes", in: chunks(bs("\uFFFD\n")), want: []telnet.Event{line("\uFFFD")}},
-		{name: "DEL erases a rune", in: chunks(bs("aé\x7f\n")), want: []telnet.Event{line("a")}},
-		{name: "BS erases a 4-byte rune", in: chunks(bs("a😀\x08\n")), want: []telnet.Event{line("a")}},
-		{name: "BS erases an incomplete sequence", in: chunks(bs("a", 0xe2, 0x82, "\x08\n")), want: []telnet.Event{line("a")}},
-		{name: "BS erases a replacement", in: chunks(bs("a", 0x80, "\x08\n")), want: []telnet.Event{line("a")}},
-		{name: "erase on empty line is a no-op", in: chunks(bs("\x08\x08\x7fa\n")), want: []telnet.Event{line("a")}},
 		{name: "IAC EC erases a rune", in: chunks(bs("ab€", telnet.IAC, telnet.EC, "\n")), want: []telnet.Event{line("ab")}},
-		{name: "^U kills the line", in: chunks(bs("abc\x15d\n")), want: []telnet.Event{line("d")}},
 		{name: "IAC EL kills the line", in: chunks(bs("abc", telnet.IAC, telnet.EL, "d\n")), want: []telnet.Event{line("d")}},
-		{name: "^C discards the line", in: chunks(bs("abc\x03d\n")), want: []telnet.Event{intr, line("d")}},
-		{name: "^C on an empty line still interrupts", in: chunks(bs("\x03")), want: []telnet.Event{intr}},
-		{name: "NUL inside a line is dropped", in: chunks(bs("a\x00b\n")), want: []telnet.Event{line("ab")}},
-		{name: "^D inside a line is dropped", in: chunks(bs("a\x04b\n")), want: []telnet.Event{line("ab")}},
-		{name: "^D between the bytes of a rune", in: chunks(bs(0xc3, 0x04, 0xa9, "\n")), want: []telnet.Event{line("é")}},
 		{
 			name: "ESC, TAB, other C0 and C1 pass through for the sanitizer",
 			in:   chunks(bs("\x1b[1m\tx\x07\x01\u009b\u0085\n")),
@@ -462,19 +427,14 @@ func TestTextAndEditing(t *testing.T) {
 	})
 }
 
+// TestLineLimit: Config.MaxLine is the line assembler's cap (package linemode tests the
+// cap itself).
 func TestLineLimit(t *testing.T) {
 	five := telnet.Config{MaxLine: 5}
 	runDecodeCases(t, []decodeCase{
-		{name: "exactly MaxLine", cfg: five, in: chunks(bs("abcde\n")), want: []telnet.Event{line("abcde")}},
 		{name: "over MaxLine", cfg: five, in: chunks(bs("abcdefgh\nxy\n")), want: []telnet.Event{trunc("abcde"), line("xy")}},
-		{name: "cut at a rune boundary", cfg: five, in: chunks(bs("abcd€\n")), want: []telnet.Event{trunc("abcd")}},
-		{name: "replacement counts 3 bytes", cfg: five, in: chunks(bs(0x80, 0x80, "\n")), want: []telnet.Event{trunc("\uFFFD")}},
-		{name: "erase after truncation is ignored", cfg: five, in: chunks(bs("abcdefg\x08\x08\x7f\n")), want: []telnet.Event{trunc("abcde")}},
-		{name: "^U after truncation starts afresh", cfg: five, in: chunks(bs("abcdefg\x15xy\n")), want: []telnet.Event{line("xy")}},
-		{name: "^C after truncation", cfg: five, in: chunks(bs("abcdefg\x03xy\n")), want: []telnet.Event{intr, line("xy")}},
-		{name: "erase then fill again", cfg: five, in: chunks(bs("abc\x7f\x7fdefgh\n")), want: []telnet.Event{trunc("adefg")}},
-		{name: "Finish delivers a truncated line", cfg: five, in: chunks(bs("abcdefgh")), finish: true, want: []telnet.Event{trunc("abcde")}},
-		{name: "MaxLine 1 and a 2-byte rune", cfg: telnet.Config{MaxLine: 1}, in: chunks(bs("é\n")), want: []telnet.Event{trunc("")}},
+		{name: "IAC IAC is a replacement, 3 bytes", cfg: five, in: chunks(bs(telnet.IAC, telnet.IAC, telnet.IAC, telnet.IAC, "\n")), want: []telnet.Event{trunc("\uFFFD")}},
+		{name: "no limit set: DefaultMaxLine", in: chunks(bs(strings.Repeat("a", telnet.DefaultMaxLine+1), "\n")), want: []telnet.Event{trunc(strings.Repeat("a", telnet.DefaultMaxLine))}},
 	})
 }
 

@@ -15,6 +15,11 @@
 // the same however the stream is split, except that replies produced within one Feed call
 // may be merged into one EventReply.
 //
+// In line mode the data bytes go to a line assembler (package linemode), which owns the
+// rules of the next three sections; the Decoder only frames the protocol around it (the
+// commands IAC EC, IAC EL and the interrupts call the assembler's editing). In character
+// mode the data bytes go out as they came, for a line editor (package lineedit).
+//
 // # Line ends
 //
 //   - CR LF, CR NUL, a bare LF and a bare CR each end a line. A CR ends the line at once: the

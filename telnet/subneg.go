@@ -78,7 +78,7 @@ func termTypeName(p []byte) string {
 	var buf [MaxTermTypeLen]byte
 	n := 0
 	for _, b := range p {
-		if b > ' ' && b < del && n < len(buf) {
+		if b > ' ' && b < 0x7f && n < len(buf) {
 			buf[n] = b
 			n++
 		}
