@@ -384,3 +384,32 @@ func TestHistoryShared(t *testing.T) {
 	c := startNode(t, ns.ClientURL(), "C", 5*time.Second)
 	waitHistory(c, "carol")
 }
+
+// TestStatsCluster: /stats cluster lists every server with its users.
+func TestStatsCluster(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 1500*time.Millisecond)
+	b := startNode(t, ns.ClientURL(), "B", 1500*time.Millisecond)
+	alice := a.Login(t, "alice")
+	b.Login(t, "bob")
+	b.Login(t, "bea")
+	alice.Expect("bea joined #lobby")
+	alice.Send("/oper sesame")
+	alice.Expect("You are now an admin")
+	deadline := time.Now().Add(servertest.Timeout)
+	for {
+		alice.Send("/stats cluster")
+		alice.Expect("2 servers in the cluster:")
+		self, other := alice.Line(), alice.Line()
+		if !strings.HasPrefix(self, "  A: 1 user, ") || !strings.HasSuffix(self, "(this server)") || !strings.HasPrefix(other, "  B: 2 users, ") {
+			t.Fatalf("/stats cluster: %q %q", self, other)
+		}
+		if strings.Contains(other, "last heartbeat") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no heartbeat from B shown: %q", other)
+		}
+		time.Sleep(50 * time.Millisecond) // a poll interval
+	}
+}

@@ -37,9 +37,10 @@ type envelope struct {
 	M  *wireMsg   `json:"m,omitempty"`
 	U  *wireUser  `json:"u,omitempty"`
 	Us []wireUser `json:"us,omitempty"`
-	R  string     `json:"r,omitempty"`  // ClusterGone: the reason
-	T  string     `json:"t,omitempty"`  // ClusterTopic: the topic
-	B  string     `json:"by,omitempty"` // ClusterKick, ClusterMove: the admin
+	R  string     `json:"r,omitempty"`    // ClusterGone: the reason
+	T  string     `json:"t,omitempty"`    // ClusterTopic: the topic
+	B  string     `json:"by,omitempty"`   // ClusterKick, ClusterMove: the admin
+	Rt float64    `json:"rate,omitempty"` // ClusterHeartbeat: messages per second
 	// A heartbeat is sent in parts of at most heartbeatPart users (NATS
 	// refuses messages over its max_payload, 1 MB by default): part P of
 	// N, P from 0.
@@ -114,7 +115,7 @@ func encode(e hub.ClusterEvent, p, n int) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("cluster: event kind %d does not cross", e.Kind)
 	}
-	env := envelope{K: name, O: e.Origin, R: e.Reason, T: e.Topic, B: e.By}
+	env := envelope{K: name, O: e.Origin, R: e.Reason, T: e.Topic, B: e.By, Rt: e.Rate}
 	if n > 1 {
 		env.P, env.N = p, n
 	}
@@ -166,7 +167,7 @@ func decodeInto(b []byte, envp *envelope) (hub.ClusterEvent, error) {
 		return hub.ClusterEvent{}, fmt.Errorf("%w: %w", errBadEvent, err)
 	}
 	env := *envp
-	e := hub.ClusterEvent{Origin: env.O, Reason: env.R, Topic: env.T, By: env.B}
+	e := hub.ClusterEvent{Origin: env.O, Reason: env.R, Topic: env.T, By: env.B, Rate: env.Rt}
 	for k, name := range kindNames {
 		if name == env.K {
 			e.Kind = k

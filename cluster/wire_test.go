@@ -24,7 +24,7 @@ func TestWireRoundTrip(t *testing.T) {
 		{"sync", hub.ClusterEvent{Kind: hub.ClusterSync, Origin: "C"}},
 		{"kick", hub.ClusterEvent{Kind: hub.ClusterKick, Origin: "A", User: hub.Presence{Nick: "bob"}, Reason: "flood", By: "ada"}},
 		{"move", hub.ClusterEvent{Kind: hub.ClusterMove, Origin: "A", User: hub.Presence{Nick: "bob", Room: "quiet"}, By: "ada"}},
-		{"heartbeat", hub.ClusterEvent{Kind: hub.ClusterHeartbeat, Origin: "C", Users: []hub.Presence{{Nick: "a", Room: "lobby", Since: at}, {Nick: "b", Room: "x", Since: at}}}},
+		{"heartbeat", hub.ClusterEvent{Kind: hub.ClusterHeartbeat, Origin: "C", Rate: 2.5, Users: []hub.Presence{{Nick: "a", Room: "lobby", Since: at}, {Nick: "b", Room: "x", Since: at}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -80,7 +80,8 @@ func builtin(t *Table) []*Command {
 		{Name: "move", Args: "NICK ROOM", Summary: "move a user to a room", Perm: AdminOnly,
 			MinArgs: 2, MaxArgs: 2, Run: move},
 		{Name: "clients", Summary: "list every connection with its traffic and queue", Perm: AdminOnly, Run: clients},
-		{Name: "stats", Summary: "show uptime, connections, message rate and drops", Perm: AdminOnly, Run: stats},
+		{Name: "stats", Args: "[cluster]", Summary: "show uptime, connections, message rate and drops; with cluster, each server of the cluster", Perm: AdminOnly,
+			MaxArgs: 1, Run: stats},
 		{Name: "accounts", Summary: "list the registered nicknames with their last login", Perm: AdminOnly, Run: accounts},
 		{Name: "drop", Args: "NICK", Summary: "remove an account and its offline messages (not its history)", Perm: AdminOnly, LogsOutcome: true,
 			MinArgs: 1, MaxArgs: 1, Run: func(x *hub.Ctx, a []string) error { return x.Drop(a[0]) }},
@@ -556,7 +557,13 @@ func clients(x *hub.Ctx, _ []string) error {
 	return nil
 }
 
-func stats(x *hub.Ctx, _ []string) error {
+func stats(x *hub.Ctx, a []string) error {
+	if len(a) == 1 {
+		if a[0] != "cluster" {
+			return ErrUsage
+		}
+		return clusterStats(x)
+	}
 	s := x.Stats()
 	version := ""
 	if s.Version != "" {
@@ -713,5 +720,26 @@ func set(x *hub.Ctx, a []string) error {
 		return err
 	}
 	x.Reply(answer)
+	return nil
+}
+
+// clusterStats is /stats cluster: one line per server.
+func clusterStats(x *hub.Ctx) error {
+	list, err := x.ClusterServers()
+	if err != nil {
+		return err
+	}
+	lines := []string{"*** " + plural(len(list), "server", "servers") + " in the cluster:"}
+	for _, s := range list {
+		line := fmt.Sprintf("  %s: %s, %.1f messages/s", s.ID, plural(s.Users, "user", "users"), s.MessagesPerSecond)
+		switch {
+		case s.Self:
+			line += " (this server)"
+		case !s.LastHeartbeat.IsZero():
+			line += ", last heartbeat " + time.Since(s.LastHeartbeat).Round(time.Second).String() + " ago"
+		}
+		lines = append(lines, line)
+	}
+	x.Reply(lines...)
 	return nil
 }

@@ -89,7 +89,8 @@ type ClusterEvent struct {
 	Up     bool // ClusterLink
 	Ban    store.Ban
 	Unban  bool
-	By     string // ClusterKick, ClusterMove: the admin's name
+	By     string  // ClusterKick, ClusterMove: the admin's name
+	Rate   float64 // ClusterHeartbeat: the server's messages per second
 }
 
 // Presence is what the cluster knows of one user.
@@ -111,6 +112,8 @@ type remoteUser struct {
 // remoteServer is another server, as last heard of.
 type remoteServer struct {
 	lastSeen time.Time
+	lastBeat time.Time              // the last heartbeat
+	rate     float64                // messages per second, at lastBeat
 	users    map[string]*remoteUser // by nickname key
 }
 
@@ -182,7 +185,7 @@ func (h *Hub) heartbeat() {
 	for _, c := range h.nicks {
 		users = append(users, h.presence(c))
 	}
-	h.relay(ClusterEvent{Kind: ClusterHeartbeat, Users: users})
+	h.relay(ClusterEvent{Kind: ClusterHeartbeat, Users: users, Rate: h.rate.perSecond(time.Now())})
 }
 
 // remoteKeys returns a remote nickname's key and look-alike key.
@@ -236,6 +239,7 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 			h.remoteRemove(srv, u, e.Reason)
 		}
 	case ClusterHeartbeat:
+		srv.lastBeat, srv.rate = srv.lastSeen, e.Rate
 		seen := make(map[string]bool, len(e.Users))
 		for _, p := range e.Users {
 			key, _ := h.remoteKeys(p.Nick)
@@ -626,4 +630,33 @@ func (h *Hub) remoteAdmin(e *ClusterEvent) {
 	}
 	to.peer.Deliver(h.textLine("*** You were moved to #" + r.name + " by " + e.By))
 	h.joinRoom(to, r)
+}
+
+// ServerInfo describes a server of the cluster for /stats cluster.
+type ServerInfo struct {
+	ID    string
+	Self  bool // this server
+	Users int
+	// MessagesPerSecond is the server's rate of room lines (as of its
+	// last heartbeat, for another server).
+	MessagesPerSecond float64
+	// LastHeartbeat is when its last heartbeat came (zero for this
+	// server, or one not heard from since it was first seen).
+	LastHeartbeat time.Time
+}
+
+// ClusterServers lists this server and the others it hears from, this one
+// first, then by id; ErrDisabled without a cluster.
+func (x *Ctx) ClusterServers() ([]ServerInfo, error) {
+	h := x.h
+	if !h.clustered() {
+		return nil, fmt.Errorf("cluster mode is %w (-nats)", ErrDisabled)
+	}
+	out := []ServerInfo{{ID: h.cfg.ServerID, Self: true, Users: len(h.nicks), MessagesPerSecond: h.rate.perSecond(time.Now())}}
+	var others []ServerInfo
+	for id, srv := range h.cluster.servers {
+		others = append(others, ServerInfo{ID: id, Users: len(srv.users), MessagesPerSecond: srv.rate, LastHeartbeat: srv.lastBeat})
+	}
+	sort.Slice(others, func(i, j int) bool { return others[i].ID < others[j].ID })
+	return append(out, others...), nil
 }
