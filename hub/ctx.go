@@ -28,7 +28,6 @@ var (
 	ErrTooMany       = errors.New("list is full")
 	ErrNotConsole    = errors.New("only a chat user can do that")
 	ErrNoReply       = errors.New("nobody has sent you a private message yet")
-	ErrIgnored       = errors.New("that user is ignoring you")
 	ErrNotBanned     = errors.New("no such ban")
 	ErrDisabled      = errors.New("not enabled on this server")
 	ErrRetryLater    = errors.New("try again") // wrapped with when: see Ctx.Oper

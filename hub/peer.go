@@ -24,7 +24,6 @@ const (
 	KindFlood    = "flood"
 	KindBanned   = "banned"
 	KindShutdown = "shutdown"
-	KindRefused  = "refused"
 )
 
 // String renders the reason as shown in leave lines.

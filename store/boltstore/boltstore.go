@@ -154,8 +154,7 @@ type DB struct {
 	failures int         // failed commits in a row; guarded by mu
 
 	// Owned by the writer goroutine.
-	counts    map[string]int // room key -> messages on disk
-	lastPrune time.Time
+	counts map[string]int // room key -> messages on disk
 
 	closeOnce sync.Once
 	closeErr  error
