@@ -10,7 +10,7 @@ import (
 // Saver is where the hub hands its durable state (bans, MOTD, topics). It
 // must not block: it writes off the hub goroutine and calls report, from
 // its own goroutine, after each attempt to write the snapshot numbered gen.
-// *store.Saver implements it.
+// *boltstore.DB implements it.
 type Saver interface {
 	Submit(st store.State, gen uint64, report func(store.SaveResult))
 }
