@@ -413,3 +413,30 @@ func TestStatsCluster(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // a poll interval
 	}
 }
+
+// TestNickConflictResolved: a name held on two servers (here: one server
+// without claims that named its alice before it heard of the other's) is
+// kept by the user who took it first; the other is renamed and told why,
+// and the same on both servers.
+func TestNickConflictResolved(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	first := b.Login(t, "alice")
+	a := newNode(t, ns.ClientURL(), "A", 5*time.Second, false)
+	second := a.Login(t, "alice") // A knows nothing of B yet
+	if err := a.link.Start(a.Hub); err != nil {
+		t.Fatal(err)
+	}
+	second.Expect("Your nickname alice was taken earlier by a user on server B")
+	l := second.Expect("You are now known as alice-")
+	newName := strings.TrimPrefix(l, "*** You are now known as ")
+	second.Nick = newName
+	first.Sync()
+	first.Send("/whois alice")
+	if l := first.Expect("*** alice is in #"); strings.Contains(l, "on server A") {
+		t.Errorf("the first alice lost her name: %q", l)
+	}
+	waitWho(t, first, "alice", newName)
+	second.Send("/whois alice")
+	second.Expect("on server B")
+}

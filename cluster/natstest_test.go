@@ -65,6 +65,17 @@ type node struct {
 // startNode runs a telchat server joined to the NATS at url.
 func startNode(tb testing.TB, url, id string, timeout time.Duration) *node {
 	tb.Helper()
+	n := newNode(tb, url, id, timeout, true)
+	if err := n.link.Start(n.Hub); err != nil {
+		tb.Fatalf("start: %v", err)
+	}
+	return n
+}
+
+// newNode is startNode without starting the link (the caller does), and
+// with or without nickname claims.
+func newNode(tb testing.TB, url, id string, timeout time.Duration, claims bool) *node {
+	tb.Helper()
 	link, err := cluster.Dial(context.Background(), cluster.Config{
 		URLs: url, ServerID: id, Timeout: timeout, HistorySize: 50,
 		ReconnectWait: 50 * time.Millisecond, OpTimeout: 2 * time.Second,
@@ -92,14 +103,15 @@ func startNode(tb testing.TB, url, id string, timeout time.Duration) *node {
 			tb.Errorf("store close: %v", err)
 		}
 	})
-	s := servertest.Start(tb, servertest.Config{Hub: hub.Config{
-		ServerID: id, Relay: link, Claims: link, ClusterTimeout: timeout,
+	hc := hub.Config{
+		ServerID: id, Relay: link, ClusterTimeout: timeout,
 		Archive: cluster.NewArchive(db, link), HistorySize: 50,
 		PasswordCheck: func(pw string) bool { return pw == "sesame" },
-	}})
-	if err := link.Start(s.Hub); err != nil {
-		tb.Fatalf("start: %v", err)
 	}
+	if claims {
+		hc.Claims = link
+	}
+	s := servertest.Start(tb, servertest.Config{Hub: hc})
 	return &node{Server: s, link: link}
 }
 

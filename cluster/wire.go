@@ -70,12 +70,16 @@ type wireUser struct {
 	Away  string `json:"away,omitempty"`
 	Admin bool   `json:"admin,omitempty"`
 	Since int64  `json:"since,omitempty"` // Unix milliseconds
+	Named int64  `json:"named,omitempty"` // Unix milliseconds
 }
 
 func toWireUser(p hub.Presence) wireUser {
 	w := wireUser{Nick: p.Nick, Old: p.OldNick, Room: p.Room, Away: p.Away, Admin: p.Admin}
 	if !p.Since.IsZero() {
 		w.Since = p.Since.UnixMilli()
+	}
+	if !p.Named.IsZero() {
+		w.Named = p.Named.UnixMilli()
 	}
 	return w
 }
@@ -84,6 +88,9 @@ func (w wireUser) presence() hub.Presence {
 	p := hub.Presence{Nick: w.Nick, OldNick: w.Old, Room: w.Room, Away: w.Away, Admin: w.Admin}
 	if w.Since != 0 {
 		p.Since = time.UnixMilli(w.Since)
+	}
+	if w.Named != 0 {
+		p.Named = time.UnixMilli(w.Named)
 	}
 	return p
 }

@@ -3,8 +3,10 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"telchat/message"
 	"telchat/store"
@@ -101,6 +103,7 @@ type Presence struct {
 	Away    string
 	Admin   bool
 	Since   time.Time // connected since
+	Named   time.Time // when the user took this nickname
 }
 
 // remoteUser is a user of another server.
@@ -162,7 +165,7 @@ func (h *Hub) relayLine(m *message.Message) {
 }
 
 func (h *Hub) presence(c *Conn) Presence {
-	p := Presence{Nick: c.nick, Away: c.away, Admin: c.admin, Since: c.connectedAt}
+	p := Presence{Nick: c.nick, Away: c.away, Admin: c.admin, Since: c.connectedAt, Named: c.namedAt}
 	if c.room != nil {
 		p.Room = c.room.name
 	}
@@ -233,6 +236,7 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 	switch e.Kind {
 	case ClusterUser:
 		h.remoteUpsert(e.Origin, srv, e.User, true)
+		h.resolveConflict(e.Origin, e.User)
 	case ClusterGone:
 		key, _ := h.remoteKeys(e.User.Nick)
 		if u := srv.users[key]; u != nil {
@@ -245,6 +249,7 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 			key, _ := h.remoteKeys(p.Nick)
 			seen[key] = true
 			h.remoteUpsert(e.Origin, srv, p, false)
+			h.resolveConflict(e.Origin, p)
 		}
 		for key, u := range srv.users {
 			if !seen[key] {
@@ -659,4 +664,56 @@ func (x *Ctx) ClusterServers() ([]ServerInfo, error) {
 	}
 	sort.Slice(others, func(i, j int) bool { return others[i].ID < others[j].ID })
 	return append(out, others...), nil
+}
+
+// resolveConflict settles a nickname held here and on another server too
+// (possible only after a partition, or with a server without claims): the
+// user who took it first keeps it (on a tie, the one on the server whose
+// id sorts first); the other, if it is here, is renamed and told why. Both
+// servers decide the same way, so only one acts.
+func (h *Hub) resolveConflict(origin string, p Presence) {
+	key, loose := h.remoteKeys(p.Nick)
+	c := h.holder(nickID{key: key, loose: loose}, nil)
+	if c == nil || c.claiming || p.Named.IsZero() {
+		return
+	}
+	// In milliseconds, as on the wire, so that both servers compare the
+	// same numbers.
+	them, us := p.Named.UnixMilli(), c.namedAt.UnixMilli()
+	theirs := them < us || them == us && origin < h.cfg.ServerID
+	if !theirs {
+		return
+	}
+	display, id, ok := h.spareNick(c.nick)
+	if !ok {
+		return
+	}
+	h.log.Warn().Str("nick", c.nick).Str("server", origin).Str("new", display).Msg("nickname held on another server since earlier: renaming")
+	h.deliver(c, h.textLine("*** Your nickname "+c.nick+" was taken earlier by a user on server "+origin+" (the cluster was split); you are renamed"))
+	if h.cfg.Claims != nil {
+		h.claimRename(c, display, id)
+		return
+	}
+	h.renamed(c, display, id)
+}
+
+// spareNick makes a free nickname from nick: nick (cut to fit) and "-" and
+// four digits.
+func (h *Hub) spareNick(nick string) (string, nickID, bool) {
+	base := nick
+	for len(base) > 19 {
+		_, size := utf8.DecodeLastRuneInString(base)
+		base = base[:len(base)-size]
+	}
+	for range 20 {
+		display, key, err := h.cfg.Nick.CheckNick(fmt.Sprintf("%s-%04d", base, rand.IntN(10000)))
+		if err != nil {
+			return "", nickID{}, false
+		}
+		id := nickID{key: key, loose: h.cfg.Nick.Lookalike(display)}
+		if h.nickInUse(id, nil) == nil {
+			return display, id, true
+		}
+	}
+	return "", nickID{}, false
 }

@@ -136,6 +136,7 @@ func (h *Hub) renamed(c *Conn, display string, id nickID) {
 	key := id.key
 	old, oldKey, oldLoose := c.nick, c.key, c.loose
 	x.h.setNick(c, display, id)
+	c.namedAt = time.Now()
 	if h.cfg.Claims != nil && oldLoose != id.loose {
 		h.cfg.Claims.Release(oldLoose)
 	}
