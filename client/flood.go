@@ -32,14 +32,14 @@ import (
 func (in *input) pace() bool {
 	s := in.s
 	listing := s.srv.cfg.Hub.IsListing(in.line)
-	if in.limiter == nil && !listing {
+	if s.msgLimit == nil && !listing {
 		return true
 	}
 	cfg := &s.srv.cfg
 	now := time.Now()
 	var wait time.Duration
-	if in.limiter != nil {
-		wait = in.limiter.ReserveN(now, 1).DelayFrom(now)
+	if s.msgLimit != nil {
+		wait = s.msgLimit.ReserveN(now, 1).DelayFrom(now)
 	}
 	if listing {
 		if in.listings == nil {
@@ -57,8 +57,8 @@ func (in *input) pace() bool {
 	}
 	if cfg.FloodTime > 0 && now.Add(wait).Sub(in.held) > cfg.FloodTime {
 		limit := rate.Limit(hub.ListingRate)
-		if in.limiter != nil && !listing {
-			limit = in.limiter.Limit()
+		if s.msgLimit != nil && !listing {
+			limit = s.msgLimit.Limit()
 		}
 		in.notice("! Disconnected for flooding: more than " + strconv.FormatFloat(float64(limit), 'g', -1, 64) +
 			" lines a second for " + cfg.FloodTime.String())

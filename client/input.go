@@ -52,7 +52,6 @@ func (s *Session) readLoop(raw syscall.RawConn) {
 type input struct {
 	s        *Session
 	rd       reader
-	limiter  *rate.Limiter
 	listings *rate.Limiter // the listing budget (hub.ListingRate), made at the first listing
 	held     time.Time     // since when every line has had to wait for the message rate (zero: the last one did not)
 
@@ -96,7 +95,7 @@ const (
 )
 
 func (s *Session) newInput(raw syscall.RawConn) *input {
-	in := &input{s: s, limiter: s.msgLimit}
+	in := &input{s: s}
 	in.rd.init(raw, s.srv.bufs)
 	return in
 }
