@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"telchat/logsample"
 	"telchat/telnet"
 )
 
@@ -25,6 +26,42 @@ type ipState struct {
 	queued  atomic.Int64 // bytes the address's sessions hold (see budget.go)
 }
 
+// admit applies the connection limits to conn, just accepted: it counts
+// it, and returns its address, its address group's state and why it is
+// refused ("" when admitted; a refusal is counted and logged). ok is false
+// when the server is closing, and conn is then closed; otherwise the
+// caller owns one count of s.wg, for the session or the refusal.
+func (s *Server) admit(conn *net.TCPConn, from origin) (addr netip.Addr, ip *ipState, why string, ok bool) {
+	ap, _ := netip.ParseAddrPort(from.remote.String())
+	addr = ap.Addr().Unmap()
+	setSocketOptions(conn, s.cfg.KeepAlive)
+	if from.tls {
+		s.totals.acceptedTLS.Add(1)
+	} else {
+		s.totals.accepted.Add(1)
+	}
+
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = conn.Close()
+		return addr, nil, "", false
+	}
+	why = s.admitLocked(addr)
+	ip = s.perIP[s.cfg.Hub.AddrGroup(addr)]
+	s.wg.Add(1)
+	s.mu.Unlock()
+
+	if why != "" {
+		s.refused.Add(1)
+		s.countRefusal(why)
+		s.cfg.Hub.Counters.Refused.Add(1) // /stats counts every refusal
+		// Sampled: one address hammering connect must not flood the log.
+		s.cfg.Hub.LogSamples().Logger(logsample.Refused).Info().Str("remote", from.remote.String()).Bool("tls", from.tls).Str("why", why).Msg("connection refused")
+	}
+	return addr, ip, why, true
+}
+
 // admitLocked checks the connection limits; it returns why a connection is
 // refused, or "" and counts it. The per-address limits count the address's
 // group (by default the IPv4 address, or the IPv6 /64).
@@ -39,11 +76,7 @@ func (s *Server) admitLocked(addr netip.Addr) string {
 	group := s.cfg.Hub.AddrGroup(addr)
 	st := s.perIP[group]
 	if st == nil {
-		st = &ipState{}
-		if s.cfg.ConnectRate > 0 {
-			burst := max(s.cfg.ConnectBurst, 1)
-			st.limiter = rate.NewLimiter(rate.Limit(s.cfg.ConnectRate), burst)
-		}
+		st = &ipState{limiter: s.connectLimiterLocked()}
 		s.perIP[group] = st
 	}
 	st.seen = now

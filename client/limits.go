@@ -63,12 +63,21 @@ func (s *Server) SetLimits(l Limits) {
 		case c.ConnectRate <= 0:
 			st.limiter = nil
 		case st.limiter == nil:
-			st.limiter = rate.NewLimiter(rate.Limit(c.ConnectRate), max(c.ConnectBurst, 1))
+			st.limiter = s.connectLimiterLocked()
 		default:
 			st.limiter.SetLimit(rate.Limit(c.ConnectRate))
 			st.limiter.SetBurst(max(c.ConnectBurst, 1))
 		}
 	}
+}
+
+// connectLimiterLocked returns a new address group's connection rate
+// limiter (-connect-rate), nil for none.
+func (s *Server) connectLimiterLocked() *rate.Limiter {
+	if s.cfg.ConnectRate <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(s.cfg.ConnectRate), max(s.cfg.ConnectBurst, 1))
 }
 
 // msgLimiter returns a new session's message rate limiter, nil for none.

@@ -16,7 +16,6 @@ import (
 
 	"telchat/hub"
 	"telchat/lineedit"
-	"telchat/logsample"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -134,32 +133,11 @@ func (s *Server) isClosing() bool {
 
 // accept applies the connection limits and starts a session or a refusal.
 func (s *Server) accept(conn *net.TCPConn, from origin) {
-	ap, _ := netip.ParseAddrPort(from.remote.String())
-	addr := ap.Addr().Unmap()
-	setSocketOptions(conn, s.cfg.KeepAlive)
-	if from.tls {
-		s.totals.acceptedTLS.Add(1)
-	} else {
-		s.totals.accepted.Add(1)
-	}
-
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		_ = conn.Close()
+	addr, ip, why, ok := s.admit(conn, from)
+	if !ok {
 		return
 	}
-	why := s.admitLocked(addr)
-	ip := s.perIP[s.cfg.Hub.AddrGroup(addr)]
-	s.wg.Add(1)
-	s.mu.Unlock()
-
 	if why != "" {
-		s.refused.Add(1)
-		s.countRefusal(why)
-		s.cfg.Hub.Counters.Refused.Add(1) // /stats counts every refusal
-		// Sampled: one address hammering connect must not flood the log.
-		s.cfg.Hub.LogSamples().Logger(logsample.Refused).Info().Str("remote", from.remote.String()).Bool("tls", from.tls).Str("why", why).Msg("connection refused")
 		linger := s.refusing.Add(1) <= int64(s.cfg.MaxRefusing)
 		go s.refuse(conn, why, linger)
 		return

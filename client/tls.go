@@ -11,8 +11,6 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"telchat/logsample"
 )
 
 // DefaultHandshakeTimeout bounds a TLS handshake (Config.HandshakeTimeout).
@@ -54,34 +52,17 @@ func (s *Server) ServeTLS(ln net.Listener, config *tls.Config) error {
 // acceptTLS admits a TLS connection and starts its handshake, or its
 // refusal.
 func (s *Server) acceptTLS(raw *net.TCPConn, config *tls.Config) {
-	remote := raw.RemoteAddr()
-	ap, _ := netip.ParseAddrPort(remote.String())
-	addr := ap.Addr().Unmap()
-	setSocketOptions(raw, s.cfg.KeepAlive)
-	s.totals.acceptedTLS.Add(1)
-
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		_ = raw.Close()
+	from := origin{remote: raw.RemoteAddr(), tls: true}
+	addr, ip, why, ok := s.admit(raw, from)
+	if !ok {
 		return
 	}
-	why := s.admitLocked(addr)
-	ip := s.perIP[s.cfg.Hub.AddrGroup(addr)]
-	s.wg.Add(1)
-	s.mu.Unlock()
-
 	if why != "" {
-		s.refused.Add(1)
-		s.countRefusal(why)
-		s.cfg.Hub.Counters.Refused.Add(1)
-		// Sampled: one address hammering connect must not flood the log.
-		s.cfg.Hub.LogSamples().Logger(logsample.Refused).Info().Str("remote", remote.String()).Bool("tls", true).Str("why", why).Msg("connection refused")
 		linger := s.refusing.Add(1) <= int64(s.cfg.MaxRefusing)
 		go s.refuseTLS(raw, config, why, linger)
 		return
 	}
-	go s.serveTLSConn(raw, config, origin{remote: remote, tls: true}, addr, ip)
+	go s.serveTLSConn(raw, config, from, addr, ip)
 }
 
 // unadmit gives back what admitLocked counted for a connection that never
