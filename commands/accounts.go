@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"telchat/hub"
 )
@@ -40,16 +39,9 @@ func opers(x *hub.Ctx, a []string) error {
 
 // purge runs /purge NICK [DURATION].
 func purge(x *hub.Ctx, a []string) error {
-	var d time.Duration
-	if len(a) == 2 {
-		if !looksLikeDuration(a[1]) {
-			return ErrUsage
-		}
-		pd, err := ParseDuration(a[1])
-		if err != nil {
-			return err
-		}
-		d = pd
+	d, err := lastDuration(a, 2)
+	if err != nil {
+		return err
 	}
 	return x.Purge(a[0], d)
 }

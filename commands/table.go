@@ -489,16 +489,9 @@ func bans(x *hub.Ctx, _ []string) error {
 }
 
 func mute(x *hub.Ctx, a []string) error {
-	var d time.Duration
-	if len(a) == 2 {
-		if !looksLikeDuration(a[1]) {
-			return ErrUsage
-		}
-		pd, err := ParseDuration(a[1])
-		if err != nil {
-			return err
-		}
-		d = pd
+	d, err := lastDuration(a, 2)
+	if err != nil {
+		return err
 	}
 	nick, err := x.Mute(a[0], d)
 	if err != nil {
@@ -633,6 +626,20 @@ func looksLikeDuration(s string) bool {
 		s = s[1:]
 	}
 	return s != "" && s[0] >= '0' && s[0] <= '9'
+}
+
+// lastDuration is the optional DURATION that ends a command of n
+// arguments ("NICK [DURATION]"): 0 when a has fewer, ErrUsage when the
+// argument is not meant as a duration, ParseDuration's error when it does
+// not parse.
+func lastDuration(a []string, n int) (time.Duration, error) {
+	if len(a) < n {
+		return 0, nil
+	}
+	if !looksLikeDuration(a[n-1]) {
+		return 0, ErrUsage
+	}
+	return ParseDuration(a[n-1])
 }
 
 // optionalDuration splits "[DURATION] [REASON]": a first word that looks
