@@ -118,6 +118,7 @@ func (l *Link) openBans(ctx context.Context, js jetstream.JetStream) error {
 		Description: "telchat bans: key = b. and the mask in hex, value = origin server and ban",
 		History:     1,
 		Storage:     jetstream.FileStorage,
+		Replicas:    l.cfg.Replicas,
 	}, l.cfg.OpTimeout)
 	if err != nil {
 		return err

@@ -50,6 +50,7 @@ func (l *Link) openHistory(ctx context.Context, js jetstream.JetStream) error {
 		MaxAge:            l.cfg.HistoryAge,
 		Discard:           jetstream.DiscardOld,
 		Storage:           jetstream.FileStorage,
+		Replicas:          l.cfg.Replicas,
 	}
 	s, err := js.CreateStream(ctx, sc)
 	if err != nil {

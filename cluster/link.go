@@ -48,6 +48,11 @@ type Config struct {
 	ReconnectWait time.Duration
 	// OpTimeout bounds each request to JetStream. Default 5s.
 	OpTimeout time.Duration
+	// Replicas is how many copies JetStream keeps of the buckets and the
+	// stream this server creates (1 to 5; on a NATS cluster, 3 lets one
+	// node die). Default 1. Buckets and streams that exist are used as
+	// they are.
+	Replicas int
 	// HistorySize is how many lines of each room the history stream
 	// keeps (the -history flag); 0: no shared history. HistoryAge is how
 	// long it keeps a line (0: for ever).
@@ -135,6 +140,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.OpTimeout <= 0 {
 		c.OpTimeout = 5 * time.Second
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 1
+	}
+	if c.Replicas > 5 {
+		return fmt.Errorf("%w: %d replicas: at most 5", ErrConfig, c.Replicas)
 	}
 	if strings.TrimSpace(c.URLs) == "" {
 		return fmt.Errorf("%w: no NATS URL", ErrConfig)
@@ -235,6 +246,7 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		History:     1,
 		TTL:         cfg.Timeout,
 		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
 	}, cfg.OpTimeout)
 	if err != nil {
 		nc.Close()

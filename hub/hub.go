@@ -370,6 +370,11 @@ func (h *Hub) shutdown(notice string) {
 		c.peer.Deliver(msg)
 		h.drop(c, Reason{Kind: KindShutdown}, false)
 	}
+	if h.clustered() {
+		// An empty list: the others forget this server's users even if
+		// some departures did not fit in the relay's buffer.
+		h.heartbeat()
+	}
 	h.shuttingDown = true
 	close(h.quit)
 }

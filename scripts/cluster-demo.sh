@@ -82,7 +82,7 @@ n=0
 for port in "${PORTS[@]}"; do
 	n=$((n + 1))
 	start_server "$WORK/telchat" "$port" "$WORK/server$n.log" -data-dir "$WORK/data$n" \
-		-nats "$URLS" -server-id "server$n"
+		-nats "$URLS" -server-id "server$n" -nats-replicas "$NATS_NODES"
 	SERVER_PIDS+=("$SERVER_PID")
 	SERVER_PID=""
 done
