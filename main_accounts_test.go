@@ -17,18 +17,18 @@ import (
 	"telchat/store/boltstore"
 )
 
-// readPrompt reads until the output ends with prompt (a question without a
-// line end) and returns what came before.
-func readPrompt(t *testing.T, r *bufio.Reader, prompt string) string {
+// readContains reads raw bytes until text has come (a prompt without a
+// line end, say), and returns them, text included.
+func readContains(t *testing.T, r *bufio.Reader, text string) string {
 	t.Helper()
 	var seen strings.Builder
 	for {
 		b, err := r.ReadByte()
 		if err != nil {
-			t.Fatalf("waiting for the prompt %q: %v; got %q", prompt, err, seen.String())
+			t.Fatalf("waiting for %q: %v; got %q", text, err, seen.String())
 		}
 		seen.WriteByte(b)
-		if strings.HasSuffix(seen.String(), prompt) {
+		if strings.HasSuffix(seen.String(), text) {
 			return seen.String()
 		}
 	}
@@ -44,7 +44,7 @@ func connect(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 	t.Cleanup(func() { _ = c.Close() })
 	_ = c.SetDeadline(time.Now().Add(2 * waitLimit))
 	r := bufio.NewReader(c)
-	readPrompt(t, r, "Choose a nickname: ")
+	readContains(t, r, "Choose a nickname: ")
 	return c, r
 }
 
@@ -60,9 +60,9 @@ func send(t *testing.T, c net.Conn, line string) {
 func register(t *testing.T, c net.Conn, r *bufio.Reader, nick, pw string) {
 	t.Helper()
 	send(t, c, "/register")
-	readPrompt(t, r, "Password: ")
+	readContains(t, r, "Password: ")
 	send(t, c, pw)
-	readPrompt(t, r, "Again: ")
+	readContains(t, r, "Again: ")
 	send(t, c, pw)
 	readUntil(t, r, "*** "+nick+" is registered to you")
 }
@@ -81,7 +81,7 @@ func password(t *testing.T, c net.Conn, r *bufio.Reader, pw string) string {
 		if m == nil {
 			return l
 		}
-		readPrompt(t, r, "Password: ")
+		readContains(t, r, "Password: ")
 		secs, _ := strconv.Atoi(m[1])
 		time.Sleep(time.Duration(secs) * time.Second) // the wait the server asked for
 	}
@@ -119,16 +119,16 @@ func TestAccountsAcrossRestart(t *testing.T) {
 	s = startServer(t, bin, nil, args...)
 	c, r := connect(t, s.addr)
 	send(t, c, "aIice")
-	readPrompt(t, r, "Choose a nickname: ")
+	readContains(t, r, "Choose a nickname: ")
 	send(t, c, "alice")
-	head := readPrompt(t, r, "Password: ")
+	head := readContains(t, r, "Password: ")
 	if !strings.Contains(head, "alice is a registered nickname") || !strings.Contains(head, "shows what you type") {
 		t.Fatalf("before the password prompt: %q", head)
 	}
 	if l := password(t, c, r, "wrong password"); !strings.Contains(l, "Wrong password") {
 		t.Fatalf("a wrong password: %q", l)
 	}
-	readPrompt(t, r, "Password: ")
+	readContains(t, r, "Password: ")
 	if l := password(t, c, r, "correct horse"); !strings.Contains(l, "Welcome, alice!") {
 		t.Fatalf("the right password: %q", l)
 	}
@@ -146,17 +146,17 @@ func TestAccountsAcrossRestart(t *testing.T) {
 	// Three wrong passwords end the attempt; another name is then fine.
 	c2, r2 := connect(t, s.addr)
 	send(t, c2, "alice")
-	readPrompt(t, r2, "Password: ")
+	readContains(t, r2, "Password: ")
 	for i := range 3 {
 		l := password(t, c2, r2, fmt.Sprintf("nope %d", i))
 		if !strings.Contains(l, "Wrong password") || i == 2 && !strings.Contains(l, "Wrong password 3 times") {
 			t.Fatalf("wrong password %d: %q", i+1, l)
 		}
 		if i < 2 {
-			readPrompt(t, r2, "Password: ")
+			readContains(t, r2, "Password: ")
 		}
 	}
-	readPrompt(t, r2, "Choose a nickname: ")
+	readContains(t, r2, "Choose a nickname: ")
 	send(t, c2, "zed")
 	readUntil(t, r2, "Welcome, zed!")
 	stopServer(t, s)
@@ -199,9 +199,9 @@ func TestAcknowledgedRegistrationsSurviveKill(t *testing.T) {
 	}
 	for i, u := range users {
 		send(t, u.c, "/register")
-		readPrompt(t, u.r, "Password: ")
+		readContains(t, u.r, "Password: ")
 		send(t, u.c, fmt.Sprintf("password%d", i))
-		readPrompt(t, u.r, "Again: ")
+		readContains(t, u.r, "Again: ")
 		send(t, u.c, fmt.Sprintf("password%d", i))
 	}
 	for i, u := range users {
@@ -216,7 +216,7 @@ func TestAcknowledgedRegistrationsSurviveKill(t *testing.T) {
 	for i := range n {
 		c, r := connect(t, s.addr)
 		send(t, c, fmt.Sprintf("user%d", i))
-		if head := readPrompt(t, r, "Password: "); !strings.Contains(head, "is a registered nickname") {
+		if head := readContains(t, r, "Password: "); !strings.Contains(head, "is a registered nickname") {
 			t.Fatalf("user%d after the kill: %q", i, head)
 		}
 		_ = c.Close()
@@ -251,7 +251,7 @@ func TestAccountAdmin(t *testing.T) {
 
 	c, r := connect(t, s.addr)
 	send(t, c, "carol")
-	readPrompt(t, r, "Password: ")
+	readContains(t, r, "Password: ")
 	if l := password(t, c, r, pw); !strings.Contains(l, "Welcome, carol!") {
 		t.Fatalf("login with the reset password: %q", l)
 	}
@@ -266,15 +266,15 @@ func TestAccountAdmin(t *testing.T) {
 	readUntil(t, r, "works only on the server's console or admin socket")
 
 	send(t, c, "/passwd")
-	readPrompt(t, r, "Current password: ")
+	readContains(t, r, "Current password: ")
 	send(t, c, pw)
-	readPrompt(t, r, "New password: ")
+	readContains(t, r, "New password: ")
 	send(t, c, "new password 1")
-	readPrompt(t, r, "Again: ")
+	readContains(t, r, "Again: ")
 	send(t, c, "new password 1")
 	readUntil(t, r, "*** Password changed")
 	send(t, c, "/unregister")
-	readPrompt(t, r, "your password: ")
+	readContains(t, r, "your password: ")
 	send(t, c, "new password 1")
 	readUntil(t, r, "carol is no longer registered")
 
@@ -299,28 +299,14 @@ func TestLoginTimeoutRefusesTheName(t *testing.T) {
 
 	c, r := connect(t, s.addr)
 	send(t, c, "alice")
-	readPrompt(t, r, "Password: ")
+	readContains(t, r, "Password: ")
 	// The server's clock decides: wait for its answer.
 	if l := readUntil(t, r, "!"); !strings.Contains(l, "No password given in time") {
 		t.Fatalf("after the nickname timeout: %q", l)
 	}
-	readPrompt(t, r, "Choose a nickname: ")
+	readContains(t, r, "Choose a nickname: ")
 	send(t, c, "zed")
 	readUntil(t, r, "Welcome, zed!")
-}
-
-// readContains reads raw bytes until text has come, and returns them.
-func readContains(t *testing.T, r *bufio.Reader, text string) string {
-	t.Helper()
-	var got []byte
-	for !strings.Contains(string(got), text) {
-		b, err := r.ReadByte()
-		if err != nil {
-			t.Fatalf("waiting for %q: %v; got %q", text, err, got)
-		}
-		got = append(got, b)
-	}
-	return string(got)
 }
 
 // TestRegisterInCharacterMode: in character mode the passwords of
@@ -355,13 +341,13 @@ func TestAccountsPerDay(t *testing.T) {
 	s := startServer(t, bin, nil, "-data-dir", t.TempDir(), "-accounts-per-day", "1")
 	a, ar := login(t, s.addr, "ann")
 	send(t, a, "/register")
-	readPrompt(t, ar, "Password: ")
+	readContains(t, ar, "Password: ")
 	send(t, a, "short")
-	if head := readPrompt(t, ar, "Password: "); !strings.Contains(head, "8 to 128 bytes") {
+	if head := readContains(t, ar, "Password: "); !strings.Contains(head, "8 to 128 bytes") {
 		t.Fatalf("a 5-byte password: %q", head)
 	}
 	send(t, a, "long enough")
-	readPrompt(t, ar, "Again: ")
+	readContains(t, ar, "Again: ")
 	send(t, a, "long enough")
 	readUntil(t, ar, "*** ann is registered to you")
 	b, br := login(t, s.addr, "ben")
