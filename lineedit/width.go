@@ -81,18 +81,36 @@ func skipEscape(s string, i int) int {
 // characters (invalid UTF-8 becomes U+FFFD) and SGR sequences (colours,
 // ESC [ digits and semicolons m). Everything else is removed, so the
 // prompt cannot move the cursor or hold a 0xFF byte.
-func sanitizePrompt(p string) string {
-	out := make([]byte, 0, len(p))
-	for i := 0; i < len(p); {
-		if p[i] == 0x1b {
-			j := skipEscape(p, i)
-			if isSGR(p[i:j]) {
-				out = append(out, p[i:j]...)
+func sanitizePrompt(p string) string { return sanitize(p, true) }
+
+// sanitizeText returns s with only printable characters (invalid UTF-8
+// becomes U+FFFD): no controls, no escape sequences.
+func sanitizeText(s string) string { return sanitize(s, false) }
+
+// sanitize keeps s's printable characters (invalid UTF-8 becomes U+FFFD),
+// and its SGR sequences if keepSGR; it returns s itself when s is clean.
+func sanitize(s string, keepSGR bool) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !printable(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b {
+			j := skipEscape(s, i)
+			if keepSGR && isSGR(s[i:j]) {
+				out = append(out, s[i:j]...)
 			}
 			i = j
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(p[i:])
+		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if printable(r) {
 			out = utf8.AppendRune(out, r)
@@ -112,32 +130,4 @@ func isSGR(seq string) bool {
 		}
 	}
 	return true
-}
-
-// sanitizeText returns s with only printable characters (invalid UTF-8
-// becomes U+FFFD): no controls, no escape sequences.
-func sanitizeText(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || !printable(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); {
-		if s[i] == 0x1b {
-			i = skipEscape(s, i)
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if printable(r) {
-			out = utf8.AppendRune(out, r)
-		}
-	}
-	return string(out)
 }
