@@ -110,7 +110,7 @@ func nickAnswer(c *servertest.Client) bool {
 // users shown as left (server lost) on the others within the timeout, and
 // its nickname claims expire.
 func TestServerLost(t *testing.T) {
-	const timeout = 1500 * time.Millisecond
+	const timeout = 2 * time.Second
 	ns := startNATS(t, t.TempDir(), -1)
 	a := startNode(t, ns.ClientURL(), "A", timeout)
 	b := startNode(t, ns.ClientURL(), "B", timeout)
@@ -388,8 +388,8 @@ func TestHistoryShared(t *testing.T) {
 // TestStatsCluster: /stats cluster lists every server with its users.
 func TestStatsCluster(t *testing.T) {
 	ns := startNATS(t, t.TempDir(), -1)
-	a := startNode(t, ns.ClientURL(), "A", 1500*time.Millisecond)
-	b := startNode(t, ns.ClientURL(), "B", 1500*time.Millisecond)
+	a := startNode(t, ns.ClientURL(), "A", 3*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 3*time.Second)
 	alice := a.Login(t, "alice")
 	b.Login(t, "bob")
 	b.Login(t, "bea")
