@@ -246,15 +246,28 @@ func TestCoalescedFanOutKeepsOrderAndHoldsOnlyBriefly(t *testing.T) {
 	alice := s.Login(t, "alice")
 	bob := s.Login(t, "bob")
 	alice.Expect("bob joined")
-	sent := time.Now()
-	alice.Send("first")
-	alice.Send("second")
-	bob.Expect("<alice> first")
-	bob.Expect("<alice> second")
 	// The wake-up of a fan-out to 2 or more is held for the whole hold: the
-	// lines cannot arrive sooner, and they arrive in order.
-	if elapsed := time.Since(sent); elapsed < hold {
-		t.Fatalf("the lines arrived after %v, before the %v hold ended", elapsed, hold)
+	// lines cannot arrive sooner, and they arrive in order. The hold delays
+	// a writer that is asleep; one still busy with earlier output takes the
+	// lines when it looks at its queue again, which is right. bob's output
+	// is drained first (Sync), but a loaded machine can still leave bob's
+	// writer awake for a moment, so a few rounds are allowed: without the
+	// hold every round is early.
+	var early []time.Duration
+	for round := range 3 {
+		bob.Sync()
+		sent := time.Now()
+		alice.Send(fmt.Sprintf("first %d", round))
+		alice.Send(fmt.Sprintf("second %d", round))
+		bob.Expect(fmt.Sprintf("<alice> first %d", round))
+		bob.Expect(fmt.Sprintf("<alice> second %d", round))
+		elapsed := time.Since(sent)
+		if elapsed >= hold {
+			break
+		}
+		if early = append(early, elapsed); len(early) == 3 {
+			t.Fatalf("the lines arrived after %v, before the %v hold ended", early, hold)
+		}
 	}
 	// A private message sent while a fan-out is held follows it, in order.
 	alice.Send("third")
