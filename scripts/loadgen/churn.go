@@ -52,6 +52,7 @@ type churnRun struct {
 	lr    *loadRun
 	until time.Time // no new churning connection starts after this
 	nicks atomic.Int64
+	conns atomic.Int64 // connections opened: the next goes to server conns mod N
 	kinds [numChurnKinds]churnCounters
 	taken atomic.Int64
 	errs  errorSamples
@@ -123,12 +124,17 @@ func (c *churnRun) nextNick() string {
 	return fmt.Sprintf("ch%s%d", c.lr.cfg.run, c.nicks.Add(1))
 }
 
-// open dials a churning connection.
+// open dials a churning connection to the next server (round-robin).
 func (c *churnRun) open(rcvBuf int) (*lineConn, time.Time, error) {
+	return c.openTo(c.lr.cfg.addrOf(int(c.conns.Add(1)-1)), rcvBuf)
+}
+
+// openTo dials a churning connection to addr.
+func (c *churnRun) openTo(addr string, rcvBuf int) (*lineConn, time.Time, error) {
 	deadline := c.connDeadline()
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	lc, err := dial(ctx, dialOptions{addr: c.lr.cfg.addr, deadline: deadline, readBuf: idleReadBuf, rcvBuf: rcvBuf})
+	lc, err := dial(ctx, dialOptions{addr: addr, deadline: deadline, readBuf: idleReadBuf, rcvBuf: rcvBuf})
 	return lc, deadline, err
 }
 
@@ -304,21 +310,32 @@ func (c *churnRun) takenNick(lc *lineConn, nick string, untilClosed func() error
 	return untilClosed()
 }
 
-// probe checks that a fresh client can still connect, get named and quit.
+// probe checks that a fresh client can still connect, get named and quit,
+// on every server.
 func (c *churnRun) probe() error {
-	lc, deadline, err := c.open(0)
+	for i, addr := range c.lr.cfg.addrs {
+		if err := c.probeOne(addr, fmt.Sprintf("lg%sprobe%d", c.lr.cfg.run, i)); err != nil {
+			return fmt.Errorf("probe of %s: %w", addr, err)
+		}
+	}
+	return nil
+}
+
+// probeOne connects to addr as nick, gets named and quits.
+func (c *churnRun) probeOne(addr, nick string) error {
+	lc, deadline, err := c.openTo(addr, 0)
 	if err != nil {
-		return fmt.Errorf("probe: %w", err)
+		return err
 	}
 	defer lc.conn.Close()
-	if err := lc.register(fmt.Sprintf("lg%sprobe", c.lr.cfg.run)); err != nil {
-		return fmt.Errorf("probe: %w", err)
+	if err := lc.register(nick); err != nil {
+		return err
 	}
 	if err := lc.writeLine("/quit probe done"); err != nil {
-		return fmt.Errorf("probe: %w", err)
+		return err
 	}
 	if _, err := lc.drainUntilClosed(deadline); isTimeout(err) {
-		return fmt.Errorf("probe: server did not close after /quit: %w", err)
+		return fmt.Errorf("server did not close after /quit: %w", err)
 	}
 	return nil
 }

@@ -107,39 +107,53 @@ const (
 
 // fakeServer is a minimal telchat-like server: greeting with Telnet
 // negotiation, nickname prompt (refusing "taken"), one room, no echo.
+// With several listeners it plays a cluster: one room and one nickname
+// space over all of them.
 type fakeServer struct {
-	ln       net.Listener
+	lns      []net.Listener
 	mutation fakeMutation
 	mu       sync.Mutex
 	members  map[string]net.Conn
+	namedOn  []int  // nicknames accepted, by listener
 	held     []byte // line held back by swapTwo
 	wg       sync.WaitGroup
 }
 
 func startFakeServer(t *testing.T, m fakeMutation) *fakeServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fakeServer{ln: ln, mutation: m, members: map[string]net.Conn{}}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.serve(c)
-			}()
+	return startFakeCluster(t, m, 1)
+}
+
+// startFakeCluster starts a fake server listening on n ports.
+func startFakeCluster(t *testing.T, m fakeMutation, n int) *fakeServer {
+	t.Helper()
+	s := &fakeServer{mutation: m, members: map[string]net.Conn{}, namedOn: make([]int, n)}
+	for i := range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
+		s.lns = append(s.lns, ln)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					s.serve(c, i)
+				}()
+			}
+		}()
+	}
 	t.Cleanup(func() {
-		ln.Close()
+		for _, ln := range s.lns {
+			ln.Close()
+		}
 		s.mu.Lock()
 		for _, c := range s.members {
 			c.Close()
@@ -150,9 +164,24 @@ func startFakeServer(t *testing.T, m fakeMutation) *fakeServer {
 	return s
 }
 
-func (s *fakeServer) addr() string { return s.ln.Addr().String() }
+// addr is the -addr of the fake: its listeners, comma-separated.
+func (s *fakeServer) addr() string {
+	var a []string
+	for _, ln := range s.lns {
+		a = append(a, ln.Addr().String())
+	}
+	return strings.Join(a, ",")
+}
 
-func (s *fakeServer) serve(c net.Conn) {
+// named returns how many nicknames each listener accepted.
+func (s *fakeServer) named() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.namedOn...)
+}
+
+// serve talks to one client that came in on listener ln.
+func (s *fakeServer) serve(c net.Conn, ln int) {
 	defer c.Close()
 	r := bufio.NewReader(c)
 	io.WriteString(c, "Welcome to fake\r\n\xff\xfb\x01\xff\xfb\x03Choose a nickname: ")
@@ -167,6 +196,7 @@ func (s *fakeServer) serve(c net.Conn) {
 		_, inUse := s.members[nick]
 		if nick != "taken" && nick != "" && !inUse {
 			s.members[nick] = c
+			s.namedOn[ln]++
 			io.WriteString(c, "*** Welcome, "+nick+"!\r\n[history] <old> #ab:0:0:1:\r\n")
 			s.mu.Unlock()
 			break

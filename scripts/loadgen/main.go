@@ -27,7 +27,8 @@ import (
 
 // config holds the command-line options.
 type config struct {
-	addr               string
+	addr               string   // -addr as given
+	addrs              []string // -addr split: client i uses addrs[i%len(addrs)]
 	allowRemote        bool
 	clients            int
 	senders            int
@@ -40,7 +41,7 @@ type config struct {
 	expectStalledCut   bool
 	hold               time.Duration
 	timeout            time.Duration
-	pid                int
+	pids               pidList // server processes sampled for memory and write syscalls (summed)
 	dialConcurrency    int
 	allowConnectErrors bool
 	churn              time.Duration
@@ -67,7 +68,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:2323", "server `HOST:PORT` (loopback only unless -allow-remote)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:2323", "server `HOST:PORT[,HOST:PORT...]`: with several (a cluster), client i connects to the (i mod N)th (loopback only unless -allow-remote)")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.IntVar(&c.clients, "clients", 100, "reading clients checked for loss/dup/reorder (senders included)")
 	fs.IntVar(&c.senders, "senders", 10, "how many of the clients send (the first ones)")
@@ -80,7 +81,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.expectStalledCut, "expect-stalled-cut", false, "fail unless the server cut every stalled client")
 	fs.DurationVar(&c.hold, "hold", 0, "after all clients are named, hold this long before sending (lets server memory settle)")
 	fs.DurationVar(&c.timeout, "timeout", 60*time.Second, "deadline for the whole run (default with -churn: churn + 60s)")
-	fs.IntVar(&c.pid, "pid", 0, "server `PID` to sample RSS (/proc/PID/status) and write syscalls (/proc/PID/io)")
+	fs.Var(&c.pids, "pid", "server `PID[,PID...]` to sample RSS (/proc/PID/status) and write syscalls (/proc/PID/io); several are summed")
 	fs.IntVar(&c.dialConcurrency, "dial-concurrency", 200, "connections being opened and named at once")
 	fs.BoolVar(&c.allowConnectErrors, "allow-connect-errors", false, "do not fail the run on connect or naming errors")
 	fs.DurationVar(&c.churn, "churn", 0, "soak mode: clients join, chat and leave in every way for this long")
@@ -117,6 +118,11 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	if c.run == "" {
 		c.run = newRunID()
 	}
+	addrs, err := splitAddrs(c.addr)
+	if err != nil {
+		return c, err
+	}
+	c.addrs = addrs
 	return c, c.validate()
 }
 
@@ -161,7 +167,12 @@ func (c config) validate() error {
 	case !validRunID(c.run):
 		return fmt.Errorf("-run %q must be 1-6 lowercase letters/digits: %w", c.run, errBadConfig)
 	}
-	return checkLoopback(c.addr, c.allowRemote)
+	for _, a := range c.addrs {
+		if err := checkLoopback(a, c.allowRemote); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // validRunID reports whether id can be part of a nickname.

@@ -11,6 +11,10 @@ import (
 type result struct {
 	cfg  config
 	hist *latencyHistogram
+	// With several servers: lines delivered on their sender's server
+	// (same) and lines that crossed from another server (cross).
+	histSame, histCross *latencyHistogram
+	perServer           []serverStats // by index in cfg.addrs
 
 	connectTime time.Duration
 	named       int64
@@ -125,6 +129,9 @@ func (r *result) print(w io.Writer) {
 	if r.haveSyscw {
 		fmt.Fprintf(w, "server io:  %d write syscalls, %s per delivered line\n", r.syscw, r.syscwPerDelivery())
 	}
+	if len(c.addrs) > 1 {
+		r.printSpread(w)
+	}
 	if r.churn != nil {
 		r.churn.print(w)
 		probe := "ok"
@@ -171,12 +178,21 @@ func (r *result) resultLine() string {
 	kv("connect_s", fmt.Sprintf("%.3f", r.connectTime.Seconds()))
 	kv("deliveries", r.deliveries)
 	kv("expected", r.expected)
+	kv("servers", len(c.addrs))
+	kv("sent", r.sent())
 	kv("delivery_s", fmt.Sprintf("%.3f", r.deliveryTime.Seconds()))
 	kv("msgs_per_s", fmt.Sprintf("%.0f", r.msgsPerSecond()))
 	kv("p50_ms", fmtMillisBare(r.hist.quantile(0.5)))
 	kv("p90_ms", fmtMillisBare(r.hist.quantile(0.9)))
 	kv("p99_ms", fmtMillisBare(r.hist.quantile(0.99)))
 	kv("max_ms", fmtMillisBare(r.hist.maximum()))
+	if len(c.addrs) > 1 {
+		kv("same_p50_ms", fmtMillisBare(r.histSame.quantile(0.5)))
+		kv("same_p99_ms", fmtMillisBare(r.histSame.quantile(0.99)))
+		kv("cross_p50_ms", fmtMillisBare(r.histCross.quantile(0.5)))
+		kv("cross_p99_ms", fmtMillisBare(r.histCross.quantile(0.99)))
+		kv("cross_max_ms", fmtMillisBare(r.histCross.maximum()))
+	}
 	kv("lost", r.lost)
 	kv("dup", r.dups)
 	kv("reordered", r.reordered)
@@ -211,4 +227,21 @@ func fmtMillis(d time.Duration) string { return fmtMillisBare(d) + "ms" }
 // fmtMillisBare formats d in milliseconds with three decimals.
 func fmtMillisBare(d time.Duration) string {
 	return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond))
+}
+
+// printSpread writes the per-server part of the human summary: each
+// server's checked clients and what they got, and the latency of lines
+// that stayed on their sender's server against lines that crossed.
+func (r *result) printSpread(w io.Writer) {
+	for i, s := range r.perServer {
+		fmt.Fprintf(w, "server %d:   %s clients=%d sent_here=%d delivered=%d/%d lost=%d dup=%d reordered=%d\n",
+			i+1, r.cfg.addrs[i], s.clients, s.sentHere, s.deliveries, s.expected, s.lost, s.dups, s.reordered)
+	}
+	for _, h := range []struct {
+		name string
+		h    *latencyHistogram
+	}{{"same server", r.histSame}, {"cross server", r.histCross}} {
+		fmt.Fprintf(w, "latency %s: %d lines p50=%s p99=%s max=%s\n", h.name, h.h.count(),
+			fmtMillis(h.h.quantile(0.5)), fmtMillis(h.h.quantile(0.99)), fmtMillis(h.h.maximum()))
+	}
 }

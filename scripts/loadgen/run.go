@@ -72,8 +72,11 @@ type loadRun struct {
 	deadline time.Time
 	nicks    []string // nicknames of the up-front clients, by index
 	hist     latencyHistogram
-	stopping atomic.Bool
-	phase    atomic.Int32
+	// With several servers: the latency of lines whose sender is on the
+	// receiver's server, and of lines that crossed between servers.
+	histSame, histCross latencyHistogram
+	stopping            atomic.Bool
+	phase               atomic.Int32
 
 	conns     []*lineConn // up-front clients by index, nil when connecting failed
 	receivers []*receiver // by index for the checked clients, nil when connecting failed
@@ -127,7 +130,7 @@ func runLoad(cfg config, progress io.Writer) (*result, error) {
 		return nil, err
 	}
 	lr.proto = proto
-	res := &result{cfg: cfg, hist: &lr.hist, sentBy: make([]int64, cfg.senders)}
+	res := &result{cfg: cfg, hist: &lr.hist, histSame: &lr.histSame, histCross: &lr.histCross, sentBy: make([]int64, cfg.senders)}
 	res.memBase, res.memBaseErr = lr.sampleMemory()
 
 	if cfg.recv == recvPoll {
@@ -257,7 +260,7 @@ func (lr *loadRun) connectAll() {
 
 // openClient dials client i and registers its nickname.
 func (lr *loadRun) openClient(ctx context.Context, i int) (*lineConn, error) {
-	o := dialOptions{addr: lr.cfg.addr, deadline: lr.deadline, readBuf: clientReadBuf}
+	o := dialOptions{addr: lr.cfg.addrOf(i), deadline: lr.deadline, readBuf: clientReadBuf}
 	switch {
 	case i >= lr.cfg.clients+lr.cfg.idle:
 		o.readBuf, o.rcvBuf = idleReadBuf, stalledRcvBuf
@@ -347,7 +350,15 @@ func (lr *loadRun) checkLine(rc *receiver, line []byte) (pong []byte) {
 	case seqReordered:
 		rc.reordered++
 	}
-	lr.hist.record(time.Duration(now - p.SentNano))
+	lat := time.Duration(now - p.SentNano)
+	lr.hist.record(lat)
+	if len(lr.cfg.addrs) > 1 {
+		if lr.cfg.serverOf(p.Sender) == lr.cfg.serverOf(rc.index) {
+			lr.histSame.record(lat)
+		} else {
+			lr.histCross.record(lat)
+		}
+	}
 	rc.lastNano = now
 	rc.unique.Store(rc.unique.Load() + 1)
 	return nil
@@ -556,6 +567,7 @@ func (lr *loadRun) collect(res *result, expected []int64, sendStart time.Time) {
 		}
 		res.expected += expected[i]
 		res.deliveries += rc.unique.Load()
+		var lost int64
 		res.dups += rc.dups
 		res.reordered += rc.reordered
 		res.bogus += rc.bogus
@@ -569,32 +581,54 @@ func (lr *loadRun) collect(res *result, expected []int64, sendStart time.Time) {
 				continue
 			}
 			t := &rc.trackers[s]
-			res.lost += int64(t.lost(int(res.sentBy[s])))
+			lost += int64(t.lost(int(res.sentBy[s])))
 			if int64(t.maxSeq) >= res.sentBy[s] {
 				res.bogus++ // a sequence number that was never sent
 				lr.errs.add(fmt.Sprintf("client %d", i), fmt.Errorf("sender %d: got seq %d, sent %d lines", s, t.maxSeq, res.sentBy[s]))
 			}
 		}
+		res.lost += lost
+		res.spreadStats(rc, expected[i], lost)
 	}
+	res.perServerSent()
 	if last > 0 {
 		res.deliveryTime = time.Duration(last - sendStart.UnixNano())
 	}
 }
 
-// sampleMemory reads the server's memory when -pid is set.
+// sampleMemory reads the server's memory when -pid is set: the sum over
+// the servers when there are several.
 func (lr *loadRun) sampleMemory() (memorySample, error) {
-	if lr.cfg.pid <= 0 {
+	if len(lr.cfg.pids) == 0 {
 		return memorySample{}, errNoPID
 	}
-	return readMemory(lr.cfg.pid)
+	var sum memorySample
+	for _, pid := range lr.cfg.pids {
+		m, err := readMemory(pid)
+		if err != nil {
+			return memorySample{}, err
+		}
+		sum.RSSKiB += m.RSSKiB
+		sum.PeakKiB += m.PeakKiB
+	}
+	return sum, nil
 }
 
-// sampleSyscw reads the server's write syscall counter when -pid is set.
+// sampleSyscw reads the server's write syscall counter when -pid is set
+// (summed over the servers).
 func (lr *loadRun) sampleSyscw() (int64, error) {
-	if lr.cfg.pid <= 0 {
+	if len(lr.cfg.pids) == 0 {
 		return 0, errNoPID
 	}
-	return readWriteSyscalls(lr.cfg.pid)
+	var sum int64
+	for _, pid := range lr.cfg.pids {
+		n, err := readWriteSyscalls(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += n
+	}
+	return sum, nil
 }
 
 // errNoPID is returned by samplers when no server pid was given.
