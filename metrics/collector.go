@@ -38,7 +38,7 @@ type collector struct {
 	messages, deliveries, paced, queued, queuedMax     *prometheus.Desc
 	writes, bytesIn, bytesOut, lag, rooms, users, bans *prometheus.Desc
 	storeBytes, logLeftOut, handshakes, accounts       *prometheus.Desc
-	linked, published, received, dropped               *prometheus.Desc
+	linked, published, received, dropped, linesPub     *prometheus.Desc
 }
 
 func newCollector(src Sources) *collector {
@@ -69,6 +69,7 @@ func newCollector(src Sources) *collector {
 		published:   d("cluster_events_published_total", "Events (lines, presence, heartbeats) sent to the cluster."),
 		received:    d("cluster_events_received_total", "Events taken from the cluster."),
 		dropped:     d("cluster_events_dropped_total", "Events not sent to the cluster: its buffer was full, or NATS refused them."),
+		linesPub:    d("cluster_lines_published_total", "Lines said on this server (chat, /me, private messages, walls) published to the cluster: one per line, never one per recipient."),
 		accounts:    d("accounts", "Registered nicknames (refreshed every second)."),
 		storeBytes:  d("store_file_bytes", "Size of the store (telchat.db: history, accounts, offline messages)."),
 		handshakes:  d("tls_handshake_failures_total", "TLS handshakes that failed or did not finish in time (10 s)."),
@@ -81,7 +82,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.build, c.connections, c.accepted, c.refused, c.disconnects, c.messages, c.deliveries,
 		c.paced, c.queued, c.queuedMax, c.writes, c.bytesIn, c.bytesOut, c.lag, c.rooms,
 		c.users, c.bans, c.logLeftOut, c.handshakes, c.accounts, c.storeBytes,
-		c.linked, c.published, c.received, c.dropped,
+		c.linked, c.published, c.received, c.dropped, c.linesPub,
 	} {
 		ch <- d
 	}
@@ -147,6 +148,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.published, st.Published)
 		counter(c.received, st.Received)
 		counter(c.dropped, st.Dropped)
+		counter(c.linesPub, st.Lines)
 	}
 	if c.src.StoreFile != "" {
 		if fi, err := os.Stat(c.src.StoreFile); err == nil {

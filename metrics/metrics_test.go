@@ -21,12 +21,19 @@ import (
 	"github.com/rs/zerolog"
 
 	"telchat/client"
+	"telchat/cluster"
 	"telchat/internal/servertest"
 	"telchat/version"
 )
 
 // startMetrics serves the endpoint for s on 127.0.0.1:0.
 func startMetrics(t *testing.T, s *servertest.Server, ready func() error) string {
+	t.Helper()
+	return startMetricsFor(t, Sources{Hub: s.Hub, Clients: s.Server}, ready)
+}
+
+// startMetricsFor is startMetrics with more sources (a cluster link).
+func startMetricsFor(t *testing.T, src Sources, ready func() error) string {
 	t.Helper()
 	ln, err := Listen("127.0.0.1:0", false)
 	if err != nil {
@@ -36,8 +43,10 @@ func startMetrics(t *testing.T, s *servertest.Server, ready func() error) string
 	if err := os.WriteFile(storeFile, []byte("{}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	src.StoreFile = storeFile
+	src.Build = version.Info{Version: "v1.2.3-test", Commit: "0123456789abcdef", Go: "go1.x"}
 	srv, err := NewServer(ln, Config{
-		Sources: Sources{Hub: s.Hub, Clients: s.Server, StoreFile: storeFile, Build: version.Info{Version: "v1.2.3-test", Commit: "0123456789abcdef", Go: "go1.x"}},
+		Sources: src,
 		Ready:   ready,
 		Log:     zerolog.Nop(),
 	})
@@ -318,5 +327,33 @@ func TestDashboardMetricsExist(t *testing.T) {
 	}
 	if queried < 10 {
 		t.Errorf("found only %d metric names in the dashboard's queries", queried)
+	}
+}
+
+// fakeLink stands for a cluster link.
+type fakeLink struct{ st cluster.Stats }
+
+func (fakeLink) Linked() bool           { return true }
+func (f fakeLink) Stats() cluster.Stats { return f.st }
+
+// TestClusterMetrics: the cluster link's counters are exported, the lines
+// published apart from the other events.
+func TestClusterMetrics(t *testing.T) {
+	s := servertest.Start(t, servertest.Config{})
+	link := fakeLink{cluster.Stats{Published: 12, Received: 30, Lines: 9, Dropped: 2}}
+	fams := scrape(t, startMetricsFor(t, Sources{Hub: s.Hub, Clients: s.Server, Cluster: link}, nil))
+	for _, tc := range []struct {
+		name string
+		want float64
+	}{
+		{"telchat_cluster_linked", 1},
+		{"telchat_cluster_events_published_total", 12},
+		{"telchat_cluster_events_received_total", 30},
+		{"telchat_cluster_events_dropped_total", 2},
+		{"telchat_cluster_lines_published_total", 9},
+	} {
+		if got := value(fams, tc.name); got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

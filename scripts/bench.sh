@@ -3,10 +3,14 @@
 # process on 127.0.0.1, and prints a table of the loadgen RESULT lines.
 #
 # usage: scripts/bench.sh [--smoke] [--peer ngircd|nats] [WORKLOAD...]
+#        scripts/bench.sh [--smoke] --cluster N [a d f]
 #   --smoke    tiny versions of workloads a and f (seconds), for CI
 #   --peer P   run the workloads against another server instead of telchat,
 #              for comparison: ngircd (IRC, loadgen -proto irc) or nats
 #              (nats-server, loadgen -proto nats); see "Peers" below
+#   --cluster N  run workloads a, d and f (or those named) $RUNS times each,
+#              alternately on one server and on N servers joined through
+#              one local NATS; see "Cluster" below
 #   WORKLOAD   any of: a b c2k c10k d e f g (default: all)
 #
 # Workloads:
@@ -71,6 +75,27 @@
 #   status is 0 when every workload produced a RESULT line: the peer is
 #   measured, not judged.
 #
+# Cluster (--cluster N, N from 2 to 9): for each run (RUNS, default 3) and
+# each workload (a d f, or those named): first the workload against one
+# fresh server as above, then against a fresh cluster: scripts/natsdev (one
+# node, JetStream in the temporary directory, client port $NATS_PORT,
+# monitoring on $NATS_HTTP) and N telchat servers on 127.0.0.1:PORT+1..N
+# with the same flags plus -nats URL -server-id benchI -metrics-addr
+# 127.0.0.1:PORT+10+I. loadgen spreads the clients round-robin over the N
+# servers (-addr A,B,C: the senders too), so most lines cross between
+# servers, and reads NATS's /varz and every server's /metrics when sending
+# starts and when the last line has arrived. The table shows, per run:
+# delivered lines/s across servers, p50/p99 over all deliveries and p99 of
+# the lines that crossed, lost/dup/reordered, and per load line sent: the
+# lines the servers published to NATS (target 1.000: one publish per line,
+# never one per recipient), every event they published (lines, heartbeats),
+# and what the NATS server took in and handed out (in: the publishes plus
+# nickname-claim renewals and JetStream traffic; out: each line to each
+# server, about N). Then a summary with the range (min-max) of each
+# figure over the runs, one server against the cluster. Every process is
+# stopped on exit or Ctrl-C. Environment: RUNS, NATS_PORT (default 23260),
+# NATS_HTTP (23270), CLUSTER_FLAGS (appended to the cluster servers' flags).
+#
 # Environment: PORT (default 23230), QUEUE_BYTES, QUEUE_MSGS, STALL_TIMEOUT,
 # EXTRA_SERVER_FLAGS (appended to every telchat command line), TELCHAT_BIN
 # (use this server binary instead of building), KEEP_LOGS=1 (keep the
@@ -95,10 +120,17 @@ NATS_VERSION="${NATS_VERSION:-v2.15.2}"
 
 smoke=0
 peer=""
+cluster=0
 selected=()
 while (($#)); do
 	case "$1" in
 	--smoke) smoke=1 ;;
+	--cluster)
+		(($# >= 2)) || { log "--cluster needs a number of servers"; exit 2; }
+		cluster="$2"
+		shift
+		;;
+	--cluster=*) cluster="${1#--cluster=}" ;;
 	--peer)
 		(($# >= 2)) || { log "--peer needs a value: ngircd or nats"; exit 2; }
 		peer="$2"
@@ -124,6 +156,14 @@ case "$peer" in
 	exit 2
 	;;
 esac
+if [[ ! "$cluster" =~ ^[0-9]$ ]] || ((cluster == 1)); then
+	log "--cluster $cluster: want 2 to 9 servers"
+	exit 2
+fi
+if ((cluster)) && [[ -n "$peer" ]]; then
+	log "--cluster and --peer do not go together"
+	exit 2
+fi
 
 # Each workload: name, extra server flags (or "-"), loadgen flags.
 declare -A DESC LG SRV
@@ -152,16 +192,30 @@ else
 	add g "as a, with 50 of the 90 readers in character mode (xterm: colours, timestamps, redrawn input line)" - \
 		"-clients 100 -senders 10 -lines 1000 -size 64 -char-mode 50 -timeout 120s"
 	order=(a b c2k c10k d e f g)
+	((cluster == 0)) || order=(a d f)
 fi
 if ((${#selected[@]})); then
 	order=("${selected[@]}")
+fi
+if ((cluster)); then
+	for w in "${order[@]}"; do
+		case "$w" in
+		a | d | f) ;;
+		*)
+			log "--cluster runs workloads a, d and f only (not $w)"
+			exit 2
+			;;
+		esac
+	done
 fi
 
 raise_nofile
 log "open file limit: $(ulimit -n)"
 
 WORK="$(mktemp -d /tmp/telchat-bench.XXXXXX)"
+CLUSTER_PIDS=()
 cleanup() {
+	stop_cluster
 	stop_server
 	if [[ "${KEEP_LOGS:-0}" == 1 ]]; then
 		log "logs kept in $WORK"
@@ -172,11 +226,28 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# stop_cluster: stops the cluster's telchat servers, then its NATS.
+stop_cluster() {
+	local pid
+	for pid in "${CLUSTER_PIDS[@]}"; do
+		stop_pid "$pid" "telchat server"
+	done
+	CLUSTER_PIDS=()
+	stop_natsdev
+}
+
 if [[ -n "$peer" ]]; then
 	log "building loadgen"
 	(cd "$ROOT" && go build -o "$WORK/loadgen" ./scripts/loadgen)
 else
 	build_tools "$WORK"
+fi
+if ((cluster)); then
+	log "building natsdev"
+	(cd "$ROOT" && go build -o "$WORK/natsdev" ./scripts/natsdev)
+	# shellcheck source=bench-cluster.sh
+	source "$(dirname "${BASH_SOURCE[0]}")/bench-cluster.sh"
+	exit "$?"
 fi
 
 # setup_peer: finds or builds the peer server and sets PEER_BIN, PEER_PROTO

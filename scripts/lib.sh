@@ -109,3 +109,61 @@ result_field() {
 	v="$(sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1")"
 	printf '%s' "${v:--}"
 }
+
+# stop_pid PID [NAME]: like stop_server for any process we started.
+stop_pid() {
+	local pid="$1" name="${2:-process}" i
+	[[ -n "$pid" ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "$name $pid did not stop within 5 s; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# NATS_PID and NATS_URLS are set by start_natsdev ("" when none runs).
+NATS_PID=""
+NATS_URLS=""
+
+# start_natsdev BIN PORT NODES DIR LOGFILE [FLAGS...]: starts scripts/natsdev
+# (NODES 1 or 3, client ports from 127.0.0.1:PORT, JetStream in DIR) in the
+# background and waits (at most 30 s) until it prints its client URLs.
+start_natsdev() {
+	local bin="$1" port="$2" nodes="$3" dir="$4" logfile="$5" i
+	shift 5
+	if port_in_use "$port"; then
+		log "error: 127.0.0.1:$port is already in use (set NATS_PORT to another port)"
+		return 1
+	fi
+	"$bin" -port "$port" -nodes "$nodes" -dir "$dir" "$@" >"$logfile.url" 2>"$logfile" </dev/null &
+	NATS_PID=$!
+	NATS_URLS=""
+	for ((i = 0; i < 300; i++)); do
+		NATS_URLS="$(head -n1 "$logfile.url" 2>/dev/null || true)"
+		[[ -z "$NATS_URLS" ]] || return 0
+		if ! kill -0 "$NATS_PID" 2>/dev/null; then
+			log "error: natsdev exited at start; its log ($logfile):"
+			tail -n 20 "$logfile" >&2 || true
+			wait "$NATS_PID" 2>/dev/null || true
+			NATS_PID=""
+			return 1
+		fi
+		sleep 0.1
+	done
+	log "error: NATS did not start within 30 s"
+	stop_natsdev
+	return 1
+}
+
+# stop_natsdev: stops the NATS started by start_natsdev.
+stop_natsdev() {
+	local pid="$NATS_PID"
+	NATS_PID=""
+	NATS_URLS=""
+	stop_pid "$pid" natsdev
+}

@@ -41,7 +41,9 @@ type config struct {
 	expectStalledCut   bool
 	hold               time.Duration
 	timeout            time.Duration
-	pids               pidList // server processes sampled for memory and write syscalls (summed)
+	pids               pidList  // server processes sampled for memory and write syscalls (summed)
+	natsVarz           string   // NATS monitoring /varz URL read at the start and end of sending
+	metricsURLs        []string // telchat /metrics URLs read likewise (summed)
 	dialConcurrency    int
 	allowConnectErrors bool
 	churn              time.Duration
@@ -70,6 +72,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:2323", "server `HOST:PORT[,HOST:PORT...]`: with several (a cluster), client i connects to the (i mod N)th (loopback only unless -allow-remote)")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
+	fs.StringVar(&c.natsVarz, "nats-varz", "", "NATS server monitoring `URL` (http://127.0.0.1:8222/varz): in_msgs/out_msgs read at the start and end of sending, reported per load line sent")
+	metrics := fs.String("metrics", "", "telchat /metrics `URL[,URL...]`: the cluster_lines_published_total and cluster_events_published_total counters, summed, read at the start and end of sending, reported per load line sent")
 	fs.IntVar(&c.clients, "clients", 100, "reading clients checked for loss/dup/reorder (senders included)")
 	fs.IntVar(&c.senders, "senders", 10, "how many of the clients send (the first ones)")
 	fs.IntVar(&c.lines, "lines", 1000, "lines per sender (with -churn: at most this many; default there: enough for the whole churn)")
@@ -123,6 +127,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	c.addrs = addrs
+	c.metricsURLs = splitURLs(*metrics)
 	return c, c.validate()
 }
 
@@ -169,6 +174,14 @@ func (c config) validate() error {
 	}
 	for _, a := range c.addrs {
 		if err := checkLoopback(a, c.allowRemote); err != nil {
+			return err
+		}
+	}
+	for _, u := range append([]string{c.natsVarz}, c.metricsURLs...) {
+		if u == "" {
+			continue
+		}
+		if err := checkCounterURL(u, c.allowRemote); err != nil {
 			return err
 		}
 	}

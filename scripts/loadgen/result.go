@@ -40,6 +40,9 @@ type result struct {
 	syscw                                 int64
 	haveSyscw                             bool
 
+	counters    counterSample // growth of the cluster's counters while sending
+	countersErr error
+
 	churn    *churnStats
 	probeErr error
 
@@ -132,6 +135,11 @@ func (r *result) print(w io.Writer) {
 	if len(c.addrs) > 1 {
 		r.printSpread(w)
 	}
+	if c.natsVarz != "" || len(c.metricsURLs) > 0 {
+		fmt.Fprintf(w, "messages:   per load line sent (%d), while sending: NATS in=%s out=%s; telchat published lines=%s events=%s\n",
+			r.sent(), r.perLine(r.counters.natsIn, r.counters.haveNATS), r.perLine(r.counters.natsOut, r.counters.haveNATS),
+			r.perLine(r.counters.linesPub, r.counters.haveLines), r.perLine(r.counters.eventsPub, r.counters.haveEv))
+	}
 	if r.churn != nil {
 		r.churn.print(w)
 		probe := "ok"
@@ -213,6 +221,12 @@ func (r *result) resultLine() string {
 		}
 	}
 	kv("syscw_per_delivery", r.syscwPerDelivery())
+	if c.natsVarz != "" || len(c.metricsURLs) > 0 {
+		kv("nats_in_per_line", r.perLine(r.counters.natsIn, r.counters.haveNATS))
+		kv("nats_out_per_line", r.perLine(r.counters.natsOut, r.counters.haveNATS))
+		kv("pub_lines_per_line", r.perLine(r.counters.linesPub, r.counters.haveLines))
+		kv("pub_events_per_line", r.perLine(r.counters.eventsPub, r.counters.haveEv))
+	}
 	if r.churn != nil {
 		r.churn.resultFields(kv)
 		kv("probe", r.probeErr == nil)
@@ -244,4 +258,12 @@ func (r *result) printSpread(w io.Writer) {
 		fmt.Fprintf(w, "latency %s: %d lines p50=%s p99=%s max=%s\n", h.name, h.h.count(),
 			fmtMillis(h.h.quantile(0.5)), fmtMillis(h.h.quantile(0.99)), fmtMillis(h.h.maximum()))
 	}
+}
+
+// perLine formats n per load line sent, "na" when unknown.
+func (r *result) perLine(n int64, have bool) string {
+	if !have || r.sent() == 0 {
+		return "na"
+	}
+	return fmt.Sprintf("%.3f", float64(n)/float64(r.sent()))
 }

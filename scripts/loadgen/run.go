@@ -158,6 +158,7 @@ func runLoad(cfg config, progress io.Writer) (*result, error) {
 
 	lr.phase.Store(phaseSend)
 	syscwBefore, syscwErr := lr.sampleSyscw()
+	countersBefore, countersErr := lr.sampleCounters()
 	sendStart := time.Now()
 	sendUntil := lr.deadline
 	var churn *churnRun
@@ -184,6 +185,14 @@ func runLoad(cfg config, progress io.Writer) (*result, error) {
 	if syscwErr == nil {
 		if after, err := lr.sampleSyscw(); err == nil {
 			res.syscw, res.haveSyscw = after-syscwBefore, true
+		}
+	}
+	if cfg.natsVarz != "" || len(cfg.metricsURLs) > 0 {
+		after, err := lr.sampleCounters()
+		res.counters = after.sub(countersBefore)
+		res.countersErr = errors.Join(countersErr, err)
+		if res.countersErr != nil {
+			lr.errs.add("counters", res.countersErr)
 		}
 	}
 	res.memEnd, _ = lr.sampleMemory()

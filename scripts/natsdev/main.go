@@ -5,7 +5,10 @@
 //
 //	go run ./scripts/natsdev -port 4222 -nodes 3 -dir /tmp/natsdev
 //
-// It prints the client URLs on one line and runs until interrupted.
+// It prints the client URLs on one line and runs until interrupted. With
+// -http PORT each node also serves NATS's monitoring endpoints (/varz:
+// in_msgs, out_msgs, ...) on 127.0.0.1:PORT, the next nodes on the next
+// ports (scripts/bench.sh --cluster reads them).
 package main
 
 import (
@@ -26,14 +29,15 @@ func main() {
 	port := flag.Int("port", 4222, "client port of the first node (the others take the next ports)")
 	nodes := flag.Int("nodes", 1, "nodes: 1, or 3 (a NATS cluster with routes on loopback, JetStream replicated)")
 	dir := flag.String("dir", "", "JetStream store directory (default: a new temporary directory, removed at exit)")
+	http := flag.Int("http", 0, "monitoring port of the first node on 127.0.0.1 (/varz, /connz, ...; the others take the next ports); 0: none")
 	flag.Parse()
-	if err := run(*port, *nodes, *dir); err != nil {
+	if err := run(*port, *nodes, *http, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "natsdev:", err)
 		os.Exit(1)
 	}
 }
 
-func run(port, nodes int, dir string) error {
+func run(port, nodes, http int, dir string) error {
 	if nodes != 1 && nodes != 3 {
 		return fmt.Errorf("-nodes %d: want 1 or 3", nodes)
 	}
@@ -65,6 +69,9 @@ func run(port, nodes int, dir string) error {
 			Host:       "127.0.0.1", Port: port + i,
 			JetStream: true, StoreDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)),
 			NoSigs: true, NoLog: true,
+		}
+		if http > 0 {
+			opts.HTTPHost, opts.HTTPPort = "127.0.0.1", http+i
 		}
 		if nodes > 1 {
 			opts.Cluster = server.ClusterOpts{Name: "natsdev", Host: "127.0.0.1", Port: port + 100 + i}
