@@ -551,6 +551,14 @@ func run(cmdline []string) error {
 	if err != nil {
 		return err
 	}
+	nickRules := usertext.NickRules{Unicode: o.unicodeNicks}
+	if link != nil {
+		if err := shareAccounts(ctx, link, db, nickRules, o.clusterName, log); err != nil {
+			link.Kill()
+			_ = link.Close(context.Background())
+			return err
+		}
+	}
 	table := commands.New()
 	hcfg := hub.Config{
 		ServerName:     o.serverName,
@@ -561,7 +569,7 @@ func run(cmdline []string) error {
 		CoalesceMin:    o.coalesceMin,
 		NickTimeout:    o.nickTimeout,
 		IdleTimeout:    o.idleTimeout,
-		Nick:           usertext.NickRules{Unicode: o.unicodeNicks},
+		Nick:           nickRules,
 		AddrGroups:     ipgroup.Prefixes{IPv4: o.ipv4Prefix, IPv6: o.ipv6Prefix},
 		LogPerSecond:   o.logRate,
 		Commands:       table,
@@ -592,6 +600,7 @@ func run(cmdline []string) error {
 	if link != nil {
 		hcfg.Relay, hcfg.Claims = link, link
 		hcfg.Archive = cluster.NewArchive(db, link)
+		hcfg.Accounts = nil // the cluster's come from its bucket (link.Start)
 		hcfg.ServerID, hcfg.ClusterTimeout = link.ServerID(), o.clusterTimeout
 		defer func() {
 			// After the hub has stopped (its users' departures are sent).

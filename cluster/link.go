@@ -79,6 +79,7 @@ type Link struct {
 	kv      jetstream.KeyValue // nicknames
 	bans    jetstream.KeyValue
 	history jetstream.Stream // nil without shared history
+	acc     *accounts        // the account bucket (accounts.go)
 
 	out    chan hub.ClusterEvent // to the publisher
 	ops    chan claimOp          // to the claims worker
@@ -261,6 +262,10 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		nc.Close()
 		return nil, err
 	}
+	if err := l.openAccounts(ctx, js); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -304,7 +309,7 @@ func (l *Link) Start(s Sink) error {
 	go l.ticker()
 	go l.claimsWorker()
 	l.Send(hub.ClusterEvent{Kind: hub.ClusterSync, Origin: l.cfg.ServerID})
-	return nil
+	return l.acc.start()
 }
 
 func (l *Link) toSink(e hub.ClusterEvent) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
 
 	"telchat/cluster"
 	"telchat/hub"
@@ -76,6 +77,22 @@ func startNode(tb testing.TB, url, id string, timeout time.Duration) *node {
 // with or without nickname claims.
 func newNode(tb testing.TB, url, id string, timeout time.Duration, claims bool) *node {
 	tb.Helper()
+	return newNodeWith(tb, url, id, nodeOptions{timeout: timeout, claims: claims, relay: true})
+}
+
+// nodeOptions shape a test node: the cluster timeout, nickname claims,
+// the relay (without it the hub shares neither lines nor presence: with
+// claims off too, two servers that each let a name be taken, as in a
+// split).
+type nodeOptions struct {
+	timeout       time.Duration
+	claims, relay bool
+}
+
+// newNodeWith is newNode with options.
+func newNodeWith(tb testing.TB, url, id string, o nodeOptions) *node {
+	tb.Helper()
+	timeout := o.timeout
 	link, err := cluster.Dial(context.Background(), cluster.Config{
 		URLs: url, ServerID: id, Timeout: timeout, HistorySize: 50,
 		ReconnectWait: 50 * time.Millisecond, OpTimeout: 2 * time.Second,
@@ -104,11 +121,15 @@ func newNode(tb testing.TB, url, id string, timeout time.Duration, claims bool) 
 		}
 	})
 	hc := hub.Config{
-		ServerID: id, Relay: link, ClusterTimeout: timeout,
+		ServerID: id, ClusterTimeout: timeout,
 		Archive: cluster.NewArchive(db, link), HistorySize: 50,
 		PasswordCheck: func(pw string) bool { return pw == "sesame" },
+		BcryptCost:    bcrypt.MinCost,
 	}
-	if claims {
+	if o.relay {
+		hc.Relay = link
+	}
+	if o.claims {
 		hc.Claims = link
 	}
 	s := servertest.Start(tb, servertest.Config{Hub: hc})

@@ -34,12 +34,18 @@ var (
 	ErrNotOwner     = errors.New("your nickname is not registered")
 	ErrNoAccount    = errors.New("no such account")
 	ErrPasswordSize = fmt.Errorf("a password is %d to %d bytes", MinPassword, MaxPassword)
+	// ErrAccountsDown: the store that keeps the accounts (a cluster's)
+	// cannot be reached for now.
+	ErrAccountsDown = errors.New("accounts cannot be checked right now; try again in a moment")
 )
 
 // account is a registered nickname in the hub's index.
 type account struct {
 	key, loose string
 	store.Account
+	// pending: registered here, not yet confirmed by the store (which may
+	// refuse it: a look-alike registered at the same moment elsewhere).
+	pending bool
 }
 
 // accountIndex is every account, by nickname key and by look-alike key. It
@@ -222,8 +228,45 @@ func (h *Hub) loginPassword(c *Conn, pw string) {
 		h.claimFree(c, nick, id)
 		return
 	}
+	// The account as stored now: in a cluster it may have changed on
+	// another server a moment ago (a new password).
+	s.checking = true
+	h.cfg.Archive.Account(a.key, a.loose, func(fresh store.Account, found bool, err error) {
+		h.post(func() { h.loginFetched(c, pw, fresh, found, err) })
+	})
+}
+
+// loginFetched checks a login's password against the account as read
+// from the store.
+func (h *Hub) loginFetched(c *Conn, pw string, fresh store.Account, found bool, err error) {
+	if _, present := h.conns[c]; !present || c.secret == nil || c.secret.kind != secretLogin || !c.secret.checking {
+		return
+	}
+	s := c.secret
+	s.checking = false
+	if err != nil {
+		h.log.Warn().Err(err).Str("session", c.ID).Str("remote", c.Remote).Str("nick", s.nick).Msg("account not readable for a login")
+		c.endSecret()
+		c.peer.Deliver(h.prompt("! " + usertext.Sentence(ErrAccountsDown.Error()) + "\nChoose a nickname: "))
+		return
+	}
+	a := h.accts.byKey[s.id.key]
+	if !found {
+		if a != nil && !a.pending {
+			h.unindexAccount(a) // removed elsewhere; its removal is on its way
+		}
+		nick, id := s.nick, s.id
+		c.endSecret()
+		h.claimFree(c, nick, id)
+		return
+	}
+	if a == nil || a.pending {
+		a = &account{key: s.id.key, loose: s.id.loose}
+		h.indexAccount(a)
+	}
+	a.Account = fresh
 	hash := a.Hash
-	err := h.passwordWork(c, true, func() bool {
+	err = h.passwordWork(c, true, func() bool {
 		return bcrypt.CompareHashAndPassword(hash, []byte(pw)) == nil
 	}, func(ok bool) { h.loginChecked(c, a, ok) })
 	if err != nil {
@@ -266,10 +309,21 @@ func (h *Hub) loginChecked(c *Conn, a *account, ok bool) {
 		return
 	}
 	c.loggedIn = true
-	a.LastSeen = time.Now()
-	h.cfg.Archive.PutAccount(a.key, a.Account, nil)
+	now := time.Now()
+	a.LastSeen = now
+	h.cfg.Archive.UpdateAccount(a.key, a.loose, func(s *store.Account) { s.LastSeen = now }, nil)
 	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", a.Nick).Msg("logged in")
 	h.admit(c, a.Nick, id)
+}
+
+// loggedInWelcome follows the welcome of a user who logged in to its
+// account (once the cluster, if any, gave it the name): an operator
+// account makes it an admin, and its offline messages come.
+func (h *Hub) loggedInWelcome(c *Conn) {
+	a := h.accts.byKey[c.key]
+	if a == nil {
+		return
+	}
 	if a.Oper && !c.admin {
 		c.admin = true
 		h.deliver(c, h.textLine("*** Your account is an operator: you are now an admin"))
@@ -383,7 +437,7 @@ func (h *Hub) setPassword(c *Conn, pw string, register bool) {
 			return
 		}
 		a.Hash = hash
-		h.cfg.Archive.PutAccount(a.key, a.Account, func(err error) {
+		h.cfg.Archive.UpdateAccount(a.key, a.loose, func(s *store.Account) { s.Hash = hash }, func(err error) {
 			h.post(func() { h.answerSaved(c, err, "*** Password changed") })
 		})
 	})
@@ -404,12 +458,24 @@ func (h *Hub) finishRegister(c *Conn, hash []byte) {
 	}
 	h.countRegistration(c.Addr)
 	now := time.Now()
-	a := &account{key: c.key, loose: c.loose, Account: store.Account{Nick: c.nick, Hash: hash, Created: now, LastSeen: now}}
+	a := &account{key: c.key, loose: c.loose, Account: store.Account{Nick: c.nick, Hash: hash, Created: now, LastSeen: now}, pending: true}
 	h.indexAccount(a)
 	c.loggedIn = true
-	h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", c.nick).Msg("registered")
-	h.cfg.Archive.PutAccount(a.key, a.Account, func(err error) {
+	addr := c.Addr
+	h.cfg.Archive.CreateAccount(a.key, a.loose, a.Account, func(err error) {
 		h.post(func() {
+			a.pending = false
+			if err != nil {
+				// Refused (registered a moment ago on another server) or
+				// not saved: it was never registered.
+				h.unindexAccount(a)
+				h.uncountRegistration(addr)
+				if c.key == a.key {
+					c.loggedIn = false
+				}
+			} else {
+				h.log.Info().Str("session", c.ID).Str("remote", c.Remote).Str("nick", a.Nick).Msg("registered")
+			}
 			h.answerSaved(c, err, "*** "+a.Nick+" is registered to you: from now on it asks for your password")
 		})
 	})
@@ -417,18 +483,35 @@ func (h *Hub) finishRegister(c *Conn, hash []byte) {
 
 // answerSaved tells c that a change is on disk, or that it failed.
 func (h *Hub) answerSaved(c *Conn, err error, line string) {
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrAccountExists) && !errors.Is(err, store.ErrNoAccount) {
 		h.log.Error().Err(err).Msg("saving an account failed")
 	}
 	if _, present := h.conns[c]; !present {
 		return
 	}
 	if err != nil {
-		h.deliver(c, h.textLine("! Not saved: "+err.Error()))
+		h.deliver(c, h.textLine("! "+accountError(err)))
 		return
 	}
 	h.deliver(c, h.textLine(line))
 }
+
+// accountError is the one-line answer to a failed account change.
+func accountError(err error) string {
+	switch {
+	case errors.Is(err, store.ErrAccountExists):
+		return usertext.Sentence(ErrRegistered.Error()) + " (just now, perhaps on another server)"
+	case errors.Is(err, store.ErrNoAccount):
+		return "That account was just removed"
+	case errors.Is(err, store.ErrUnavailable):
+		return usertext.Sentence(ErrAccountsDown.Error())
+	}
+	return "Not saved: " + err.Error()
+}
+
+// accountsDown reports whether the accounts cannot be changed for now:
+// they live in the cluster, and this server's link to it is down.
+func (h *Hub) accountsDown() bool { return h.clustered() && h.cluster.linkDown }
 
 // dropAccount removes a from the index and the store (with its offline
 // messages); done is called on the hub once that is on disk.
@@ -439,7 +522,56 @@ func (h *Hub) dropAccount(a *account, done func(error)) {
 			c.loggedIn = false
 		}
 	}
-	h.cfg.Archive.DeleteAccount(a.key, func(err error) { h.post(func() { done(err) }) })
+	h.cfg.Archive.DeleteAccount(a.key, a.loose, func(err error) { h.post(func() { done(err) }) })
+}
+
+// accountChanged applies a change from a shared store (a cluster's): the
+// account with look-alike key loose is now a (nil: removed). Its changes
+// made here come back this way too; applying one twice changes nothing.
+func (h *Hub) accountChanged(loose string, a *store.Account) {
+	if a == nil {
+		old := h.accts.byLoose[loose]
+		if old == nil {
+			return
+		}
+		if old.pending {
+			return // registered here since, and not yet answered
+		}
+		h.unindexAccount(old)
+		for c := range h.conns {
+			if c.key == old.key {
+				c.loggedIn = false // keeps the name for the session, as for /drop
+			}
+		}
+		return
+	}
+	display, key, err := h.cfg.Nick.CheckNick(a.Nick)
+	if err != nil {
+		h.log.Warn().Err(err).Str("nick", a.Nick).Msg("an account in the cluster is not a valid nickname here; ignored")
+		return
+	}
+	if l := h.cfg.Nick.Lookalike(display); l != loose {
+		h.log.Warn().Str("nick", a.Nick).Msg("an account's look-alike key differs here (do the servers have the same -unicode-nicks?)")
+	}
+	if old := h.accts.byKey[key]; old != nil && !old.pending {
+		// In place: a login being checked keeps its account.
+		if old.loose != loose {
+			h.unindexAccount(old)
+			old.loose = loose
+		}
+		old.Account = *a
+		h.indexAccount(old)
+		return
+	}
+	// New, or replacing a look-alike (or the same name) registered here a
+	// moment ago, whose registration the store will refuse.
+	if other := h.accts.byLoose[loose]; other != nil {
+		h.unindexAccount(other)
+	}
+	if other := h.accts.byKey[key]; other != nil {
+		h.unindexAccount(other)
+	}
+	h.indexAccount(&account{key: key, loose: loose, Account: *a})
 }
 
 // countRegistration counts an account made from addr's group today.
@@ -460,6 +592,17 @@ func (h *Hub) registrationAllowed(addr netip.Addr) bool {
 		return false
 	}
 	return n < h.cfg.AccountsPerDay
+}
+
+// uncountRegistration takes back a registration counted for addr that
+// did not happen.
+func (h *Hub) uncountRegistration(addr netip.Addr) {
+	g := h.AddrGroup(addr)
+	if n := h.accts.registered[g]; n > 1 {
+		h.accts.registered[g] = n - 1
+	} else {
+		delete(h.accts.registered, g)
+	}
 }
 
 func (h *Hub) rollRegistrationDay() {

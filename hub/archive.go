@@ -26,10 +26,21 @@ type Archive interface {
 	// Purge removes the lines said by nickname key from at or after since
 	// (the zero time: all) from every room.
 	Purge(from string, since time.Time, done func(n int, err error))
-	// PutAccount creates or replaces the account of nickname key;
-	// DeleteAccount removes it and its offline messages.
-	PutAccount(key string, a store.Account, done func(error))
-	DeleteAccount(key string, done func(error))
+	// Accounts are named by the nickname key and its look-alike key
+	// (loose): a store shared by several servers keeps one account per
+	// look-alike key. CreateAccount registers a nickname: done gets
+	// store.ErrAccountExists when it, or a look-alike, is registered
+	// already (perhaps just now on another server). UpdateAccount changes
+	// an account: change sets fields of the stored account (it may run
+	// more than once, on the store's goroutine); done gets
+	// store.ErrNoAccount when there is none. Account reads an account as
+	// stored now. DeleteAccount removes it and its offline messages. A
+	// store that cannot be reached for now answers with an error wrapping
+	// store.ErrUnavailable.
+	CreateAccount(key, loose string, a store.Account, done func(error))
+	UpdateAccount(key, loose string, change func(*store.Account), done func(error))
+	Account(key, loose string, done func(a store.Account, found bool, err error))
+	DeleteAccount(key, loose string, done func(error))
 	// PutOffline keeps a private message for the registered user with
 	// nickname key to; TakeOffline hands out and removes theirs, oldest
 	// first.

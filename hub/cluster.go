@@ -76,6 +76,12 @@ const (
 	// ClusterMove: By moved User.Nick, a user of the receiving server, to
 	// User.Room.
 	ClusterMove
+	// ClusterAccount: the account with look-alike key AccountKey was
+	// registered or changed (Account), or removed (Account nil),
+	// somewhere in the cluster (also here). The relay's store keeps
+	// accounts in a key-value bucket and hands the hub every one at start
+	// and every change after.
+	ClusterAccount
 )
 
 // ClusterEvent is one thing that crosses between servers (or, for
@@ -93,6 +99,10 @@ type ClusterEvent struct {
 	Unban  bool
 	By     string  // ClusterKick, ClusterMove: the admin's name
 	Rate   float64 // ClusterHeartbeat: the server's messages per second
+	// ClusterAccount: the account's look-alike key, and the account (nil:
+	// removed).
+	AccountKey string
+	Account    *store.Account
 }
 
 // Presence is what the cluster knows of one user.
@@ -222,6 +232,9 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 			return
 		}
 		h.remoteBan(e.Ban, e.Unban)
+		return
+	case ClusterAccount:
+		h.accountChanged(e.AccountKey, e.Account)
 		return
 	}
 	if e.Origin == "" || e.Origin == h.cfg.ServerID {

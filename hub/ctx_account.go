@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"telchat/store"
 )
 
 // AccountInfo describes an account for /accounts.
@@ -39,6 +41,9 @@ func (x *Ctx) Register() error {
 	h := x.h
 	if !h.accountsOn() {
 		return ErrNoAccounts
+	}
+	if h.accountsDown() {
+		return ErrAccountsDown
 	}
 	if h.registered(nickID{key: c.key, loose: c.loose}) != nil {
 		return fmt.Errorf("%w already", ErrRegistered)
@@ -79,6 +84,9 @@ func (x *Ctx) owner() (*Conn, error) {
 	if !x.h.accountsOn() {
 		return nil, ErrNoAccounts
 	}
+	if x.h.accountsDown() {
+		return nil, ErrAccountsDown
+	}
 	if a := x.h.accts.byKey[c.key]; a == nil || !c.loggedIn {
 		return nil, ErrNotOwner
 	}
@@ -102,6 +110,9 @@ func (x *Ctx) Accounts() ([]AccountInfo, error) {
 func (x *Ctx) account(nick string) (*account, error) {
 	if !x.h.accountsOn() {
 		return nil, ErrNoAccounts
+	}
+	if x.h.accountsDown() {
+		return nil, ErrAccountsDown
 	}
 	_, key, err := x.h.cfg.Nick.CheckNick(nick)
 	if err != nil {
@@ -156,7 +167,7 @@ func (x *Ctx) ResetPassword(nick string) error {
 				return
 			}
 			a.Hash = hash
-			h.cfg.Archive.PutAccount(a.key, a.Account, func(err error) {
+			h.cfg.Archive.UpdateAccount(a.key, a.loose, func(s *store.Account) { s.Hash = hash }, func(err error) {
 				h.post(func() {
 					h.ctx(c).Audit("resetpass", nick, err)
 					h.answerSaved(c, err, "*** New password for "+a.Nick+": "+pw+" (tell it to its owner, who should change it with /passwd)")
@@ -184,7 +195,7 @@ func (x *Ctx) SetOper(nick string, on bool) error {
 	if on {
 		what = "an operator: its owner is an admin after logging in"
 	}
-	h.cfg.Archive.PutAccount(a.key, a.Account, func(err error) {
+	h.cfg.Archive.UpdateAccount(a.key, a.loose, func(s *store.Account) { s.Oper = on }, func(err error) {
 		h.post(func() {
 			h.ctx(c).Audit("opers", args, err)
 			h.answerSaved(c, err, "*** The account "+a.Nick+" is "+what)

@@ -107,6 +107,9 @@ func (h *Hub) welcome(c *Conn, display string, id nickID) {
 		c.peer.Deliver(h.motdMessage())
 	}
 	h.joinRoom(c, h.rooms[LobbyName])
+	if c.loggedIn {
+		h.loggedInWelcome(c)
+	}
 }
 
 // say sends chat text from c to its room.

@@ -23,6 +23,19 @@ const MaxRecordText = 64 << 10
 // has the most allowed waiting.
 var ErrMailboxFull = errors.New("their offline mailbox is full")
 
+// ErrAccountExists is a store's answer to creating an account whose
+// nickname, or a look-alike of it, is registered already.
+var ErrAccountExists = errors.New("that nickname is registered already")
+
+// ErrNoAccount is a store's answer to changing an account that is not
+// there (removed meanwhile, perhaps on another server).
+var ErrNoAccount = errors.New("no such account")
+
+// ErrUnavailable is wrapped by a store's errors when it cannot be reached
+// for now (a cluster store whose link is down): the same request may work
+// in a moment.
+var ErrUnavailable = errors.New("the store cannot be reached right now")
+
 // ErrBadRecord is wrapped by every error of the record decoders.
 var ErrBadRecord = errors.New("bad stored record")
 

@@ -173,6 +173,14 @@ func (c *Client) ExpectPrompt() {
 	c.readUntil("Choose a nickname: ")
 }
 
+// ExpectText reads raw bytes until marker (text without a line end, such
+// as a password prompt) and returns them, marker included; it fails the
+// test on timeout or EOF.
+func (c *Client) ExpectText(marker string) string {
+	c.tb.Helper()
+	return c.readUntil(marker)
+}
+
 func (c *Client) readUntil(marker string) string {
 	c.tb.Helper()
 	_ = c.Conn.SetReadDeadline(time.Now().Add(Timeout))

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -8,18 +9,63 @@ import (
 	"telchat/store"
 )
 
-// PutAccount queues the account of nickname key (creating or replacing
-// it) and calls done, if not nil, after the commit.
-func (d *DB) PutAccount(key string, a store.Account, done func(error)) {
+// CreateAccount queues the registration of nickname key and calls done,
+// if not nil, after the commit: nil, or [store.ErrAccountExists] when key
+// is registered already. loose (the look-alike key) is not used: the hub
+// refuses look-alikes of the accounts it holds, and it holds them all.
+func (d *DB) CreateAccount(key, loose string, a store.Account, done func(error)) {
 	rec := store.EncodeAccount(a)
 	d.enqueue(op{done: done, apply: func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAccounts).Put([]byte(key), rec)
+		b := tx.Bucket(bucketAccounts)
+		if b.Get([]byte(key)) != nil {
+			return store.ErrAccountExists
+		}
+		return b.Put([]byte(key), rec)
 	}})
+}
+
+// UpdateAccount queues a change to the account of nickname key: change
+// gets the stored account to modify (it runs on the writer goroutine, and
+// again if the commit is retried, so it only sets fields). done, if not
+// nil, is called after the commit with nil or [store.ErrNoAccount].
+func (d *DB) UpdateAccount(key, loose string, change func(*store.Account), done func(error)) {
+	d.enqueue(op{done: done, apply: func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAccounts)
+		v := b.Get([]byte(key))
+		if v == nil {
+			return store.ErrNoAccount
+		}
+		a, err := store.DecodeAccount(v)
+		if err != nil {
+			return fmt.Errorf("account %q: %w", key, err)
+		}
+		change(&a)
+		return b.Put([]byte(key), store.EncodeAccount(a))
+	}})
+}
+
+// Account reads the account of nickname key as it is on disk, off the
+// caller's goroutine: done gets found false when there is none.
+func (d *DB) Account(key, loose string, done func(a store.Account, found bool, err error)) {
+	var a store.Account
+	var found bool
+	d.read(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketAccounts).Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		var err error
+		if a, err = store.DecodeAccount(v); err != nil {
+			return fmt.Errorf("account %q: %w", key, err)
+		}
+		found = true
+		return nil
+	}, func(err error) { done(a, found, err) })
 }
 
 // DeleteAccount queues the removal of the account of nickname key, and its
 // offline messages, and calls done, if not nil, after the commit.
-func (d *DB) DeleteAccount(key string, done func(error)) {
+func (d *DB) DeleteAccount(key, loose string, done func(error)) {
 	d.enqueue(op{done: done, apply: func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketAccounts).Delete([]byte(key)); err != nil {
 			return err

@@ -320,13 +320,46 @@ func TestAccountsReloaded(t *testing.T) {
 	dir := t.TempDir()
 	d := open(t, dir, Options{})
 	done := make(chan error, 2)
-	d.PutAccount("bob", store.Account{Nick: "Bob", Hash: []byte("h1"), Created: time.Now()}, func(err error) { done <- err })
-	d.PutAccount("ann", store.Account{Nick: "Ann", Hash: []byte("h2")}, nil)
-	d.DeleteAccount("ann", func(err error) { done <- err })
+	d.CreateAccount("bob", "bob", store.Account{Nick: "Bob", Hash: []byte("h0"), Created: time.Now()}, func(err error) { done <- err })
+	d.CreateAccount("ann", "ann", store.Account{Nick: "Ann", Hash: []byte("h2")}, nil)
+	d.DeleteAccount("ann", "ann", func(err error) { done <- err })
 	for range 2 {
 		if err := result(t, done); err != nil {
 			t.Fatal(err)
 		}
+	}
+	d.CreateAccount("bob", "bob", store.Account{Nick: "BOB", Hash: []byte("h3")}, func(err error) { done <- err })
+	if err := result(t, done); !errors.Is(err, store.ErrAccountExists) {
+		t.Errorf("creating bob again: %v, want ErrAccountExists", err)
+	}
+	d.UpdateAccount("bob", "bob", func(a *store.Account) { a.Hash = []byte("h1") }, func(err error) { done <- err })
+	d.UpdateAccount("ann", "ann", func(a *store.Account) { a.Oper = true }, func(err error) { done <- err })
+	if err := result(t, done); err != nil {
+		t.Errorf("updating bob: %v", err)
+	}
+	if err := result(t, done); !errors.Is(err, store.ErrNoAccount) {
+		t.Errorf("updating ann (removed): %v, want ErrNoAccount", err)
+	}
+	type read struct {
+		a     store.Account
+		found bool
+		err   error
+	}
+	got := make(chan read, 1)
+	d.Account("bob", "bob", func(a store.Account, found bool, err error) { got <- read{a, found, err} })
+	if r := result(t, got); r.err != nil || !r.found || string(r.a.Hash) != "h1" || r.a.Nick != "Bob" {
+		t.Errorf("reading bob: %+v", r)
+	}
+	d.Account("ann", "ann", func(a store.Account, found bool, err error) { got <- read{a, found, err} })
+	if r := result(t, got); r.err != nil || r.found {
+		t.Errorf("reading ann (removed): %+v", r)
+	}
+	if at, err := d.Noted("shared"); err != nil || !at.IsZero() {
+		t.Errorf("Noted before Note = %v, %v", at, err)
+	}
+	d.Note("shared", func(err error) { done <- err })
+	if err := result(t, done); err != nil {
+		t.Fatal(err)
 	}
 	if err := d.Close(context.Background()); err != nil {
 		t.Fatal(err)
@@ -335,6 +368,9 @@ func TestAccountsReloaded(t *testing.T) {
 	acc := d.Accounts()
 	if len(acc) != 1 || acc["bob"].Nick != "Bob" || string(acc["bob"].Hash) != "h1" {
 		t.Errorf("accounts = %+v", acc)
+	}
+	if at, err := d.Noted("shared"); err != nil || at.IsZero() {
+		t.Errorf("Noted after a restart = %v, %v", at, err)
 	}
 }
 
