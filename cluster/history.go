@@ -73,10 +73,14 @@ func (l *Link) RoomHistory(room string) ([]store.Message, error) {
 	cons, err := l.history.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{RoomSubject(l.cfg.Name, room)},
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		// Deleted once read (below); should that fail, NATS drops it
+		// after this long instead of its default five minutes.
+		InactiveThreshold: historyConsumerIdle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: reading history: %w", err)
 	}
+	defer l.deleteConsumer(cons)
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: reading history: %w", err)
@@ -106,6 +110,26 @@ func (l *Link) RoomHistory(room string) ([]store.Message, error) {
 		}
 	}
 	return out, nil
+}
+
+// historyConsumerIdle is how long NATS keeps a history reader's consumer
+// that was not deleted (the link dropped while reading).
+const historyConsumerIdle = 30 * time.Second
+
+// deleteConsumer deletes the consumer that read a room's history: every
+// room that appears on a server reads it once, and a consumer left behind
+// holds state and a goroutine in the NATS server until it expires (found
+// by TestClusterChurn, whose rooms come and go).
+func (l *Link) deleteConsumer(cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return
+	}
+	ctx, cancel := l.opContext()
+	defer cancel()
+	if err := l.history.DeleteConsumer(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		l.log.Debug().Err(err).Str("consumer", info.Name).Msg("history reader not deleted; NATS drops it when idle")
+	}
 }
 
 // Archive is a hub.Archive that reads a room's newest lines from the
