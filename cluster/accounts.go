@@ -53,9 +53,11 @@ var errAccountsBusy = fmt.Errorf("%w: too many account changes waiting", store.E
 
 // accounts is a Link's side of the account bucket.
 type accounts struct {
-	l     *Link
-	kv    jetstream.KeyValue
-	ready chan struct{} // closed once the hub has every account of the bucket
+	l       *Link
+	kv      jetstream.KeyValue
+	js      jetstream.JetStream
+	offline jetstream.Stream // offline messages (offline.go)
+	ready   chan struct{}    // closed once the hub has every account of the bucket
 
 	mu     sync.Mutex
 	closed bool           // guarded by mu: the worker stopped taking requests
@@ -79,7 +81,7 @@ func (l *Link) openAccounts(ctx context.Context, js jetstream.JetStream) error {
 	}
 	l.acc = &accounts{l: l, kv: kv, ready: make(chan struct{}),
 		queue: make(chan func(), accountQueue), reads: make(chan struct{}, accountReads)}
-	return nil
+	return l.acc.openOffline(ctx, js)
 }
 
 // start starts the worker and the watch, and waits until the hub has been
@@ -284,12 +286,24 @@ func (a *accounts) create(loose string, acc store.Account) error {
 	defer cancel()
 	_, err := a.kv.Create(ctx, bucketKey(loose), store.EncodeAccount(acc))
 	switch {
-	case errors.Is(err, jetstream.ErrKeyExists):
+	case errors.Is(err, jetstream.ErrKeyExists) || wrongLastSequence(err):
+		// The second: a name removed before, registered at the same
+		// moment by another server (Create then updates the delete
+		// marker, and reports the conflict as it is).
 		return store.ErrAccountExists
 	case err != nil:
 		return unavailable("registering "+acc.Nick, err)
 	}
 	return nil
+}
+
+// wrongLastSequence reports whether err is JetStream's answer to a write
+// that expected another last revision (code 10071; 10164 on replicated
+// streams).
+func wrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // update applies change to the account under loose, reading it and
@@ -342,13 +356,22 @@ func (a *accounts) remove(loose string) error {
 	return nil
 }
 
-// read reads the account under loose on a goroutine of its own (at most
-// accountReads at once) and hands it to done.
+// read reads the account under loose (see readFn) and hands it to done.
 func (a *accounts) read(loose string, done func(store.Account, bool, error)) {
+	a.readFn(func() {
+		acc, found, err := a.get(loose)
+		done(acc, found, err)
+	}, func(err error) { done(store.Account{}, false, err) })
+}
+
+// readFn runs fn on a goroutine of its own, at most accountReads at once;
+// once the link is closing it calls refused instead, on a goroutine of
+// its own too.
+func (a *accounts) readFn(fn func(), refused func(error)) {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
-		go done(store.Account{}, false, fmt.Errorf("%w: the cluster link is closed", store.ErrUnavailable))
+		go refused(fmt.Errorf("%w: the cluster link is closed", store.ErrUnavailable))
 		return
 	}
 	a.readWG.Add(1)
@@ -357,8 +380,7 @@ func (a *accounts) read(loose string, done func(store.Account, bool, error)) {
 		defer a.readWG.Done()
 		a.reads <- struct{}{}
 		defer func() { <-a.reads }()
-		acc, found, err := a.get(loose)
-		done(acc, found, err)
+		fn()
 	}()
 }
 
@@ -428,13 +450,17 @@ func (a *Archive) Account(key, loose string, done func(store.Account, bool, erro
 	a.link.acc.read(loose, done)
 }
 
-// DeleteAccount removes an account from the bucket (hub.Archive), and
-// this server's own copy and offline messages, if any, from its disk.
+// DeleteAccount removes an account from the bucket and its offline
+// messages from the stream (hub.Archive), and this server's own copy and
+// offline messages, if any, from its disk.
 func (a *Archive) DeleteAccount(key, loose string, done func(error)) {
 	ac := a.link.acc
 	ac.write(func() {
 		err := ac.remove(loose)
 		if err == nil {
+			if perr := ac.purgeOffline(key); perr != nil {
+				ac.l.log.Warn().Err(perr).Msg("the removed account's offline messages were not removed; they expire on their own")
+			}
 			a.Archive.DeleteAccount(key, loose, nil)
 		}
 		replyNow(done, err)

@@ -286,6 +286,8 @@ func TestAccountsLinkDown(t *testing.T) {
 	bob.Expect("! Accounts cannot be checked right now; try again in a moment")
 	alice.Send("/quit")
 	alice.ExpectEOF()
+	bob.Send("/msg alice are you there?")
+	bob.Expect("! alice is not online, and messages for them cannot be kept right now; try again in a moment")
 	c := a.Dial(t)
 	c.ExpectPrompt()
 	c.Send("alice")

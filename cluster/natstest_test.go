@@ -60,7 +60,8 @@ func testLog() zerolog.Logger {
 // node is one telchat server in the test cluster.
 type node struct {
 	*servertest.Server
-	link *cluster.Link
+	link    *cluster.Link
+	archive *cluster.Archive
 }
 
 // startNode runs a telchat server joined to the NATS at url.
@@ -120,9 +121,10 @@ func newNodeWith(tb testing.TB, url, id string, o nodeOptions) *node {
 			tb.Errorf("store close: %v", err)
 		}
 	})
+	archive := cluster.NewArchive(db, link)
 	hc := hub.Config{
 		ServerID: id, ClusterTimeout: timeout,
-		Archive: cluster.NewArchive(db, link), HistorySize: 50,
+		Archive: archive, HistorySize: 50,
 		PasswordCheck: func(pw string) bool { return pw == "sesame" },
 		BcryptCost:    bcrypt.MinCost,
 	}
@@ -133,7 +135,7 @@ func newNodeWith(tb testing.TB, url, id string, o nodeOptions) *node {
 		hc.Claims = link
 	}
 	s := servertest.Start(tb, servertest.Config{Hub: hc})
-	return &node{Server: s, link: link}
+	return &node{Server: s, link: link, archive: archive}
 }
 
 // waitWho sends /who until its answer contains every name in want, or

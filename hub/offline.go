@@ -37,6 +37,9 @@ func (x *Ctx) privateOffline(c *Conn, nick, text string) (ok bool, err error) {
 			switch {
 			case errors.Is(err, store.ErrMailboxFull):
 				h.deliver(c, h.textLine("! "+to+" is not online and has too many messages waiting; not sent"))
+			case errors.Is(err, store.ErrUnavailable):
+				h.log.Warn().Err(err).Msg("storing an offline message failed")
+				h.deliver(c, h.textLine("! "+to+" is not online, and messages for them cannot be kept right now; try again in a moment"))
 			case err != nil:
 				h.log.Error().Err(err).Msg("storing an offline message failed")
 				h.deliver(c, h.textLine("! "+to+" is not online, and the message could not be kept: "+err.Error()))
