@@ -393,7 +393,7 @@ func (h *Hub) checkOwnPassword(c *Conn, pw string) {
 				return
 			}
 			if err != nil {
-				h.deliver(c, h.textLine("! Could not remove the account: "+err.Error()))
+				h.deliver(c, h.textLine("! "+accountError(err)))
 				return
 			}
 			c.loggedIn = false
@@ -514,15 +514,30 @@ func accountError(err error) string {
 func (h *Hub) accountsDown() bool { return h.clustered() && h.cluster.linkDown }
 
 // dropAccount removes a from the index and the store (with its offline
-// messages); done is called on the hub once that is on disk.
+// messages); done is called on the hub once that is on disk. If the store
+// refuses (a cluster's, out of reach), the account is back as it was.
 func (h *Hub) dropAccount(a *account, done func(error)) {
 	h.unindexAccount(a)
+	var owners []*Conn
 	for c := range h.conns {
-		if c.key == a.key {
+		if c.key == a.key && c.loggedIn {
 			c.loggedIn = false
+			owners = append(owners, c)
 		}
 	}
-	h.cfg.Archive.DeleteAccount(a.key, a.loose, func(err error) { h.post(func() { done(err) }) })
+	h.cfg.Archive.DeleteAccount(a.key, a.loose, func(err error) {
+		h.post(func() {
+			if err != nil && h.accts.byKey[a.key] == nil && h.accts.byLoose[a.loose] == nil {
+				h.indexAccount(a)
+				for _, c := range owners {
+					if _, present := h.conns[c]; present && c.key == a.key {
+						c.loggedIn = true
+					}
+				}
+			}
+			done(err)
+		})
+	})
 }
 
 // accountChanged applies a change from a shared store (a cluster's): the
