@@ -43,6 +43,7 @@ func TestOfflineShared(t *testing.T) {
 	bob.Expect("*** End of messages")
 	bob.Send("/quit")
 	bob.ExpectEOF()
+	alice.Expect("bob left #lobby (quit)") // A knows bob is gone
 
 	// Not again at the next login (on A): only what came since.
 	alice.Send("/msg bob one more")
@@ -60,6 +61,7 @@ func TestOfflineShared(t *testing.T) {
 
 	// 100 waiting at most, from both servers together.
 	carol := b.Login(t, "carol")
+	waitGone(t, carol, "bob")
 	for _, s := range []struct {
 		c    *servertest.Client
 		n    int
@@ -138,5 +140,23 @@ func TestOfflineTakenOnce(t *testing.T) {
 		if len(seen) != n {
 			t.Errorf("round %d: %d of %d messages handed out (shares %d and %d)", r, len(seen), n, len(got[0]), len(got[1]))
 		}
+	}
+}
+
+// waitGone sends /whois nick until c's server no longer knows nick as
+// online, or fails the test at the deadline.
+func waitGone(t *testing.T, c *servertest.Client, nick string) {
+	t.Helper()
+	deadline := time.Now().Add(servertest.Timeout)
+	for {
+		c.Send("/whois " + nick)
+		l := c.Expect(nick)
+		if !strings.Contains(l, " is in #") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s still online: %q", c.Nick, nick, l)
+		}
+		time.Sleep(20 * time.Millisecond) // a poll interval
 	}
 }
