@@ -16,7 +16,9 @@ import (
 // function, if any, called once they are on disk), reads run elsewhere and
 // report through done. done functions are called on the archive's
 // goroutines; the hub posts their results back to itself.
-// *boltstore.DB implements it; a cluster store can as well.
+// *boltstore.DB implements it (one server); in a cluster,
+// *cluster.Archive wraps it and keeps accounts and offline messages in
+// the cluster's JetStream.
 type Archive interface {
 	// AppendHistory records a line said in the room with key room.
 	AppendHistory(room string, m store.Message)

@@ -87,7 +87,9 @@ type Config struct {
 	// Archive (which then holds accounts and offline messages).
 	NoDiskHistory bool
 	// Accounts are the registered nicknames loaded at start, by nickname
-	// key. Accounts need an Archive (where changes are written).
+	// key. Accounts need an Archive (where changes are written). In a
+	// cluster it is nil: the relay hands the hub the cluster's accounts
+	// (ClusterAccount) before the server listens.
 	Accounts map[string]store.Account
 	// AccountsPerDay bounds the accounts registered from one address per
 	// day (UTC). 0: no limit.
