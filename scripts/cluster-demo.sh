@@ -28,7 +28,6 @@ fi
 WORK="$(mktemp -d /tmp/telchat-cluster-demo.XXXXXX)"
 BOT_PIDS=()
 SERVER_PIDS=()
-NATS_PID=""
 SLEEP_PID=""
 cleanup() {
 	local pid
@@ -41,14 +40,10 @@ cleanup() {
 	done
 	BOT_PIDS=()
 	for pid in "${SERVER_PIDS[@]}"; do
-		SERVER_PID="$pid"
-		stop_server
+		stop_pid "$pid" "telchat server"
 	done
 	SERVER_PIDS=()
-	if [[ -n "$NATS_PID" ]]; then
-		kill -TERM "$NATS_PID" 2>/dev/null || true
-		wait "$NATS_PID" 2>/dev/null || true
-	fi
+	stop_natsdev
 	rm -rf "$WORK"
 	log "cluster demo stopped"
 }
@@ -59,23 +54,8 @@ build_tools "$WORK"
 log "building natsdev"
 (cd "$ROOT" && go build -o "$WORK/natsdev" ./scripts/natsdev)
 
-"$WORK/natsdev" -port "$NATS_PORT" -nodes "$NATS_NODES" -dir "$WORK/nats" >"$WORK/nats.url" 2>"$WORK/nats.log" &
-NATS_PID=$!
-URLS=""
-for ((i = 0; i < 300; i++)); do
-	URLS="$(head -n1 "$WORK/nats.url" 2>/dev/null || true)"
-	[[ -z "$URLS" ]] || break
-	if ! kill -0 "$NATS_PID" 2>/dev/null; then
-		log "error: natsdev exited:"
-		cat "$WORK/nats.log" >&2 || true
-		exit 1
-	fi
-	sleep 0.1
-done
-if [[ -z "$URLS" ]]; then
-	log "error: NATS did not start within 30 s"
-	exit 1
-fi
+start_natsdev "$WORK/natsdev" "$NATS_PORT" "$NATS_NODES" "$WORK/nats" "$WORK/nats.log"
+URLS="$NATS_URLS"
 log "NATS: $URLS"
 
 n=0
