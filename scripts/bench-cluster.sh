@@ -52,7 +52,7 @@ bench_cluster() {
 		metrics+="${metrics:+,}http://127.0.0.1:$((PORT + 10 + i))/metrics"
 	done
 	read -r -a lg_flags <<<"${LG[$w]}"
-	"$WORK/loadgen" -addr "$addrs" -pid "$pids" -nats-varz "http://127.0.0.1:$NATS_HTTP/varz" -metrics "$metrics" \
+	"$WORK/loadgen" -addr "$addrs" -pid "$pids" -nats-pid "$NATS_PID" -nats-varz "http://127.0.0.1:$NATS_HTTP/varz" -metrics "$metrics" \
 		"${lg_flags[@]}" >"$WORK/loadgen-$w-$cluster-$r.log" || rc=$?
 	i=0
 	for pid in "${CLUSTER_PIDS[@]}"; do
@@ -101,11 +101,12 @@ for ((r = 1; r <= RUNS; r++)); do
 	done
 done
 
-fmt_row="%-5s %7s %3s %-8s %10s %9s %9s %9s %12s %9s %9s %9s %9s\n"
+fmt_row="%-5s %7s %3s %-8s %10s %9s %9s %9s %12s %9s %9s %9s %9s  %s\n"
 echo
-echo "every run (per load line sent: pub = lines the servers published to NATS, ev = all events they published, in/out = NATS server messages)"
+echo "every run (per load line sent: pub = lines the servers published to NATS, ev = all events they published, in/out = NATS server messages;"
+echo "cpu: CPU seconds the telchat servers (summed) and the NATS server used while sending)"
 # shellcheck disable=SC2059
-printf "$fmt_row" work servers run status msgs/s p50_ms p99_ms xp99_ms lost/dup/reo pub/line ev/line in/line out/line
+printf "$fmt_row" work servers run status msgs/s p50_ms p99_ms xp99_ms lost/dup/reo pub/line ev/line in/line out/line cpu_s:telchat+nats
 for w in "${order[@]}"; do
 	for ((r = 1; r <= RUNS; r++)); do
 		for n in 1 "$cluster"; do
@@ -114,16 +115,16 @@ for w in "${order[@]}"; do
 			# shellcheck disable=SC2059
 			printf "$fmt_row" "$w" "$n" "$r" "${CSTAT[$w:$n:$r]}" "$(f msgs_per_s)" "$(f p50_ms)" "$(f p99_ms)" \
 				"$(f cross_p99_ms)" "$(f lost)/$(f dup)/$(f reordered)" "$(f pub_lines_per_line)" \
-				"$(f pub_events_per_line)" "$(f nats_in_per_line)" "$(f nats_out_per_line)"
+				"$(f pub_events_per_line)" "$(f nats_in_per_line)" "$(f nats_out_per_line)" "$(f server_cpu_s)+$(f nats_cpu_s)"
 		done
 	done
 done
 
-fmt_sum="%-5s %7s %19s %17s %17s %17s %9s %11s %13s %13s\n"
+fmt_sum="%-5s %7s %19s %17s %17s %17s %9s %11s %13s %13s %11s %11s\n"
 echo
 echo "summary over $RUNS runs (min-max)"
 # shellcheck disable=SC2059
-printf "$fmt_sum" work servers msgs/s p50_ms p99_ms xp99_ms lost+dup+reo pub/line in/line out/line
+printf "$fmt_sum" work servers msgs/s p50_ms p99_ms xp99_ms lost+dup+reo pub/line in/line out/line cpu_telchat cpu_nats
 for w in "${order[@]}"; do
 	for n in 1 "$cluster"; do
 		vals() {
@@ -144,7 +145,8 @@ for w in "${order[@]}"; do
 		# shellcheck disable=SC2046,SC2059
 		printf "$fmt_sum" "$w" "$n" "$(range $(vals msgs_per_s))" "$(range $(vals p50_ms))" "$(range $(vals p99_ms))" \
 			"$(range $(vals cross_p99_ms))" "$bad" "$(range $(vals pub_lines_per_line))" \
-			"$(range $(vals nats_in_per_line))" "$(range $(vals nats_out_per_line))"
+			"$(range $(vals nats_in_per_line))" "$(range $(vals nats_out_per_line))" \
+			"$(range $(vals server_cpu_s))" "$(range $(vals nats_cpu_s))"
 	done
 done
 echo

@@ -42,6 +42,7 @@ type config struct {
 	hold               time.Duration
 	timeout            time.Duration
 	pids               pidList  // server processes sampled for memory and write syscalls (summed)
+	natsPID            int      // NATS server process: its CPU time while sending
 	natsVarz           string   // NATS monitoring /varz URL read at the start and end of sending
 	metricsURLs        []string // telchat /metrics URLs read likewise (summed)
 	dialConcurrency    int
@@ -72,6 +73,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:2323", "server `HOST:PORT[,HOST:PORT...]`: with several (a cluster), client i connects to the (i mod N)th (loopback only unless -allow-remote)")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a target that is not a loopback address")
+	fs.IntVar(&c.natsPID, "nats-pid", 0, "NATS server `PID`: its CPU time while sending is reported (as the servers' is with -pid)")
 	fs.StringVar(&c.natsVarz, "nats-varz", "", "NATS server monitoring `URL` (http://127.0.0.1:8222/varz): in_msgs/out_msgs read at the start and end of sending, reported per load line sent")
 	metrics := fs.String("metrics", "", "telchat /metrics `URL[,URL...]`: the cluster_lines_published_total and cluster_events_published_total counters, summed, read at the start and end of sending, reported per load line sent")
 	fs.IntVar(&c.clients, "clients", 100, "reading clients checked for loss/dup/reorder (senders included)")

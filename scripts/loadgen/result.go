@@ -40,6 +40,7 @@ type result struct {
 	syscw                                 int64
 	haveSyscw                             bool
 
+	cpu         cpuSample     // CPU time the servers and NATS used while sending
 	counters    counterSample // growth of the cluster's counters while sending
 	countersErr error
 
@@ -132,6 +133,13 @@ func (r *result) print(w io.Writer) {
 	if r.haveSyscw {
 		fmt.Fprintf(w, "server io:  %d write syscalls, %s per delivered line\n", r.syscw, r.syscwPerDelivery())
 	}
+	if len(c.pids) > 0 || c.natsPID > 0 {
+		fmt.Fprintf(w, "cpu:        while sending: servers %s s", r.cpuSeconds(r.cpu.servers, r.cpu.haveServers))
+		if c.natsPID > 0 {
+			fmt.Fprintf(w, ", NATS %s s", r.cpuSeconds(r.cpu.nats, r.cpu.haveNATS))
+		}
+		fmt.Fprintln(w)
+	}
 	if len(c.addrs) > 1 {
 		r.printSpread(w)
 	}
@@ -221,6 +229,10 @@ func (r *result) resultLine() string {
 		}
 	}
 	kv("syscw_per_delivery", r.syscwPerDelivery())
+	kv("server_cpu_s", r.cpuSeconds(r.cpu.servers, r.cpu.haveServers))
+	if c.natsPID > 0 {
+		kv("nats_cpu_s", r.cpuSeconds(r.cpu.nats, r.cpu.haveNATS))
+	}
 	if c.natsVarz != "" || len(c.metricsURLs) > 0 {
 		kv("nats_in_per_line", r.perLine(r.counters.natsIn, r.counters.haveNATS))
 		kv("nats_out_per_line", r.perLine(r.counters.natsOut, r.counters.haveNATS))
@@ -266,4 +278,12 @@ func (r *result) perLine(n int64, have bool) string {
 		return "na"
 	}
 	return fmt.Sprintf("%.3f", float64(n)/float64(r.sent()))
+}
+
+// cpuSeconds formats a CPU time in seconds, "na" when unknown.
+func (r *result) cpuSeconds(d time.Duration, have bool) string {
+	if !have {
+		return "na"
+	}
+	return fmt.Sprintf("%.2f", d.Seconds())
 }

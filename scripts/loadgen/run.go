@@ -159,6 +159,7 @@ func runLoad(cfg config, progress io.Writer) (*result, error) {
 	lr.phase.Store(phaseSend)
 	syscwBefore, syscwErr := lr.sampleSyscw()
 	countersBefore, countersErr := lr.sampleCounters()
+	cpuBefore := lr.sampleCPU()
 	sendStart := time.Now()
 	sendUntil := lr.deadline
 	var churn *churnRun
@@ -187,6 +188,7 @@ func runLoad(cfg config, progress io.Writer) (*result, error) {
 			res.syscw, res.haveSyscw = after-syscwBefore, true
 		}
 	}
+	res.cpu = lr.sampleCPU().sub(cpuBefore)
 	if cfg.natsVarz != "" || len(cfg.metricsURLs) > 0 {
 		after, err := lr.sampleCounters()
 		res.counters = after.sub(countersBefore)
@@ -638,6 +640,38 @@ func (lr *loadRun) sampleSyscw() (int64, error) {
 		sum += n
 	}
 	return sum, nil
+}
+
+// cpuSample is the CPU time used so far by the servers (-pid, summed) and
+// by the NATS server (-nats-pid).
+type cpuSample struct {
+	servers, nats         time.Duration
+	haveServers, haveNATS bool
+}
+
+// sub returns the CPU time used from before to s.
+func (s cpuSample) sub(before cpuSample) cpuSample {
+	return cpuSample{servers: s.servers - before.servers, nats: s.nats - before.nats,
+		haveServers: s.haveServers && before.haveServers, haveNATS: s.haveNATS && before.haveNATS}
+}
+
+// sampleCPU reads the CPU time of the -pid processes and of -nats-pid.
+func (lr *loadRun) sampleCPU() cpuSample {
+	var s cpuSample
+	s.haveServers = len(lr.cfg.pids) > 0
+	for _, pid := range lr.cfg.pids {
+		d, err := readCPU(pid)
+		if err != nil {
+			s.haveServers = false
+			break
+		}
+		s.servers += d
+	}
+	if lr.cfg.natsPID > 0 {
+		d, err := readCPU(lr.cfg.natsPID)
+		s.nats, s.haveNATS = d, err == nil
+	}
+	return s
 }
 
 // errNoPID is returned by samplers when no server pid was given.
