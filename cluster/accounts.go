@@ -64,7 +64,6 @@ type accounts struct {
 	queue  chan func()    // writes, to the worker; sent under mu
 	reads  chan struct{}  // semaphore of accountReads
 	readWG sync.WaitGroup // reads running; Add under mu
-	watchC context.CancelFunc
 }
 
 // openAccounts opens (creating it if needed) the account bucket.
@@ -101,6 +100,8 @@ func (a *accounts) start() error {
 	select {
 	case <-a.ready:
 		return nil
+	case <-l.stop:
+		return fmt.Errorf("cluster: closed while reading the accounts in %s", AccountBucket(l.cfg.Name))
 	case <-t.C:
 		return fmt.Errorf("cluster: reading the accounts in %s took too long", AccountBucket(l.cfg.Name))
 	}
