@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -20,7 +19,7 @@ import (
 // server watches the bucket, applying what the others put (and, at start,
 // everything already there). So a ban refuses the address on every server
 // and holds across restarts of any of them. The puts and deletes run on
-// the link's key-value worker, in order.
+// the link's key-value worker, in order (see adminstate.go).
 
 // BanBucket is the name of the key-value bucket of a cluster's bans.
 func BanBucket(name string) string { return "telchat_" + name + "_bans" }
@@ -43,10 +42,10 @@ func maskOfKey(key string) (string, bool) {
 }
 
 // putBan writes (or deletes) a ban in the bucket; on the worker.
-func (l *Link) putBan(b store.Ban, unban bool) {
+func (l *Link) putBan(b store.Ban, unban bool) error {
 	if !l.nc.IsConnected() {
 		l.log.Warn().Str("mask", b.Mask).Msg("ban not shared: the NATS connection is down (it holds on this server)")
-		return
+		return errLinkDown
 	}
 	ctx, cancel := l.opContext()
 	defer cancel()
@@ -62,40 +61,12 @@ func (l *Link) putBan(b store.Ban, unban bool) {
 	}
 	if err != nil {
 		l.log.Warn().Err(err).Str("mask", b.Mask).Bool("unban", unban).Msg("ban not shared")
+		return fmt.Errorf("cluster: storing the ban on %s: %w", b.Mask, err)
 	}
+	return nil
 }
 
-// watchBans hands the hub every ban in the bucket and every change to it,
-// until the link closes.
-func (l *Link) watchBans(w jetstream.KeyWatcher, cancel context.CancelFunc) {
-	defer l.wg.Done()
-	defer cancel()
-	defer func() {
-		if l.nc.IsConnected() {
-			// Stopping asks the server to remove the watch's consumer:
-			// with the link down it would wait for its timeout.
-			_ = w.Stop()
-		}
-	}()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case e, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-			if e == nil {
-				continue // the end of what was there at start
-			}
-			if ev, ok := l.banEvent(e); ok {
-				l.toSink(ev)
-			}
-		}
-	}
-}
-
-func (l *Link) banEvent(e jetstream.KeyValueEntry) (hub.ClusterEvent, bool) {
+func (l *Link) banEvent(e jetstream.KeyValueEntry, _ bool) (hub.ClusterEvent, bool) {
 	mask, ok := maskOfKey(e.Key())
 	if !ok {
 		return hub.ClusterEvent{}, false
@@ -124,23 +95,5 @@ func (l *Link) openBans(ctx context.Context, js jetstream.JetStream) error {
 		return err
 	}
 	l.bans = kv
-	return nil
-}
-
-var errNoBans = errors.New("cluster: ban bucket not open")
-
-func (l *Link) startBanWatch() error {
-	if l.bans == nil {
-		return errNoBans
-	}
-	// The watch lives as long as ctx: cancelled when the watch ends.
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := l.bans.WatchAll(ctx)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("cluster: watching %s: %w", BanBucket(l.cfg.Name), err)
-	}
-	l.wg.Add(1)
-	go l.watchBans(w, cancel)
 	return nil
 }

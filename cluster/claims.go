@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"telchat/hub"
-	"telchat/store"
 )
 
 // Nicknames are unique in the cluster through the key-value bucket
@@ -35,15 +34,16 @@ const (
 	opClaim opKind = iota + 1
 	opRelease
 	opRenew
-	opBan
+	opAdmin      // a change to the admin state (adminstate.go)
+	opDeleteDead // the record of a mute lifted or run out
 )
 
 type claimOp struct {
 	kind      opKind
 	key, nick string
 	done      func(error)
-	ban       store.Ban // opBan
-	unban     bool
+	ev        hub.ClusterEvent // opAdmin
+	rev       uint64           // opDeleteDead
 }
 
 // errClaimsBusy refuses a claim when the worker's queue is full.
@@ -120,8 +120,10 @@ func (l *Link) claimsWorker() {
 				l.release(held, nicks, op.key)
 			case opRenew:
 				l.renew(held, nicks)
-			case opBan:
-				l.putBan(op.ban, op.unban)
+			case opAdmin:
+				l.putAdmin(op.ev)
+			case opDeleteDead:
+				l.deleteDead(op.key, op.rev)
 			}
 		case <-t.C:
 			if !l.killed.Load() {

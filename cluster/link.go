@@ -78,8 +78,9 @@ type Link struct {
 	nc      *nats.Conn
 	kv      jetstream.KeyValue // nicknames
 	bans    jetstream.KeyValue
-	history jetstream.Stream // nil without shared history
-	acc     *accounts        // the account bucket (accounts.go)
+	history jetstream.Stream   // nil without shared history
+	acc     *accounts          // the account bucket (accounts.go)
+	admin   jetstream.KeyValue // mutes, MOTD, kept topics
 
 	out    chan hub.ClusterEvent // to the publisher
 	ops    chan claimOp          // to the claims worker
@@ -258,6 +259,10 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		nc.Close()
 		return nil, err
 	}
+	if err := l.openAdmin(ctx, js); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	if err := l.openHistory(ctx, js); err != nil {
 		nc.Close()
 		return nil, err
@@ -299,7 +304,11 @@ func (l *Link) Start(s Sink) error {
 	// NATS calls it a slow consumer and drops.
 	_ = sub.SetPendingLimits(65536, 64<<20)
 	l.sub = sub
-	if err := l.startBanWatch(); err != nil {
+	err = l.startWatch(l.bans, BanBucket(l.cfg.Name), l.banEvent)
+	if err == nil {
+		err = l.startWatch(l.admin, AdminBucket(l.cfg.Name), l.adminEvent)
+	}
+	if err != nil {
 		_ = sub.Unsubscribe()
 		l.sub = nil
 		return err
@@ -380,12 +389,15 @@ type partial struct {
 }
 
 // Send hands e to the publisher without blocking (hub.Relay). When the
-// buffer is full the event is dropped, counted and logged. A ban goes to
-// the key-value worker instead (see bans.go).
+// buffer is full the event is dropped, counted and logged. A change to
+// the admin state goes to the key-value worker instead (see adminstate.go).
 func (l *Link) Send(e hub.ClusterEvent) {
-	if e.Kind == hub.ClusterBan {
-		if !l.enqueueOp(claimOp{kind: opBan, ban: e.Ban, unban: e.Unban}) {
-			l.dropped("key-value queue full (ban)")
+	if adminKind(e.Kind) {
+		if !l.enqueueOp(claimOp{kind: opAdmin, ev: e}) {
+			l.dropped("key-value queue full (admin state)")
+			if e.Done != nil {
+				go e.Done(errAdminBusy)
+			}
 		}
 		return
 	}

@@ -497,10 +497,11 @@ func mute(x *hub.Ctx, a []string) error {
 	if err != nil {
 		return err
 	}
+	// In a cluster the answer waits until the mute is stored there.
 	if d > 0 {
-		x.Reply("*** Muted " + nick + " for " + d.String())
+		x.ReplyWhenSaved("The mute on "+nick, "*** Muted "+nick+" for "+d.String())
 	} else {
-		x.Reply("*** Muted " + nick + " until /unmute")
+		x.ReplyWhenSaved("The mute on "+nick, "*** Muted "+nick+" until /unmute")
 	}
 	return nil
 }
@@ -510,7 +511,7 @@ func unmute(x *hub.Ctx, a []string) error {
 	if err != nil {
 		return err
 	}
-	x.Reply("*** Unmuted " + nick)
+	x.ReplyWhenSaved("Lifting the mute on "+nick, "*** Unmuted "+nick)
 	return nil
 }
 

@@ -24,6 +24,8 @@ import (
 // Relay carries what happens on this server to the other servers of a
 // cluster. Send is called on the hub goroutine and must not block: a
 // relay buffers (boundedly) and drops, counting, when it cannot keep up.
+// It must call the Done of every event that has one, exactly once, also
+// for an event it drops: the admin who made the change waits for it.
 type Relay interface {
 	Send(e ClusterEvent)
 }
@@ -82,6 +84,10 @@ const (
 	// accounts in a key-value bucket and hands the hub every one at start
 	// and every change after.
 	ClusterAccount
+	// ClusterMute: the mute on Mute.Nick was set or lifted somewhere in the
+	// cluster. Like bans, mutes live in a key-value bucket (see
+	// cluster_admin.go).
+	ClusterMute
 )
 
 // ClusterEvent is one thing that crosses between servers (or, for
@@ -103,6 +109,12 @@ type ClusterEvent struct {
 	// removed).
 	AccountKey string
 	Account    *store.Account
+	Mute       Mute // ClusterMute
+	// Done, for a change to the shared admin state (ClusterBan,
+	// ClusterMute) made here, is called by
+	// the relay once the change is stored in the cluster (nil) or could
+	// not be (the error), on a goroutine of its own; never sent.
+	Done func(error)
 }
 
 // Presence is what the cluster knows of one user.
@@ -235,6 +247,9 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		return
 	case ClusterAccount:
 		h.accountChanged(e.AccountKey, e.Account)
+		return
+	case ClusterMute:
+		h.clusterMute(e.Mute) // from the admin bucket, like a ban
 		return
 	}
 	if e.Origin == "" || e.Origin == h.cfg.ServerID {

@@ -64,7 +64,7 @@ func (x *Ctx) Ban(mask string, d time.Duration, reason string) (BanResult, error
 	}
 	res, err := h.applyBan(b, x.c)
 	if err == nil {
-		h.relay(ClusterEvent{Kind: ClusterBan, Ban: b})
+		h.share(ClusterEvent{Kind: ClusterBan, Ban: b})
 	}
 	return res, err
 }
@@ -122,7 +122,7 @@ func (x *Ctx) Unban(mask string) (string, error) {
 	if !x.h.removeBan(m) {
 		return "", fmt.Errorf("%w: %s", ErrNotBanned, m)
 	}
-	x.h.relay(ClusterEvent{Kind: ClusterBan, Ban: store.Ban{Mask: m}, Unban: true})
+	x.h.share(ClusterEvent{Kind: ClusterBan, Ban: store.Ban{Mask: m}, Unban: true})
 	return m, nil
 }
 
@@ -156,30 +156,54 @@ func (x *Ctx) Bans() []store.Ban {
 	return append([]store.Ban(nil), kept...)
 }
 
-// Mute stops nick's chat for d (0: until unmuted).
+// Mute stops nick's chat for d (0: until unmuted). In a cluster nick may
+// be a user of any server, and the mute holds on every server.
 func (x *Ctx) Mute(nick string, d time.Duration) (string, error) {
+	until := muteUntil(d)
 	to, err := x.lookup(nick)
 	if err != nil {
-		return "", err
+		u := x.h.remoteLookup(nick)
+		if u == nil {
+			return "", err
+		}
+		// Its server tells it (from the cluster's bucket).
+		x.h.mutes[u.key] = until
+		x.h.shareMute(u.Nick, x.Name(), until, d, false)
+		return u.Nick, nil
 	}
 	if to == x.c {
 		return "", ErrSelf
 	}
-	to.mutedUntil = forever
+	to.mutedUntil = until
 	text := "*** You have been muted by " + x.Name()
 	if d > 0 {
-		to.mutedUntil = time.Now().Add(d)
 		text += " for " + d.String()
 	}
-	x.h.mutes[to.key] = to.mutedUntil // the mute holds for the name
+	x.h.mutes[to.key] = until // the mute holds for the name
 	x.h.deliver(to, x.h.textLine(text))
+	x.h.shareMute(to.nick, x.Name(), until, d, false)
 	return to.nick, nil
 }
 
-// Unmute lets nick chat again.
+// Unmute lets nick chat again. In a cluster nick may be a user of any
+// server, or nobody's right now (a mute holds for the name).
 func (x *Ctx) Unmute(nick string) (string, error) {
 	to, err := x.lookup(nick)
 	if err != nil {
+		if u := x.h.remoteLookup(nick); u != nil {
+			until, ok := x.h.mutes[u.key]
+			delete(x.h.mutes, u.key)
+			if !ok || !until.Equal(forever) && !time.Now().Before(until) {
+				return "", fmt.Errorf("there is no mute on %s", u.Nick)
+			}
+			x.h.shareMute(u.Nick, x.Name(), time.Time{}, 0, true)
+			return u.Nick, nil
+		}
+		if x.h.clustered() {
+			if display, ok := x.h.unmuteOffline(nick); ok {
+				return display, nil
+			}
+		}
 		return "", err
 	}
 	delete(x.h.mutes, to.key)
@@ -188,6 +212,7 @@ func (x *Ctx) Unmute(nick string) (string, error) {
 	}
 	to.mutedUntil = time.Time{}
 	x.h.deliver(to, x.h.textLine("*** You may speak again"))
+	x.h.shareMute(to.nick, x.Name(), time.Time{}, 0, true)
 	return to.nick, nil
 }
 

@@ -36,6 +36,11 @@ type durability struct {
 	saved   uint64 // newest snapshot reported on disk
 	failing error  // the last save error, nil while saves succeed
 	waiters []saveWaiter
+	// In a cluster, admin changes are also stored in the cluster's
+	// key-value buckets (see share): shareGen numbers the newest handed
+	// to the relay, shared the newest stored (or failed). The relay
+	// stores them in order.
+	shareGen, shared uint64
 }
 
 // saveWaiter is an admin's confirmation, to be sent once snapshot gen is
@@ -43,6 +48,7 @@ type durability struct {
 type saveWaiter struct {
 	c     *Conn
 	gen   uint64
+	share uint64 // the cluster's store: the change numbered share
 	what  string // "The ban on 10.0.0.1", for the pending notice
 	line  string // the confirmation
 	since time.Time
@@ -96,22 +102,27 @@ func (h *Hub) saveReport(res store.SaveResult) {
 }
 
 // ReplyWhenSaved sends line to the caller once the durable state as it is
-// now is on disk (at once when it is already, or when there is no Saver).
-// If that takes longer than a moment, or a save fails, the caller is told
-// that what (such as "The ban on bob") is in force but still pending, and
-// gets line when it is saved.
+// now is on disk (at once when it is already, or when there is no Saver)
+// and, in a cluster, once the admin changes made so far are stored in the
+// cluster's buckets. If that takes longer than a moment, or a save fails,
+// the caller is told that what (such as "The ban on bob") is in force but
+// still pending, and gets line when it is saved.
 func (x *Ctx) ReplyWhenSaved(what, line string) {
 	h := x.h
 	d := &h.durable
-	if h.cfg.Saver == nil || d.saved >= d.gen {
+	gen := d.gen
+	if h.cfg.Saver == nil {
+		gen = 0
+	}
+	if d.saved >= gen && d.shared >= d.shareGen {
 		x.Reply(line)
 		return
 	}
 	if len(d.waiters) >= maxSaveWaiters {
-		x.Reply(line + " (not yet saved to disk)")
+		x.Reply(line + " (not yet saved)")
 		return
 	}
-	w := saveWaiter{c: x.c, gen: d.gen, what: what, line: line, since: time.Now()}
+	w := saveWaiter{c: x.c, gen: gen, share: d.shareGen, what: what, line: line, since: time.Now()}
 	if d.failing != nil {
 		h.tellPending(&w)
 	}
@@ -140,9 +151,16 @@ func (h *Hub) saved(res store.SaveResult) {
 		d.failing = nil
 		h.tellOperators("*** Bans, MOTD and topics are saved to disk again")
 	}
+	h.confirmSaved()
+}
+
+// confirmSaved sends their confirmation to the waiting admins whose
+// change is on disk and, in a cluster, stored in the cluster.
+func (h *Hub) confirmSaved() {
+	d := &h.durable
 	kept := d.waiters[:0]
 	for _, w := range d.waiters {
-		if w.gen > d.saved {
+		if w.gen > d.saved || w.share > d.shared {
 			kept = append(kept, w)
 			continue
 		}
@@ -161,11 +179,14 @@ func (h *Hub) tellPending(w *saveWaiter) {
 	if _, present := h.conns[w.c]; !present {
 		return
 	}
-	why := "saving is taking a while"
-	if err := h.durable.failing; err != nil {
-		why = "saving failed: " + err.Error()
+	where, why := "on disk", "saving is taking a while"
+	switch {
+	case w.gen <= h.durable.saved:
+		where, why = "stored in the cluster", "the cluster is slow to answer"
+	case h.durable.failing != nil:
+		why = "saving failed: " + h.durable.failing.Error()
 	}
-	h.deliver(w.c, h.textLine("! "+w.what+" is in force but not yet on disk ("+why+"); you will be told when it is saved"))
+	h.deliver(w.c, h.textLine("! "+w.what+" is in force but not yet "+where+" ("+why+"); you will be told when it is saved"))
 }
 
 // checkSaves, every tick, tells the admins who have waited saveSlow for a

@@ -1,0 +1,116 @@
+package cluster_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"telchat/internal/servertest"
+)
+
+// stopNode stops a node as a clean shutdown does: its server, then its
+// link.
+func stopNode(tb testing.TB, n *node) {
+	tb.Helper()
+	n.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), servertest.Timeout)
+	defer cancel()
+	if err := n.link.Close(ctx); err != nil {
+		tb.Fatalf("link close: %v", err)
+	}
+}
+
+// loginAdmin logs nick in on n and makes it an admin.
+func loginAdmin(tb testing.TB, n *node, nick string) *servertest.Client {
+	tb.Helper()
+	c := n.Login(tb, nick)
+	c.Send("/oper sesame")
+	c.Expect("You are now an admin")
+	return c
+}
+
+// TestMutesShared: a /mute on one server silences the user on another,
+// holds when that server restarts (the user comes back muted) and on a
+// server started later; /unmute on any server lifts it everywhere.
+func TestMutesShared(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := loginAdmin(t, a, "alice")
+	bob := b.Login(t, "bob")
+	alice.Expect("bob joined #lobby")
+
+	alice.Send("/mute bob")
+	alice.Expect("*** Muted bob until /unmute")
+	bob.Expect("*** You have been muted by alice")
+	bob.Send("can anyone hear me")
+	bob.Expect("You are muted; your message was not sent")
+	alice.Send("/whois bob")
+	alice.Expect("*** bob is in #lobby")
+
+	// B restarts, with nothing on its disk: the mute comes from the bucket.
+	stopNode(t, b)
+	alice.Expect("bob left #lobby")
+	b = startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	bob = b.Login(t, "bob")
+	bob.Send("back again")
+	bob.Expect("You are muted; your message was not sent")
+	bea := loginAdmin(t, b, "bea")
+	bea.Send("/whois bob")
+	if l := bea.Expect("*** bob is in #"); !strings.Contains(l, ", muted") {
+		t.Errorf("after B restarted: %q", l)
+	}
+
+	// A timed mute on a user of A, set on B, reaches a server started
+	// later.
+	ann := a.Login(t, "ann")
+	bea.Expect("ann joined #lobby")
+	bea.Send("/mute ann 1h")
+	bea.Expect("*** Muted ann for 1h0m0s")
+	ann.Expect("*** You have been muted by bea for 1h0m0s")
+	c := startNode(t, ns.ClientURL(), "C", 5*time.Second)
+	carl := loginAdmin(t, c, "carl")
+	ann.Send("/quit")
+	alice.Expect("ann left #lobby (quit)")
+	servertest.WaitFor(t, "ann's name free", func() bool {
+		l := c.Dial(t)
+		l.ExpectPrompt()
+		l.Send("ann")
+		ok := nickAnswer(l)
+		if ok {
+			l.Nick = "ann"
+			l.Send("still muted?")
+			l.Expect("You are muted; your message was not sent")
+		}
+		return ok
+	})
+
+	// /unmute on C lifts bob's mute on B.
+	carl.Send("/unmute bob")
+	carl.Expect("*** Unmuted bob")
+	bob.Expect("*** You may speak again")
+	bob.Send("thank you")
+	alice.Expect("<bob> thank you")
+	carl.Send("/unmute bob")
+	carl.Expect("There is no mute on bob")
+}
+
+// TestAdminChangeLinkDown: an admin change made while the link is down
+// holds on this server, and the admin is told that the cluster did not
+// store it.
+func TestAdminChangeLinkDown(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	alice := loginAdmin(t, a, "alice")
+	bob := a.Login(t, "bob")
+	alice.Expect("bob joined #lobby")
+	stopNATS(ns)
+	alice.Expect("*** cluster link lost, local chat only")
+	alice.Send("/mute bob")
+	bob.Expect("*** You have been muted by alice")
+	alice.Expect("! The mute on bob is in force on this server only: the cluster did not store it")
+	alice.Expect("*** Muted bob until /unmute")
+	bob.Send("hello")
+	bob.Expect("You are muted")
+}

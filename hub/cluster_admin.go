@@ -1,0 +1,144 @@
+package hub
+
+import (
+	"time"
+)
+
+// In a cluster the admin state (bans and mutes)
+// is the cluster's: a change made here is applied here at once and handed
+// to the relay (share), which stores it in a key-value bucket; every
+// server, this one included, is handed every value the bucket takes, in
+// the bucket's order, and applies it (ClusterBan, ClusterMute). Applying a value is idempotent and is
+// never relayed again, so nothing loops, and every server ends with the
+// bucket's last value even when two admins change the same thing at once
+// on two servers (the echo of a change made here changes nothing unless
+// another server's came in between). An admin's confirmation waits until
+// the change is stored (ReplyWhenSaved).
+
+// Mute is a mute in the cluster's admin state (ClusterMute).
+type Mute struct {
+	// Nick is the muted nickname.
+	Nick string
+	// Key is its nickname key, set by the hub that made the change (the
+	// one that applies it works it out from Nick).
+	Key string
+	// Until is when the mute ends, to the millisecond; zero: until
+	// /unmute.
+	Until time.Time
+	// For is the duration the admin gave (0: none), for the notice.
+	For time.Duration
+	// By is the admin's name.
+	By string
+	// Off says that the mute was lifted (/unmute).
+	Off bool
+}
+
+// share relays e, a change to the admin state made here, and counts it
+// until the relay says it is stored (see durability).
+func (h *Hub) share(e ClusterEvent) {
+	if h.cfg.Relay == nil {
+		return
+	}
+	d := &h.durable
+	d.shareGen++
+	gen := d.shareGen
+	e.Done = func(err error) { _ = h.Do(func() { h.sharedDone(gen, err) }) }
+	h.relay(e)
+}
+
+// sharedDone handles the relay's report on the change numbered gen.
+func (h *Hub) sharedDone(gen uint64, err error) {
+	d := &h.durable
+	if err != nil {
+		h.log.Warn().Err(err).Msg("admin change not stored in the cluster; it holds on this server")
+		for _, w := range d.waiters {
+			if w.share == gen {
+				if _, present := h.conns[w.c]; present {
+					h.deliver(w.c, h.textLine("! "+w.what+" is in force on this server only: the cluster did not store it ("+
+						err.Error()+"); make the change again once the cluster link is back"))
+				}
+			}
+		}
+	}
+	d.shared = max(d.shared, gen)
+	h.confirmSaved()
+}
+
+// muteUntil is the end of a mute of d from now (zero d: forever), to the
+// millisecond as the cluster stores it.
+func muteUntil(d time.Duration) time.Time {
+	if d <= 0 {
+		return forever
+	}
+	return time.UnixMilli(time.Now().Add(d).UnixMilli())
+}
+
+// shareMute hands a mute (or its end, off) to the cluster.
+func (h *Hub) shareMute(nick, by string, until time.Time, d time.Duration, off bool) {
+	_, key, err := h.cfg.Nick.CheckNick(nick)
+	if err != nil {
+		key = lowerASCII(nick)
+	}
+	m := Mute{Nick: nick, Key: key, By: by, For: d, Off: off}
+	if !off && !until.Equal(forever) {
+		m.Until = until
+	}
+	h.share(ClusterEvent{Kind: ClusterMute, Mute: m})
+}
+
+// clusterMute applies a mute from the cluster's bucket.
+func (h *Hub) clusterMute(m Mute) {
+	_, key, err := h.cfg.Nick.CheckNick(m.Nick)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	c := h.nicks[key]
+	if m.Off {
+		delete(h.mutes, key)
+		if c != nil && h.isMuted(c, now) {
+			c.mutedUntil = time.Time{}
+			h.deliver(c, h.textLine("*** You may speak again"))
+		}
+		return
+	}
+	until := forever
+	if !m.Until.IsZero() {
+		until = m.Until
+		if !now.Before(until) {
+			return // run out already
+		}
+	}
+	if old, ok := h.mutes[key]; ok && old.Equal(until) {
+		return // known already (perhaps set here)
+	}
+	h.mutes[key] = until
+	if c == nil {
+		return
+	}
+	c.mutedUntil = until
+	text := "*** You have been muted by " + m.By
+	if m.For > 0 {
+		text += " for " + m.For.String()
+	}
+	h.deliver(c, h.textLine(text))
+}
+
+// unmuteOffline lifts the mute on nick, a name nobody holds in the
+// cluster right now, if there is one in force.
+func (h *Hub) unmuteOffline(nick string) (string, bool) {
+	display, key, err := h.cfg.Nick.CheckNick(nick)
+	if err != nil {
+		return "", false
+	}
+	until, ok := h.mutes[key]
+	if !ok {
+		return "", false
+	}
+	delete(h.mutes, key)
+	if !until.Equal(forever) && !time.Now().Before(until) {
+		return "", false
+	}
+	h.shareMute(display, "", time.Time{}, 0, true)
+	return display, true
+}
