@@ -599,6 +599,7 @@ func run(cmdline []string) error {
 	}
 	if link != nil {
 		hcfg.Relay, hcfg.Claims = link, link
+		hcfg.MOTDFromFile = o.motdFile != ""
 		hcfg.Archive = cluster.NewArchive(db, link)
 		hcfg.Accounts = nil // the cluster's come from its bucket (link.Start)
 		hcfg.ServerID, hcfg.ClusterTimeout = link.ServerID(), o.clusterTimeout

@@ -14,10 +14,11 @@ import (
 	"telchat/hub"
 )
 
-// The rest of the admin state (mutes) is shared like the bans, through
-// the key-value bucket AdminBucket(name):
+// The rest of the admin state (mutes and the message of the day) is
+// shared like the bans, through the key-value bucket AdminBucket(name):
 //
 //	m.HEX  a mute; HEX is the nickname's key in hex
+//	motd   the message of the day
 //
 // Each value is JSON and names the server that put it. A change made on a
 // server is put by the link's key-value worker, in the order the hub made
@@ -29,13 +30,14 @@ import (
 // its own); the records of mutes lifted or run out are deleted by the
 // next server that starts and finds them so.
 
-// AdminBucket is the name of the key-value bucket of a cluster's admin
-// state but the bans: its mutes.
+// AdminBucket is the name of the key-value bucket of a cluster's mutes
+// and MOTD.
 func AdminBucket(name string) string { return "telchat_" + name + "_admin" }
 
 // The keys of the admin bucket.
 const (
 	mutePrefix = "m."
+	motdKey    = "motd"
 )
 
 // muteRecord is a mute in the bucket.
@@ -48,10 +50,17 @@ type muteRecord struct {
 	Off    bool   `json:"off,omitempty"`   // lifted
 }
 
+// motdRecord is the message of the day in the bucket.
+type motdRecord struct {
+	Origin string `json:"origin"`
+	Text   string `json:"text"`
+	By     string `json:"by,omitempty"`
+}
+
 // adminKind reports whether events of kind k are changes to the shared
 // admin state, which go to the key-value worker.
 func adminKind(k hub.ClusterKind) bool {
-	return k == hub.ClusterBan || k == hub.ClusterMute
+	return k == hub.ClusterBan || k == hub.ClusterMute || k == hub.ClusterMOTD
 }
 
 // hexKey is prefix and s in hex: any name fits the bucket's key alphabet.
@@ -70,6 +79,8 @@ func (l *Link) adminRecord(e hub.ClusterEvent) (string, any, error) {
 			r.Until = m.Until.UnixMilli()
 		}
 		return hexKey(mutePrefix, m.Key), r, nil
+	case hub.ClusterMOTD:
+		return motdKey, motdRecord{Origin: l.cfg.ServerID, Text: e.Text, By: e.By}, nil
 	}
 	return "", nil, fmt.Errorf("cluster: event kind %d is not admin state", e.Kind)
 }
@@ -134,6 +145,12 @@ func (l *Link) adminEvent(e jetstream.KeyValueEntry, initial bool) (hub.ClusterE
 		return hub.ClusterEvent{}, false
 	}
 	switch {
+	case k == motdKey:
+		var r motdRecord
+		if json.Unmarshal(e.Value(), &r) != nil {
+			return bad()
+		}
+		return hub.ClusterEvent{Kind: hub.ClusterMOTD, Origin: r.Origin, Text: r.Text, By: r.By}, true
 	case strings.HasPrefix(k, mutePrefix):
 		var r muteRecord
 		if json.Unmarshal(e.Value(), &r) != nil || r.Nick == "" {
@@ -156,7 +173,7 @@ func (l *Link) adminEvent(e jetstream.KeyValueEntry, initial bool) (hub.ClusterE
 func (l *Link) openAdmin(ctx context.Context, js jetstream.JetStream) error {
 	kv, err := openBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      AdminBucket(l.cfg.Name),
-		Description: "telchat admin state: m.HEX mutes",
+		Description: "telchat admin state: m.HEX mutes, motd",
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    l.cfg.Replicas,
@@ -176,8 +193,8 @@ var errAdminBusy = errors.New("cluster: the change could not be queued (the link
 // startWatch watches every key of kv, handing the hub what event turns
 // each entry into, until the link closes. It returns once the hub has been
 // handed everything the bucket held (or after Config.OpTimeout), so that
-// a server that just started applies the cluster's bans and mutes before
-// its first user comes.
+// a server that just started applies the cluster's bans, mutes and MOTD
+// before its first user comes.
 func (l *Link) startWatch(kv jetstream.KeyValue, bucket string, event func(jetstream.KeyValueEntry, bool) (hub.ClusterEvent, bool)) error {
 	if kv == nil {
 		return fmt.Errorf("%w: %s", errNoBucket, bucket)

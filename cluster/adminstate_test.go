@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"telchat/hub"
 	"telchat/internal/servertest"
 )
 
@@ -94,6 +95,74 @@ func TestMutesShared(t *testing.T) {
 	alice.Expect("<bob> thank you")
 	carl.Send("/unmute bob")
 	carl.Expect("There is no mute on bob")
+}
+
+// waitAnswer sends cmd until a line of its answer contains want, or fails
+// the test at the deadline: for a change that reaches a running server a
+// moment after it was stored.
+func waitAnswer(tb testing.TB, c *servertest.Client, cmd, want string) {
+	tb.Helper()
+	deadline := time.Now().Add(servertest.Timeout)
+	for {
+		c.Send(cmd)
+		lines := c.Sync()
+		for _, l := range lines {
+			if strings.Contains(l, want) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: %s never answered %q; last %q", c.Nick, cmd, want, lines)
+		}
+		time.Sleep(20 * time.Millisecond) // a poll interval
+	}
+}
+
+// TestMOTDShared: the message of the day set on one server shows at login
+// on another and on a server started later; a restarted server keeps it.
+func TestMOTDShared(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := loginAdmin(t, a, "alice")
+	bert := b.Login(t, "bert")
+	alice.Send("/motd set be kind to each other")
+	alice.Expect("*** Message of the day set")
+	waitAnswer(t, bert, "/motd", "*** be kind to each other")
+
+	motdAtLogin := func(n *node, nick string) {
+		t.Helper()
+		c := n.Dial(t)
+		c.ExpectPrompt()
+		c.Send(nick)
+		c.Expect("Welcome")
+		c.Expect("*** be kind to each other")
+	}
+	motdAtLogin(b, "bob")
+	c := startNode(t, ns.ClientURL(), "C", 5*time.Second)
+	motdAtLogin(c, "carol")
+	stopNode(t, b)
+	b = startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	motdAtLogin(b, "bea")
+}
+
+// TestMOTDFile: a server started with a MOTD file puts it in the cluster:
+// it replaces the MOTD an admin set, on every server.
+func TestMOTDFile(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	alice := loginAdmin(t, a, "alice")
+	alice.Send("/motd set old news")
+	alice.Expect("*** Message of the day set")
+	b := newNodeWith(t, ns.ClientURL(), "B", nodeOptions{timeout: 5 * time.Second, claims: true, relay: true,
+		hubConfig: func(hc *hub.Config) { hc.State.MOTD, hc.MOTDFromFile = "from the file", true }})
+	if err := b.link.Start(b.Hub); err != nil {
+		t.Fatal(err)
+	}
+	bob := b.Login(t, "bob")
+	bob.Send("/motd")
+	bob.Expect("*** from the file")
+	waitAnswer(t, alice, "/motd", "*** from the file")
 }
 
 // TestAdminChangeLinkDown: an admin change made while the link is down

@@ -88,6 +88,8 @@ func newNode(tb testing.TB, url, id string, timeout time.Duration, claims bool) 
 type nodeOptions struct {
 	timeout       time.Duration
 	claims, relay bool
+	// hubConfig, if set, adjusts the hub's configuration.
+	hubConfig func(*hub.Config)
 }
 
 // newNodeWith is newNode with options.
@@ -133,6 +135,9 @@ func newNodeWith(tb testing.TB, url, id string, o nodeOptions) *node {
 	}
 	if o.claims {
 		hc.Claims = link
+	}
+	if o.hubConfig != nil {
+		o.hubConfig(&hc)
 	}
 	s := servertest.Start(tb, servertest.Config{Hub: hc})
 	return &node{Server: s, link: link, archive: archive}

@@ -85,9 +85,11 @@ const (
 	// and every change after.
 	ClusterAccount
 	// ClusterMute: the mute on Mute.Nick was set or lifted somewhere in the
-	// cluster. Like bans, mutes live in a key-value bucket (see
-	// cluster_admin.go).
+	// cluster. Like bans, mutes, the MOTD and kept topics live in a
+	// key-value bucket (see cluster_admin.go).
 	ClusterMute
+	// ClusterMOTD: the message of the day became Text.
+	ClusterMOTD
 )
 
 // ClusterEvent is one thing that crosses between servers (or, for
@@ -109,9 +111,10 @@ type ClusterEvent struct {
 	// removed).
 	AccountKey string
 	Account    *store.Account
-	Mute       Mute // ClusterMute
+	Mute       Mute   // ClusterMute
+	Text       string // ClusterMOTD
 	// Done, for a change to the shared admin state (ClusterBan,
-	// ClusterMute) made here, is called by
+	// ClusterMute, ClusterMOTD) made here, is called by
 	// the relay once the change is stored in the cluster (nil) or could
 	// not be (the error), on a goroutine of its own; never sent.
 	Done func(error)
@@ -149,6 +152,9 @@ type clusterState struct {
 	users      map[string]*remoteUser // by nickname key
 	lookalikes map[string]*remoteUser
 	linkDown   bool
+	// motdPin is the number of the change that puts the MOTD file read at
+	// start (see Config.MOTDFromFile) until it is stored; 0 after.
+	motdPin uint64
 }
 
 // ErrRemoteUser is wrapped when an admin command names a user of another
@@ -250,6 +256,9 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		return
 	case ClusterMute:
 		h.clusterMute(e.Mute) // from the admin bucket, like a ban
+		return
+	case ClusterMOTD:
+		h.clusterMOTD(e.Text)
 		return
 	}
 	if e.Origin == "" || e.Origin == h.cfg.ServerID {

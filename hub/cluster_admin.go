@@ -4,11 +4,12 @@ import (
 	"time"
 )
 
-// In a cluster the admin state (bans and mutes)
+// In a cluster the admin state (bans, mutes and the MOTD)
 // is the cluster's: a change made here is applied here at once and handed
 // to the relay (share), which stores it in a key-value bucket; every
 // server, this one included, is handed every value the bucket takes, in
-// the bucket's order, and applies it (ClusterBan, ClusterMute). Applying a value is idempotent and is
+// the bucket's order, and applies it (ClusterBan, ClusterMute,
+// ClusterMOTD). Applying a value is idempotent and is
 // never relayed again, so nothing loops, and every server ends with the
 // bucket's last value even when two admins change the same thing at once
 // on two servers (the echo of a change made here changes nothing unless
@@ -61,6 +62,9 @@ func (h *Hub) sharedDone(gen uint64, err error) {
 		}
 	}
 	d.shared = max(d.shared, gen)
+	if h.cluster.motdPin == gen {
+		h.cluster.motdPin = 0
+	}
 	h.confirmSaved()
 }
 
@@ -141,4 +145,29 @@ func (h *Hub) unmuteOffline(nick string) (string, bool) {
 	}
 	h.shareMute(display, "", time.Time{}, 0, true)
 	return display, true
+}
+
+// clusterMOTD applies a message of the day from the cluster's bucket.
+func (h *Hub) clusterMOTD(text string) {
+	if text == h.motd || h.cluster.motdPin != 0 {
+		// While the MOTD file read at start is being put, the bucket's
+		// older value is not shown in between.
+		return
+	}
+	h.motd = text
+	h.persist()
+}
+
+// setMOTD makes text the message of the day here and in the cluster
+// (where, with share, it is put even when unchanged here: a reload of
+// -motd-file puts it).
+func (h *Hub) setMOTD(text, by string, force bool) {
+	changed := text != h.motd
+	if changed {
+		h.motd = text
+		h.persist()
+	}
+	if changed || force {
+		h.share(ClusterEvent{Kind: ClusterMOTD, Text: text, By: by})
+	}
 }

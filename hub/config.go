@@ -71,6 +71,10 @@ type Config struct {
 	Commands Runner
 	// State is the durable state loaded at start (bans, MOTD, topics).
 	State store.State
+	// MOTDFromFile says that State.MOTD was read from a file
+	// (-motd-file): in a cluster it is put in the cluster's admin state
+	// at start, replacing what an admin set, as a reload of the file does.
+	MOTDFromFile bool
 	// Saver receives a snapshot whenever the durable state changes, and
 	// reports back when it is on disk. Optional: without one, changes are
 	// confirmed at once and kept in memory only.

@@ -120,8 +120,8 @@ func (x *Ctx) topicRoom(room string) (*Room, error) {
 // MOTD returns the message of the day.
 func (x *Ctx) MOTD() string { return x.h.motd }
 
-// SetMOTD replaces the message of the day (persisted).
+// SetMOTD replaces the message of the day (persisted; in a cluster, on
+// every server).
 func (x *Ctx) SetMOTD(text string) {
-	x.h.motd = text
-	x.h.persist()
+	x.h.setMOTD(text, x.Name(), true)
 }

@@ -295,6 +295,10 @@ func (h *Hub) Shutdown(ctx context.Context, notice string) error {
 // Run owns the chat state until Shutdown or ctx is done.
 func (h *Hub) Run(ctx context.Context) {
 	defer close(h.done)
+	if h.cfg.MOTDFromFile && h.clustered() {
+		h.setMOTD(h.motd, "the MOTD file", true)
+		h.cluster.motdPin = h.durable.shareGen
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {

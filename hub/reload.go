@@ -16,7 +16,7 @@ type Live struct {
 	// PasswordCheck replaces Config.PasswordCheck (nil disables /oper).
 	PasswordCheck func(password string) bool
 	// MOTD, when not nil, replaces the message of the day (persisted, as
-	// /motd set).
+	// /motd set; in a cluster, on every server).
 	MOTD *string
 }
 
@@ -28,9 +28,10 @@ func (h *Hub) Reconfigure(ctx context.Context, l Live) error {
 	err := h.Do(func() {
 		h.cfg.IdleTimeout = l.IdleTimeout
 		h.cfg.PasswordCheck = l.PasswordCheck
-		if l.MOTD != nil && *l.MOTD != h.motd {
-			h.motd = *l.MOTD
-			h.persist()
+		if l.MOTD != nil {
+			// In a cluster the file's MOTD is put even when unchanged
+			// here: it replaces an admin's /motd set anywhere.
+			h.setMOTD(*l.MOTD, "the MOTD file", true)
 		}
 		close(done)
 	})
