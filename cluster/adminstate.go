@@ -14,11 +14,13 @@ import (
 	"telchat/hub"
 )
 
-// The rest of the admin state (mutes and the message of the day) is
-// shared like the bans, through the key-value bucket AdminBucket(name):
+// The rest of the admin state (mutes, the message of the day and the kept
+// topics) is shared like the bans, through the key-value bucket
+// AdminBucket(name):
 //
 //	m.HEX  a mute; HEX is the nickname's key in hex
 //	motd   the message of the day
+//	t.HEX  a kept topic (an admin's, or the lobby's); HEX is the room key in hex
 //
 // Each value is JSON and names the server that put it. A change made on a
 // server is put by the link's key-value worker, in the order the hub made
@@ -30,14 +32,15 @@ import (
 // its own); the records of mutes lifted or run out are deleted by the
 // next server that starts and finds them so.
 
-// AdminBucket is the name of the key-value bucket of a cluster's mutes
-// and MOTD.
+// AdminBucket is the name of the key-value bucket of a cluster's mutes,
+// MOTD and kept topics.
 func AdminBucket(name string) string { return "telchat_" + name + "_admin" }
 
 // The keys of the admin bucket.
 const (
-	mutePrefix = "m."
-	motdKey    = "motd"
+	mutePrefix  = "m."
+	topicPrefix = "t."
+	motdKey     = "motd"
 )
 
 // muteRecord is a mute in the bucket.
@@ -57,10 +60,18 @@ type motdRecord struct {
 	By     string `json:"by,omitempty"`
 }
 
+// topicRecord is a kept topic in the bucket.
+type topicRecord struct {
+	Origin string `json:"origin"`
+	Room   string `json:"room"` // display name
+	Topic  string `json:"topic"`
+	By     string `json:"by,omitempty"`
+}
+
 // adminKind reports whether events of kind k are changes to the shared
 // admin state, which go to the key-value worker.
 func adminKind(k hub.ClusterKind) bool {
-	return k == hub.ClusterBan || k == hub.ClusterMute || k == hub.ClusterMOTD
+	return k == hub.ClusterBan || k == hub.ClusterMute || k == hub.ClusterMOTD || k == hub.ClusterRoomTopic
 }
 
 // hexKey is prefix and s in hex: any name fits the bucket's key alphabet.
@@ -81,6 +92,9 @@ func (l *Link) adminRecord(e hub.ClusterEvent) (string, any, error) {
 		return hexKey(mutePrefix, m.Key), r, nil
 	case hub.ClusterMOTD:
 		return motdKey, motdRecord{Origin: l.cfg.ServerID, Text: e.Text, By: e.By}, nil
+	case hub.ClusterRoomTopic:
+		return hexKey(topicPrefix, strings.ToLower(e.User.Room)),
+			topicRecord{Origin: l.cfg.ServerID, Room: e.User.Room, Topic: e.Topic, By: e.By}, nil
 	}
 	return "", nil, fmt.Errorf("cluster: event kind %d is not admin state", e.Kind)
 }
@@ -151,6 +165,13 @@ func (l *Link) adminEvent(e jetstream.KeyValueEntry, initial bool) (hub.ClusterE
 			return bad()
 		}
 		return hub.ClusterEvent{Kind: hub.ClusterMOTD, Origin: r.Origin, Text: r.Text, By: r.By}, true
+	case strings.HasPrefix(k, topicPrefix):
+		var r topicRecord
+		if json.Unmarshal(e.Value(), &r) != nil || hexKey(topicPrefix, strings.ToLower(r.Room)) != k {
+			return bad()
+		}
+		return hub.ClusterEvent{Kind: hub.ClusterRoomTopic, Origin: r.Origin, User: hub.Presence{Room: r.Room},
+			Topic: r.Topic, By: r.By}, true
 	case strings.HasPrefix(k, mutePrefix):
 		var r muteRecord
 		if json.Unmarshal(e.Value(), &r) != nil || r.Nick == "" {
@@ -173,7 +194,7 @@ func (l *Link) adminEvent(e jetstream.KeyValueEntry, initial bool) (hub.ClusterE
 func (l *Link) openAdmin(ctx context.Context, js jetstream.JetStream) error {
 	kv, err := openBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      AdminBucket(l.cfg.Name),
-		Description: "telchat admin state: m.HEX mutes, motd",
+		Description: "telchat admin state: m.HEX mutes, motd, t.HEX kept topics",
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    l.cfg.Replicas,
@@ -193,8 +214,8 @@ var errAdminBusy = errors.New("cluster: the change could not be queued (the link
 // startWatch watches every key of kv, handing the hub what event turns
 // each entry into, until the link closes. It returns once the hub has been
 // handed everything the bucket held (or after Config.OpTimeout), so that
-// a server that just started applies the cluster's bans, mutes and MOTD
-// before its first user comes.
+// a server that just started applies the cluster's bans, mutes, MOTD and
+// topics before its first user comes.
 func (l *Link) startWatch(kv jetstream.KeyValue, bucket string, event func(jetstream.KeyValueEntry, bool) (hub.ClusterEvent, bool)) error {
 	if kv == nil {
 		return fmt.Errorf("%w: %s", errNoBucket, bucket)

@@ -165,6 +165,46 @@ func TestMOTDFile(t *testing.T) {
 	waitAnswer(t, alice, "/motd", "*** from the file")
 }
 
+// TestTopicsShared: an admin's topic is shown on every server, also for a
+// room that appears on a server later and on a server started later, and
+// a restarted server keeps it.
+func TestTopicsShared(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := loginAdmin(t, a, "alice")
+	bert := b.Login(t, "bert")
+	alice.Send("/join den")
+	alice.Expect("You are now in #den")
+	alice.Send("/topic a quiet place")
+	alice.Expect("*** The topic of #den is saved")
+	alice.Send("/part")
+	alice.Expect("You are now in #lobby")
+	waitAnswer(t, bert, "/rooms", "#den (0) a quiet place")
+
+	topicOnJoin := func(n *node, nick string) {
+		t.Helper()
+		c := n.Login(t, nick)
+		c.Send("/join den")
+		c.Expect("You are now in #den")
+		c.Expect("*** Topic for #den: a quiet place")
+	}
+	topicOnJoin(b, "bob") // den does not exist on B but for its topic
+	c := startNode(t, ns.ClientURL(), "C", 5*time.Second)
+	topicOnJoin(c, "carol")
+	stopNode(t, b)
+	b = startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	topicOnJoin(b, "bea")
+
+	// A change on C reaches A.
+	carl := loginAdmin(t, c, "carl")
+	carl.Send("/join den")
+	carl.Expect("You are now in #den")
+	carl.Send("/topic a louder place")
+	carl.Expect("*** The topic of #den is saved")
+	waitAnswer(t, alice, "/rooms", "a louder place")
+}
+
 // TestAdminChangeLinkDown: an admin change made while the link is down
 // holds on this server, and the admin is told that the cluster did not
 // store it.

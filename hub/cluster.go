@@ -90,6 +90,9 @@ const (
 	ClusterMute
 	// ClusterMOTD: the message of the day became Text.
 	ClusterMOTD
+	// ClusterRoomTopic: the kept topic of User.Room became Topic (set by
+	// By): the room is kept, with its topic, on every server.
+	ClusterRoomTopic
 )
 
 // ClusterEvent is one thing that crosses between servers (or, for
@@ -114,7 +117,7 @@ type ClusterEvent struct {
 	Mute       Mute   // ClusterMute
 	Text       string // ClusterMOTD
 	// Done, for a change to the shared admin state (ClusterBan,
-	// ClusterMute, ClusterMOTD) made here, is called by
+	// ClusterMute, ClusterMOTD, ClusterRoomTopic) made here, is called by
 	// the relay once the change is stored in the cluster (nil) or could
 	// not be (the error), on a goroutine of its own; never sent.
 	Done func(error)
@@ -259,6 +262,9 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		return
 	case ClusterMOTD:
 		h.clusterMOTD(e.Text)
+		return
+	case ClusterRoomTopic:
+		h.clusterRoomTopic(e.User.Room, e.Topic)
 		return
 	}
 	if e.Origin == "" || e.Origin == h.cfg.ServerID {

@@ -2,14 +2,16 @@ package hub
 
 import (
 	"time"
+
+	"telchat/usertext"
 )
 
-// In a cluster the admin state (bans, mutes and the MOTD)
+// In a cluster the admin state (bans, mutes, the MOTD and the kept topics)
 // is the cluster's: a change made here is applied here at once and handed
 // to the relay (share), which stores it in a key-value bucket; every
 // server, this one included, is handed every value the bucket takes, in
 // the bucket's order, and applies it (ClusterBan, ClusterMute,
-// ClusterMOTD). Applying a value is idempotent and is
+// ClusterMOTD, ClusterRoomTopic). Applying a value is idempotent and is
 // never relayed again, so nothing loops, and every server ends with the
 // bucket's last value even when two admins change the same thing at once
 // on two servers (the echo of a change made here changes nothing unless
@@ -170,4 +172,34 @@ func (h *Hub) setMOTD(text, by string, force bool) {
 	if changed || force {
 		h.share(ClusterEvent{Kind: ClusterMOTD, Text: text, By: by})
 	}
+}
+
+// shareTopic hands the topic of r, a kept room, to the cluster.
+func (h *Hub) shareTopic(r *Room, by string) {
+	h.share(ClusterEvent{Kind: ClusterRoomTopic, User: Presence{Room: r.name}, Topic: r.topic, By: by})
+}
+
+// clusterRoomTopic applies a kept topic from the cluster's bucket: the
+// room is kept here too (made if it does not exist), as rooms with an
+// admin's topic are.
+func (h *Hub) clusterRoomTopic(room, topic string) {
+	display, key, err := usertext.CheckRoom(room)
+	if err != nil {
+		return
+	}
+	r := h.rooms[key]
+	if r == nil {
+		if len(h.rooms) >= h.cfg.MaxRooms {
+			h.log.Warn().Str("room", display).Msg("kept topic from the cluster not applied: too many rooms")
+			return
+		}
+		r = h.newRoom(display)
+		h.rooms[key] = r
+	}
+	if r.topic == topic && (r.persistent || key == LobbyName) {
+		return
+	}
+	r.topic = topic
+	r.persistent = true
+	h.persist()
 }

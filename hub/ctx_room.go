@@ -98,8 +98,10 @@ func (x *Ctx) SetTopic(room, topic string) error {
 	x.h.relay(ClusterEvent{Kind: ClusterTopic, User: Presence{Nick: x.Name(), Room: r.name}, Topic: topic})
 	if r.persistent || r.key == LobbyName {
 		// Only these topics are kept: a user's topic in a room of its
-		// own changes nothing on disk, and costs no snapshot.
+		// own changes nothing on disk, and costs no snapshot. In a
+		// cluster they are kept by every server.
 		x.h.persist()
+		x.h.shareTopic(r, x.Name())
 	}
 	return nil
 }
