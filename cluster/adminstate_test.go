@@ -41,6 +41,8 @@ func TestMutesShared(t *testing.T) {
 	alice := loginAdmin(t, a, "alice")
 	bob := b.Login(t, "bob")
 	alice.Expect("bob joined #lobby")
+	alice.Send("/clients")
+	alice.Expect("*** 1 connection on server A:")
 
 	alice.Send("/mute bob")
 	alice.Expect("*** Muted bob until /unmute")
@@ -203,6 +205,28 @@ func TestTopicsShared(t *testing.T) {
 	carl.Send("/topic a louder place")
 	carl.Expect("*** The topic of #den is saved")
 	waitAnswer(t, alice, "/rooms", "a louder place")
+}
+
+// TestPrivateRefusedReported: a private message refused on the
+// recipient's server (its budget) is reported to the sender.
+func TestPrivateRefusedReported(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := newNodeWith(t, ns.ClientURL(), "B", nodeOptions{timeout: 5 * time.Second, claims: true, relay: true,
+		hubConfig: func(hc *hub.Config) { hc.PrivateRate, hc.PrivateBurst = 1, 40 }})
+	if err := b.link.Start(b.Hub); err != nil {
+		t.Fatal(err)
+	}
+	alice := a.Login(t, "alice")
+	bob := b.Login(t, "bob")
+	alice.Expect("bob joined #lobby")
+	alice.Send("/msg bob first, which fits")
+	bob.Expect("*alice* first, which fits")
+	alice.Send("/msg bob second, which does not")
+	alice.Expect("-> *bob* second, which does not")
+	if l := alice.Expect("Not sent"); !strings.HasPrefix(l, "! Not sent: bob is busy") {
+		t.Errorf("the refusal: %q", l)
+	}
 }
 
 // TestAdminChangeLinkDown: an admin change made while the link is down

@@ -64,7 +64,7 @@ func TestNickRace(t *testing.T) {
 	ns := startNATS(t, t.TempDir(), -1)
 	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
 	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
-	const rounds = 50
+	const rounds = 100
 	for i := range rounds {
 		name := "racer" + strconv.Itoa(i)
 		c1, c2 := a.Dial(t), b.Dial(t)

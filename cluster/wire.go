@@ -28,6 +28,7 @@ var kindNames = map[hub.ClusterKind]string{
 	hub.ClusterSync:      "sync",
 	hub.ClusterKick:      "kick",
 	hub.ClusterMove:      "move",
+	hub.ClusterRefused:   "refused",
 }
 
 // envelope is one event on the wire.
@@ -37,7 +38,7 @@ type envelope struct {
 	M  *wireMsg   `json:"m,omitempty"`
 	U  *wireUser  `json:"u,omitempty"`
 	Us []wireUser `json:"us,omitempty"`
-	R  string     `json:"r,omitempty"`    // ClusterGone: the reason
+	R  string     `json:"r,omitempty"`    // ClusterGone, ClusterRefused: the reason
 	T  string     `json:"t,omitempty"`    // ClusterTopic: the topic
 	B  string     `json:"by,omitempty"`   // ClusterKick, ClusterMove: the admin
 	Rt float64    `json:"rate,omitempty"` // ClusterHeartbeat: messages per second
@@ -130,7 +131,7 @@ func encode(e hub.ClusterEvent, p, n int) ([]byte, error) {
 	case hub.ClusterLine:
 		m := e.Msg
 		env.M = &wireMsg{Kind: m.Kind.String(), Room: m.Room, From: m.From, To: m.To, Text: m.Text, Time: m.Time.UnixMilli()}
-	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic, hub.ClusterKick, hub.ClusterMove:
+	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic, hub.ClusterKick, hub.ClusterMove, hub.ClusterRefused:
 		u := toWireUser(e.User)
 		env.U = &u
 	case hub.ClusterHeartbeat:
@@ -194,7 +195,7 @@ func decodeInto(b []byte, envp *envelope) (hub.ClusterEvent, error) {
 		}
 		e.Msg = message.Message{Kind: kind, Room: env.M.Room, From: env.M.From, To: env.M.To,
 			Text: env.M.Text, Time: time.UnixMilli(env.M.Time), Origin: env.O}
-	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic, hub.ClusterKick, hub.ClusterMove:
+	case hub.ClusterUser, hub.ClusterGone, hub.ClusterTopic, hub.ClusterKick, hub.ClusterMove, hub.ClusterRefused:
 		if env.U == nil || env.U.Nick == "" {
 			return hub.ClusterEvent{}, fmt.Errorf("%w: %s without a user", errBadEvent, env.K)
 		}

@@ -527,7 +527,11 @@ func move(x *hub.Ctx, a []string) error {
 func clients(x *hub.Ctx, _ []string) error {
 	list := x.Clients()
 	lines := make([]string, 0, len(list)+1)
-	lines = append(lines, "*** "+plural(len(list), "connection", "connections")+":")
+	head := "*** " + plural(len(list), "connection", "connections")
+	if id := x.ServerID(); id != "" {
+		head += " on server " + id // in a cluster: this server's only
+	}
+	lines = append(lines, head+":")
 	for _, c := range list {
 		nick := c.Nick
 		switch {

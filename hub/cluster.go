@@ -93,6 +93,9 @@ const (
 	// ClusterRoomTopic: the kept topic of User.Room became Topic (set by
 	// By): the room is kept, with its topic, on every server.
 	ClusterRoomTopic
+	// ClusterRefused: a private message from User.Nick, a user of the
+	// receiving server, was refused on Origin for Reason.
+	ClusterRefused
 )
 
 // ClusterEvent is one thing that crosses between servers (or, for
@@ -307,6 +310,8 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		h.remoteLine(e.Msg)
 	case ClusterKick, ClusterMove:
 		h.remoteAdmin(e)
+	case ClusterRefused:
+		h.refusedRemote(e.User.Nick, e.Reason)
 	}
 }
 
@@ -459,12 +464,13 @@ func (h *Hub) remoteLine(m message.Message) {
 		}
 		to := h.nicks[toKey]
 		if to == nil {
-			return
+			return // another server's user (every server hears every line)
 		}
 		if _, ignored := to.ignores[fromKey]; ignored {
-			return
+			return // as here: the sender is not told
 		}
-		if h.privateRoom(to, len(m.From)+len(m.Text)+5, time.Now()) != nil {
+		if err := h.privateRoom(to, len(m.From)+len(m.Text)+5, time.Now()); err != nil {
+			h.refusePrivate(&m, err)
 			return
 		}
 		to.lastFrom, to.lastFromRemote = nil, fromKey

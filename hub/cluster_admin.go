@@ -3,6 +3,7 @@ package hub
 import (
 	"time"
 
+	"telchat/message"
 	"telchat/usertext"
 )
 
@@ -202,4 +203,22 @@ func (h *Hub) clusterRoomTopic(room, topic string) {
 	r.topic = topic
 	r.persistent = true
 	h.persist()
+}
+
+// refusedRemote tells a user of this server that the private message it
+// sent to a user of another server was refused there.
+func (h *Hub) refusedRemote(nick, reason string) {
+	_, key, err := h.cfg.Nick.CheckNick(nick)
+	if err != nil {
+		return
+	}
+	if c := h.nicks[key]; c != nil {
+		h.deliver(c, h.textLine("! "+usertext.Sentence(reason)))
+	}
+}
+
+// refusePrivate tells the sender's server that m, a private message from
+// there, was refused here.
+func (h *Hub) refusePrivate(m *message.Message, err error) {
+	h.relay(ClusterEvent{Kind: ClusterRefused, User: Presence{Nick: m.From}, Reason: err.Error()})
 }

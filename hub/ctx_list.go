@@ -109,7 +109,11 @@ func (h *Hub) userInfo(c *Conn) UserInfo {
 	return ui
 }
 
-// Clients lists every connection.
+// ServerID is this server's id in the cluster ("" without one), for
+// /clients.
+func (x *Ctx) ServerID() string { return x.h.cfg.ServerID }
+
+// Clients lists every connection of this server.
 func (x *Ctx) Clients() []ClientInfo {
 	out := make([]ClientInfo, 0, len(x.h.conns))
 	for c := range x.h.conns {
