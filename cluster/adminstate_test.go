@@ -97,6 +97,24 @@ func TestMutesShared(t *testing.T) {
 	alice.Expect("<bob> thank you")
 	carl.Send("/unmute bob")
 	carl.Expect("There is no mute on bob")
+
+	// Quick changes one after the other: each is answered as made, never
+	// undone by the late echo of the one before, and all servers end
+	// with the last.
+	for i := range 50 {
+		alice.Send("/mute bob 1h")
+		alice.Expect("*** Muted bob for 1h0m0s")
+		alice.Send("/unmute bob")
+		if l := alice.Line(); l != "*** Unmuted bob" {
+			t.Fatalf("round %d: after /mute, /unmute answered %q", i, l)
+		}
+	}
+	alice.Send("/mute bob")
+	alice.Expect("*** Muted bob until /unmute")
+	waitAnswer(t, bob, "say something", "You are muted")
+	carl.Send("/unmute bob")
+	carl.Expect("*** Unmuted bob")
+	waitAnswer(t, alice, "/unmute bob", "There is no mute on bob")
 }
 
 // waitAnswer sends cmd until a line of its answer contains want, or fails
@@ -246,4 +264,26 @@ func TestAdminChangeLinkDown(t *testing.T) {
 	alice.Expect("*** Muted bob until /unmute")
 	bob.Send("hello")
 	bob.Expect("You are muted")
+}
+
+// BenchmarkMuteCrossServer: an admin on server A mutes, then unmutes, a
+// user on server B, one change at a time: ns/op is two admin changes,
+// each until both the user (told by B, from the bucket's watch) and the
+// admin (answered once the bucket stored it) have heard.
+func BenchmarkMuteCrossServer(b *testing.B) {
+	ns := startNATS(b, b.TempDir(), -1)
+	a := startNode(b, ns.ClientURL(), "A", 30*time.Second)
+	bn := startNode(b, ns.ClientURL(), "B", 30*time.Second)
+	alice := loginAdmin(b, a, "alice")
+	bob := bn.Login(b, "bob")
+	alice.Expect("bob joined #lobby")
+	b.ResetTimer()
+	for range b.N {
+		alice.Send("/mute bob")
+		alice.Expect("*** Muted bob")
+		bob.Expect("*** You have been muted")
+		alice.Send("/unmute bob")
+		alice.Expect("*** Unmuted bob")
+		bob.Expect("*** You may speak again")
+	}
 }

@@ -158,9 +158,11 @@ type clusterState struct {
 	users      map[string]*remoteUser // by nickname key
 	lookalikes map[string]*remoteUser
 	linkDown   bool
-	// motdPin is the number of the change that puts the MOTD file read at
-	// start (see Config.MOTDFromFile) until it is stored; 0 after.
-	motdPin uint64
+	// pending counts, for each thing of the shared admin state (see
+	// sharedKey), the changes made here not yet back from the bucket;
+	// pendingGen is the thing of each change not yet stored, by number.
+	pending    map[string]int
+	pendingGen map[uint64]string
 }
 
 // ErrRemoteUser is wrapped when an admin command names a user of another
@@ -261,13 +263,13 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		h.accountChanged(e.AccountKey, e.Account)
 		return
 	case ClusterMute:
-		h.clusterMute(e.Mute) // from the admin bucket, like a ban
+		h.clusterMute(e.Origin, e.Mute) // from the admin bucket, like a ban
 		return
 	case ClusterMOTD:
-		h.clusterMOTD(e.Text)
+		h.clusterMOTD(e.Origin, e.Text)
 		return
 	case ClusterRoomTopic:
-		h.clusterRoomTopic(e.User.Room, e.Topic)
+		h.clusterRoomTopic(e.Origin, e.User.Room, e.Topic)
 		return
 	}
 	if e.Origin == "" || e.Origin == h.cfg.ServerID {

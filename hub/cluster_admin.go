@@ -13,11 +13,14 @@ import (
 // server, this one included, is handed every value the bucket takes, in
 // the bucket's order, and applies it (ClusterBan, ClusterMute,
 // ClusterMOTD, ClusterRoomTopic). Applying a value is idempotent and is
-// never relayed again, so nothing loops, and every server ends with the
-// bucket's last value even when two admins change the same thing at once
-// on two servers (the echo of a change made here changes nothing unless
-// another server's came in between). An admin's confirmation waits until
-// the change is stored (ReplyWhenSaved).
+// never relayed again, so nothing loops. While a change made here to a
+// thing (a mute, the MOTD, a topic) is on its way through the bucket, the
+// values that come back before it are skipped: they are older, and the
+// bucket ends with this change unless another server's comes after it
+// (which is then applied). So every server ends with the bucket's last
+// value, and a quick /mute then /unmute is never undone here by the late
+// echo of the /mute. An admin's confirmation waits until the change is
+// stored (ReplyWhenSaved).
 
 // Mute is a mute in the cluster's admin state (ClusterMute).
 type Mute struct {
@@ -46,8 +49,58 @@ func (h *Hub) share(e ClusterEvent) {
 	d := &h.durable
 	d.shareGen++
 	gen := d.shareGen
+	if k := sharedKey(&e); k != "" {
+		cs := &h.cluster
+		if cs.pending == nil {
+			cs.pending = make(map[string]int)
+			cs.pendingGen = make(map[uint64]string)
+		}
+		cs.pending[k]++
+		cs.pendingGen[gen] = k
+	}
 	e.Done = func(err error) { _ = h.Do(func() { h.sharedDone(gen, err) }) }
 	h.relay(e)
+}
+
+// sharedKey names the thing an admin change is about, as the bucket's
+// values are matched to it (see stale); "" for a ban (bans are applied
+// as they come).
+func sharedKey(e *ClusterEvent) string {
+	switch e.Kind {
+	case ClusterMute:
+		return "m." + e.Mute.Key
+	case ClusterMOTD:
+		return "motd"
+	case ClusterRoomTopic:
+		return "t." + lowerASCII(e.User.Room)
+	}
+	return ""
+}
+
+// stale reports whether a value from the bucket for the thing k, put by
+// origin, is to be skipped: a change made here to k is still on its way
+// back (the value is older). The echo of the last change made here is
+// applied (it changes nothing, unless another server's came in between).
+func (h *Hub) stale(k, origin string) bool {
+	cs := &h.cluster
+	n := cs.pending[k]
+	if n == 0 {
+		return false
+	}
+	if origin == h.cfg.ServerID {
+		n--
+		cs.settle(k, n)
+	}
+	return n > 0
+}
+
+// settle records that n changes made here to k are on their way back.
+func (cs *clusterState) settle(k string, n int) {
+	if n <= 0 {
+		delete(cs.pending, k)
+		return
+	}
+	cs.pending[k] = n
 }
 
 // sharedDone handles the relay's report on the change numbered gen.
@@ -65,8 +118,12 @@ func (h *Hub) sharedDone(gen uint64, err error) {
 		}
 	}
 	d.shared = max(d.shared, gen)
-	if h.cluster.motdPin == gen {
-		h.cluster.motdPin = 0
+	if k, ok := h.cluster.pendingGen[gen]; ok {
+		delete(h.cluster.pendingGen, gen)
+		if err != nil {
+			// Not stored: no echo of it will come back.
+			h.cluster.settle(k, h.cluster.pending[k]-1)
+		}
 	}
 	h.confirmSaved()
 }
@@ -93,10 +150,10 @@ func (h *Hub) shareMute(nick, by string, until time.Time, d time.Duration, off b
 	h.share(ClusterEvent{Kind: ClusterMute, Mute: m})
 }
 
-// clusterMute applies a mute from the cluster's bucket.
-func (h *Hub) clusterMute(m Mute) {
+// clusterMute applies a mute from the cluster's bucket, put by origin.
+func (h *Hub) clusterMute(origin string, m Mute) {
 	_, key, err := h.cfg.Nick.CheckNick(m.Nick)
-	if err != nil {
+	if err != nil || h.stale("m."+key, origin) {
 		return
 	}
 	now := time.Now()
@@ -150,11 +207,10 @@ func (h *Hub) unmuteOffline(nick string) (string, bool) {
 	return display, true
 }
 
-// clusterMOTD applies a message of the day from the cluster's bucket.
-func (h *Hub) clusterMOTD(text string) {
-	if text == h.motd || h.cluster.motdPin != 0 {
-		// While the MOTD file read at start is being put, the bucket's
-		// older value is not shown in between.
+// clusterMOTD applies a message of the day from the cluster's bucket,
+// put by origin.
+func (h *Hub) clusterMOTD(origin, text string) {
+	if h.stale("motd", origin) || text == h.motd {
 		return
 	}
 	h.motd = text
@@ -182,10 +238,10 @@ func (h *Hub) shareTopic(r *Room, by string) {
 
 // clusterRoomTopic applies a kept topic from the cluster's bucket: the
 // room is kept here too (made if it does not exist), as rooms with an
-// admin's topic are.
-func (h *Hub) clusterRoomTopic(room, topic string) {
+// admin's topic are. origin put it.
+func (h *Hub) clusterRoomTopic(origin, room, topic string) {
 	display, key, err := usertext.CheckRoom(room)
-	if err != nil {
+	if err != nil || h.stale("t."+key, origin) {
 		return
 	}
 	r := h.rooms[key]

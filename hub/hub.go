@@ -296,8 +296,9 @@ func (h *Hub) Shutdown(ctx context.Context, notice string) error {
 func (h *Hub) Run(ctx context.Context) {
 	defer close(h.done)
 	if h.cfg.MOTDFromFile && h.clustered() {
+		// Until it is back from the bucket, the bucket's older MOTD is
+		// not shown in between (see stale).
 		h.setMOTD(h.motd, "the MOTD file", true)
-		h.cluster.motdPin = h.durable.shareGen
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
