@@ -271,7 +271,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	str(&o.natsToken, "nats-token", "", "NATS token for -nats")
 	str(&o.clusterName, "cluster-name", "telchat", "the cluster's name: servers with the same name on the same NATS are one chat (letters, digits, _ or -)")
 	str(&o.serverID, "server-id", "", "this server's id in the cluster, shown in /whois (default: host name and -addr port)")
-	num(&o.natsReplicas, "nats-replicas", 1, "copies JetStream keeps of the cluster's buckets and history stream when this server creates them (1 to 5; 3 on a 3-node NATS lets a node die)")
+	num(&o.natsReplicas, "nats-replicas", 1, "copies JetStream keeps of the cluster's buckets and streams when this server creates them (1 to 5; 3 on a 3-node NATS lets a node die)")
 	dur(&o.clusterTimeout, "cluster-timeout", 15*time.Second, "a cluster server not heard from this long is lost: its users are shown as left (server lost) and its nickname claims expire")
 
 	if err := fs.Parse(args); err != nil {

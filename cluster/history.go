@@ -17,10 +17,13 @@ import (
 
 // Room history is shared through the JetStream stream HistoryStream(name):
 // a room's chat lines and emotes are published on RoomSubject(name, room)
-// (one publish, which the stream stores as it passes: no second message)
-// and the stream keeps the last Config.HistorySize of each room's subject.
-// A room that appears on a server (its first member joins, or the server
-// just started) is filled from there, so a joiner sees the same history on
+// into the feed stream (one publish: no second message), and the history
+// stream sources that subject filter from the feed, keeping the last
+// Config.HistorySize of each room's subject. It is a second stream and
+// not a per-subject limit on the feed because such a limit would discard
+// a room's lines that a lagging consumer has not read yet. A room that
+// appears on a server (its first member joins, or the server just
+// started) is filled from there, so a joiner sees the same history on
 // every server; /history further back reads this server's disk. Archive
 // wraps the disk store (hub.Archive) to do that.
 
@@ -35,23 +38,54 @@ func RoomSubject(name, room string) string {
 // roomSubjects is the stream's subject filter.
 func roomSubjects(name string) string { return "telchat." + name + ".room.*" }
 
-// openHistory creates (or opens) the history stream.
-func (l *Link) openHistory(ctx context.Context, js jetstream.JetStream) error {
-	if l.cfg.HistorySize <= 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.OpTimeout)
-	defer cancel()
-	sc := jetstream.StreamConfig{
-		Name:              HistoryStream(l.cfg.Name),
-		Description:       "telchat room lines: one subject per room, the last -history of each",
-		Subjects:          []string{roomSubjects(l.cfg.Name)},
+// historyConfig is the history stream's configuration.
+func (l *Link) historyConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        HistoryStream(l.cfg.Name),
+		Description: "telchat room lines: one subject per room, the last -history of each, sourced from the feed",
+		Sources: []*jetstream.StreamSource{{
+			Name:          FeedStream(l.cfg.Name),
+			FilterSubject: roomSubjects(l.cfg.Name),
+		}},
 		MaxMsgsPerSubject: int64(l.cfg.HistorySize),
 		MaxAge:            l.cfg.HistoryAge,
 		Discard:           jetstream.DiscardOld,
 		Storage:           jetstream.FileStorage,
 		Replicas:          l.cfg.Replicas,
 	}
+}
+
+// releaseRoomSubjects changes a history stream made by an older version,
+// which captured the room subjects itself, to source them from the feed:
+// the feed, which captures them now, cannot be made while another stream
+// does. It runs before openFeed; nothing to do when there is no such
+// stream.
+func (l *Link) releaseRoomSubjects(ctx context.Context, js jetstream.JetStream) error {
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.OpTimeout)
+	defer cancel()
+	name := HistoryStream(l.cfg.Name)
+	s, err := js.Stream(ctx, name)
+	if err != nil || len(s.CachedInfo().Config.Subjects) == 0 {
+		return nil
+	}
+	c := s.CachedInfo().Config
+	c.Subjects, c.Sources = nil, l.historyConfig().Sources
+	if _, err := js.UpdateStream(ctx, c); err != nil {
+		return fmt.Errorf("cluster: history stream %s: sourcing it from the feed: %w", name, err)
+	}
+	l.log.Info().Str("stream", name).Msg("history stream now sources the room lines from the feed")
+	return nil
+}
+
+// openHistory creates (or opens) the history stream, after the feed (so
+// that its source is there at once).
+func (l *Link) openHistory(ctx context.Context, js jetstream.JetStream) error {
+	if l.cfg.HistorySize <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.OpTimeout)
+	defer cancel()
+	sc := l.historyConfig()
 	s, err := js.CreateStream(ctx, sc)
 	if err != nil {
 		if s, err = js.Stream(ctx, sc.Name); err != nil {
@@ -59,7 +93,27 @@ func (l *Link) openHistory(ctx context.Context, js jetstream.JetStream) error {
 		}
 	}
 	l.history = s
+	l.waitSourcing(ctx)
 	return nil
+}
+
+// waitSourcing waits (until ctx ends) for the history stream to source
+// from the feed: NATS sets that up in the background, some time after the
+// stream was made. A server that goes on sooner only has the first lines'
+// copies a moment later.
+func (l *Link) waitSourcing(ctx context.Context) {
+	for {
+		info, err := l.history.Info(ctx)
+		if err == nil && len(info.Sources) > 0 && info.Sources[0].Active >= 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			l.log.Debug().Msg("history stream not sourcing from the feed yet")
+			return
+		case <-time.After(20 * time.Millisecond): // a poll interval
+		}
+	}
 }
 
 // RoomHistory reads the lines of the room with key room kept in the

@@ -1,7 +1,7 @@
-// Package cluster joins telchat servers into one chat over NATS: core
-// NATS carries what happens on each server (lines, presence, heartbeats)
-// to the others, and a JetStream key-value bucket makes nicknames unique
-// across them. The hub stays the owner of its server's state: it hands
+// Package cluster joins telchat servers into one chat over NATS: a
+// JetStream stream, the feed, carries what happens on each server (lines,
+// presence, heartbeats) to the others, and JetStream key-value buckets
+// make nicknames unique across them and share the bans. The hub stays the owner of its server's state: it hands
 // its events to a Link (hub.Relay) without blocking, and the Link feeds
 // the other servers' events into the hub's inbox (hub.Publish,
 // hub.Cluster), like local input.
@@ -58,6 +58,12 @@ type Config struct {
 	// long it keeps a line (0: for ever).
 	HistorySize int
 	HistoryAge  time.Duration
+	// StreamOrder: this server shows its own users' room lines in the
+	// feed's order too, when they come back from NATS (while the link is
+	// down, at once), so that every server shows a room's lines in the
+	// same order. Without it they are shown at once, and only the other
+	// servers agree on the order.
+	StreamOrder bool
 	// Log is the link's logger.
 	Log zerolog.Logger
 }
@@ -76,21 +82,31 @@ type Link struct {
 	log     zerolog.Logger
 	subject string
 	nc      *nats.Conn
+	js      jetstream.JetStream
+	run     int64                    // when this link was dialed: the run of its event numbers
+	feed    jetstream.Stream         // the cluster's traffic
+	feedMu  sync.Mutex               // the consumer's state: cc, lastSeq, seq, ready
+	cc      jetstream.ConsumeContext // the feed's consumer
+	lastSeq uint64                   // the feed's last event read
+	seq     *sequencer
+	ready   []item
 	kv      jetstream.KeyValue // nicknames
 	bans    jetstream.KeyValue
 	history jetstream.Stream   // nil without shared history
 	acc     *accounts          // the account bucket (accounts.go)
 	admin   jetstream.KeyValue // mutes, MOTD, kept topics
 
-	out    chan hub.ClusterEvent // to the publisher
-	ops    chan claimOp          // to the claims worker
-	stop   chan struct{}         // closed by Close
-	wg     sync.WaitGroup
-	sub    *nats.Subscription
-	sink   atomic.Pointer[sinkBox]
-	closed atomic.Bool  // Close began: nothing more is queued
-	killed atomic.Bool  // Kill ran: nothing more is sent
-	sendMu sync.RWMutex // Send against Close closing out
+	out     chan hub.ClusterEvent // to the publisher
+	ops     chan claimOp          // to the claims worker
+	stop    chan struct{}         // closed by Close
+	halt    chan struct{}         // closed by Kill, or by Close when out of time: the publisher ends at once
+	halted  sync.Once
+	wg      sync.WaitGroup
+	sink    atomic.Pointer[sinkBox]
+	started atomic.Bool  // Start succeeded
+	closed  atomic.Bool  // Close began: nothing more is queued
+	killed  atomic.Bool  // Kill ran: nothing more is sent
+	sendMu  sync.RWMutex // Send against Close closing out
 
 	parts map[string]*partial // heartbeats being collected, by origin (receive's)
 
@@ -98,6 +114,7 @@ type Link struct {
 	published   atomic.Int64
 	lines       atomic.Int64
 	received    atomic.Int64
+	retried     atomic.Int64
 	lastDropLog atomic.Int64 // Unix nanoseconds
 }
 
@@ -105,8 +122,12 @@ type sinkBox struct{ s Sink }
 
 // Stats are a Link's counters.
 type Stats struct {
-	// Published and Received count messages sent to and taken from NATS.
+	// Published and Received count messages sent to and taken from NATS
+	// (Published once per message, however often it was retried).
 	Published, Received int64
+	// Retried counts publishes made again after a failed or missing
+	// acknowledgement (the stream stores each message once).
+	Retried int64
 	// Lines counts the lines published (chat, emotes, private messages,
 	// walls): one per line said here, never one per recipient.
 	Lines int64
@@ -121,7 +142,8 @@ func (l *Link) Linked() bool { return l.nc.IsConnected() }
 
 // Stats reads the link's counters; safe from any goroutine.
 func (l *Link) Stats() Stats {
-	return Stats{Published: l.published.Load(), Received: l.received.Load(), Lines: l.lines.Load(), Dropped: l.drops.Load()}
+	return Stats{Published: l.published.Load(), Received: l.received.Load(), Retried: l.retried.Load(),
+		Lines: l.lines.Load(), Dropped: l.drops.Load()}
 }
 
 // ErrConfig is wrapped by Dial's errors about the configuration.
@@ -178,7 +200,8 @@ func CheckName(name string) error {
 	return nil
 }
 
-// Subject is the NATS subject a cluster's events travel on.
+// Subject is the NATS subject a cluster's events (all but room lines)
+// are published on.
 func Subject(name string) string { return "telchat." + name + ".events" }
 
 // NickBucket is the name of the key-value bucket of a cluster's nicknames.
@@ -191,12 +214,15 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		return nil, err
 	}
 	l := &Link{
-		cfg: cfg, log: cfg.Log.With().Str("component", "cluster").Logger(),
+		cfg: cfg, log: cfg.Log.With().Str("component", "cluster").Str("server", cfg.ServerID).Logger(),
 		subject: Subject(cfg.Name),
 		out:     make(chan hub.ClusterEvent, cfg.Buffer),
 		ops:     make(chan claimOp, claimQueue),
 		stop:    make(chan struct{}),
+		halt:    make(chan struct{}),
+		run:     time.Now().UnixNano(),
 	}
+	l.seq = newSequencer(l.run, cfg.Timeout/2)
 	opts := []nats.Option{
 		nats.Name("telchat " + cfg.ServerID),
 		nats.MaxReconnects(-1),
@@ -210,7 +236,7 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 			l.toSink(hub.ClusterEvent{Kind: hub.ClusterLink, Up: false})
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			// A round trip first: the server has our subscription again
+			// A round trip first: the server has our subscriptions again
 			// before anyone is told the link is back.
 			if err := nc.FlushTimeout(l.cfg.OpTimeout); err != nil {
 				l.log.Warn().Err(err).Msg("NATS connection restored but not answering")
@@ -237,7 +263,9 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		return nil, fmt.Errorf("cluster: connecting to NATS at %s: %w", cfg.URLs, err)
 	}
 	l.nc = nc
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncMaxPending(2*pubWindow),
+		jetstream.WithPublishAsyncTimeout(cfg.OpTimeout))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("cluster: JetStream: %w", err)
@@ -254,7 +282,7 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		nc.Close()
 		return nil, err
 	}
-	l.kv = kv
+	l.kv, l.js = kv, js
 	if err := l.openBans(ctx, js); err != nil {
 		nc.Close()
 		return nil, err
@@ -263,11 +291,19 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		nc.Close()
 		return nil, err
 	}
-	if err := l.openHistory(ctx, js); err != nil {
+	if err := l.releaseRoomSubjects(ctx, js); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	if err := l.openAccounts(ctx, js); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	if err := l.openFeed(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	if err := l.openHistory(ctx, js); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -289,31 +325,27 @@ func openBucket(ctx context.Context, js jetstream.JetStream, kc jetstream.KeyVal
 	return nil, fmt.Errorf("cluster: key-value bucket %s (is JetStream enabled for this account?): %w", kc.Bucket, err)
 }
 
-// Start subscribes to the cluster's events and starts the link's
-// goroutines: the publisher, the heartbeat ticker and the claims worker.
+// Start starts reading the feed (from the next event stored) and the
+// link's goroutines: the publisher, the heartbeat ticker and the claims
+// worker.
 func (l *Link) Start(s Sink) error {
 	l.sink.Store(&sinkBox{s})
-	// One subscription for the events and the room lines: one goroutine
-	// takes them, in the order each server sent them.
-	all := "telchat." + l.cfg.Name + ".>"
-	sub, err := l.nc.Subscribe(all, l.receive)
-	if err != nil {
-		return fmt.Errorf("cluster: subscribing to %s: %w", all, err)
+	// One consumer for the events and the room lines: one goroutine
+	// takes them, in the stream's order.
+	if err := l.consume(); err != nil {
+		return err
 	}
-	// A busy hub may take a while: let the subscription hold a lot before
-	// NATS calls it a slow consumer and drops.
-	_ = sub.SetPendingLimits(65536, 64<<20)
-	l.sub = sub
-	err = l.startWatch(l.bans, BanBucket(l.cfg.Name), l.banEvent)
+	err := l.startWatch(l.bans, BanBucket(l.cfg.Name), l.banEvent)
 	if err == nil {
 		err = l.startWatch(l.admin, AdminBucket(l.cfg.Name), l.adminEvent)
 	}
 	if err != nil {
-		_ = sub.Unsubscribe()
-		l.sub = nil
+		l.stopConsuming()
 		return err
 	}
-	l.wg.Add(3)
+	l.started.Store(true)
+	l.wg.Add(4)
+	go l.feedWatch()
 	go l.publisher()
 	go l.ticker()
 	go l.claimsWorker()
@@ -325,34 +357,6 @@ func (l *Link) toSink(e hub.ClusterEvent) {
 	if b := l.sink.Load(); b != nil {
 		_ = b.s.Cluster(e)
 	}
-}
-
-// receive handles one event from NATS (on the subscription's goroutine).
-func (l *Link) receive(msg *nats.Msg) {
-	e, p, n, err := decodePart(msg.Data)
-	if err != nil {
-		l.log.Warn().Err(err).Msg("dropped an event")
-		return
-	}
-	if e.Origin == l.cfg.ServerID {
-		return // our own, back from NATS: never delivered twice
-	}
-	l.received.Add(1)
-	if n > 1 {
-		var ok bool
-		if e, ok = l.assemble(e, p, n); !ok {
-			return
-		}
-	}
-	b := l.sink.Load()
-	if b == nil {
-		return
-	}
-	if e.Kind == hub.ClusterLine {
-		_ = b.s.Publish(e.Msg)
-		return
-	}
-	_ = b.s.Cluster(e)
 }
 
 // assemble collects the parts of a big heartbeat (they arrive in order:
@@ -423,32 +427,6 @@ func (l *Link) dropped(why string) {
 	}
 }
 
-// publisher encodes and publishes what the hub sent, in order.
-func (l *Link) publisher() {
-	defer l.wg.Done()
-	for e := range l.out {
-		parts, err := encodeAll(e)
-		if err != nil {
-			l.log.Error().Err(err).Msg("not sent")
-			continue
-		}
-		subject := l.subject
-		if roomLine(e) {
-			subject = RoomSubject(l.cfg.Name, strings.ToLower(e.Msg.Room))
-		}
-		for _, b := range parts {
-			if err := l.nc.Publish(subject, b); err != nil {
-				l.dropped(err.Error())
-				break
-			}
-			l.published.Add(1)
-			if e.Kind == hub.ClusterLine {
-				l.lines.Add(1)
-			}
-		}
-	}
-}
-
 // ticker tells the hub every Timeout/3 to send its heartbeat and look for
 // lost servers.
 func (l *Link) ticker() {
@@ -478,7 +456,7 @@ func (l *Link) Close(ctx context.Context) error {
 	close(l.out)
 	close(l.stop)
 	l.sendMu.Unlock()
-	if l.sub == nil { // never started
+	if !l.started.Load() {
 		close(l.ops)
 		l.nc.Close()
 		return nil
@@ -492,7 +470,9 @@ func (l *Link) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		err = fmt.Errorf("cluster: closing: %w", ctx.Err())
 	}
-	l.nc.Close() // ends a publisher or worker still waiting on NATS
+	l.halted.Do(func() { close(l.halt) })
+	l.stopConsuming()
+	l.nc.Close() // ends a worker still waiting on NATS
 	<-done
 	return err
 }
@@ -502,6 +482,7 @@ func (l *Link) Close(ctx context.Context) error {
 // drills). Close must still be called.
 func (l *Link) Kill() {
 	l.killed.Store(true)
+	l.halted.Do(func() { close(l.halt) })
 	l.nc.Close()
 }
 

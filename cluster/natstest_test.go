@@ -74,6 +74,18 @@ func startNode(tb testing.TB, url, id string, timeout time.Duration) *node {
 	return n
 }
 
+// startNodeWith runs a telchat server joined to the NATS at url with
+// options (claims and relay on).
+func startNodeWith(tb testing.TB, url, id string, o nodeOptions) *node {
+	tb.Helper()
+	o.claims, o.relay = true, true
+	n := newNodeWith(tb, url, id, o)
+	if err := n.link.Start(n.Hub); err != nil {
+		tb.Fatalf("start: %v", err)
+	}
+	return n
+}
+
 // newNode is startNode without starting the link (the caller does), and
 // with or without nickname claims.
 func newNode(tb testing.TB, url, id string, timeout time.Duration, claims bool) *node {
@@ -90,16 +102,21 @@ type nodeOptions struct {
 	claims, relay bool
 	// hubConfig, if set, adjusts the hub's configuration.
 	hubConfig func(*hub.Config)
+	replicas  int           // JetStream copies (default 1)
+	opTimeout time.Duration // default 2s
 }
 
 // newNodeWith is newNode with options.
 func newNodeWith(tb testing.TB, url, id string, o nodeOptions) *node {
 	tb.Helper()
 	timeout := o.timeout
+	if o.opTimeout == 0 {
+		o.opTimeout = 2 * time.Second
+	}
 	link, err := cluster.Dial(context.Background(), cluster.Config{
 		URLs: url, ServerID: id, Timeout: timeout, HistorySize: 50,
-		ReconnectWait: 50 * time.Millisecond, OpTimeout: 2 * time.Second,
-		Log: testLog(),
+		ReconnectWait: 50 * time.Millisecond, OpTimeout: o.opTimeout,
+		Replicas: o.replicas, Log: testLog(),
 	})
 	if err != nil {
 		tb.Fatalf("dial: %v", err)

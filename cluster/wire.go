@@ -47,6 +47,27 @@ type envelope struct {
 	// N, P from 0.
 	P int `json:"p,omitempty"`
 	N int `json:"np,omitempty"`
+	// I and Q order an origin's events: I is the origin link's run (when
+	// it was dialed, Unix nanoseconds), Q the event's number in that run,
+	// from 1 (see sequencer). Sh: the origin showed this line to its own
+	// users already (its link was down), so it must not show it again.
+	I  int64  `json:"i,omitempty"`
+	Q  uint64 `json:"q,omitempty"`
+	Sh bool   `json:"sh,omitempty"`
+}
+
+// stamp is what orders an event of this server: its run and number.
+type stamp struct {
+	run int64
+	seq uint64
+}
+
+// item is an event read from the feed, with its part number and stamp.
+type item struct {
+	e     hub.ClusterEvent
+	p, n  int
+	st    stamp
+	shown bool
 }
 
 // heartbeatPart is the most users one heartbeat message lists: about
@@ -98,9 +119,12 @@ func (w wireUser) presence() hub.Presence {
 
 // encodeAll turns e into its wire form: one message, or several parts for
 // a big heartbeat.
-func encodeAll(e hub.ClusterEvent) ([][]byte, error) {
+func encodeAll(e hub.ClusterEvent) ([][]byte, error) { return encodeStamped(e, stamp{}) }
+
+// encodeStamped is encodeAll with the parts numbered from st.seq.
+func encodeStamped(e hub.ClusterEvent, st stamp) ([][]byte, error) {
 	if e.Kind != hub.ClusterHeartbeat || len(e.Users) <= heartbeatPart {
-		b, err := encode(e, 0, 1)
+		b, err := encodeWith(e, 0, 1, st)
 		return [][]byte{b}, err
 	}
 	users := e.Users
@@ -108,7 +132,7 @@ func encodeAll(e hub.ClusterEvent) ([][]byte, error) {
 	out := make([][]byte, 0, n)
 	for p := range n {
 		e.Users = users[p*heartbeatPart : min((p+1)*heartbeatPart, len(users))]
-		b, err := encode(e, p, n)
+		b, err := encodeWith(e, p, n, stamp{st.run, st.seq + uint64(p)})
 		if err != nil {
 			return nil, err
 		}
@@ -118,12 +142,16 @@ func encodeAll(e hub.ClusterEvent) ([][]byte, error) {
 }
 
 // encode turns e into its wire form, as part p of n.
-func encode(e hub.ClusterEvent, p, n int) ([]byte, error) {
+func encode(e hub.ClusterEvent, p, n int) ([]byte, error) { return encodeWith(e, p, n, stamp{}) }
+
+// encodeWith is encode with a stamp (zero: none).
+func encodeWith(e hub.ClusterEvent, p, n int, st stamp) ([]byte, error) {
 	name, ok := kindNames[e.Kind]
 	if !ok {
 		return nil, fmt.Errorf("cluster: event kind %d does not cross", e.Kind)
 	}
-	env := envelope{K: name, O: e.Origin, R: e.Reason, T: e.Topic, B: e.By, Rt: e.Rate}
+	env := envelope{K: name, O: e.Origin, R: e.Reason, T: e.Topic, B: e.By, Rt: e.Rate,
+		I: st.run, Q: st.seq, Sh: e.Shown}
 	if n > 1 {
 		env.P, env.N = p, n
 	}
@@ -158,15 +186,22 @@ func decode(b []byte) (hub.ClusterEvent, error) {
 
 // decodePart reads an event that may be part p of n (a heartbeat).
 func decodePart(b []byte) (e hub.ClusterEvent, p, n int, err error) {
+	it, err := decodeItem(b)
+	return it.e, it.p, it.n, err
+}
+
+// decodeItem reads an event from the feed, with its part and stamp.
+func decodeItem(b []byte) (item, error) {
 	var env envelope
-	e, err = decodeInto(b, &env)
+	e, err := decodeInto(b, &env)
 	if err != nil {
-		return e, 0, 0, err
+		return item{}, err
 	}
+	it := item{e: e, p: 0, n: 1, st: stamp{env.I, env.Q}, shown: env.Sh}
 	if env.N > 1 && env.P >= 0 && env.P < env.N {
-		return e, env.P, env.N, nil
+		it.p, it.n = env.P, env.N
 	}
-	return e, 0, 1, nil
+	return it, nil
 }
 
 // decodeInto reads an event into env and checks it.

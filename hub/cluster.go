@@ -124,6 +124,10 @@ type ClusterEvent struct {
 	// the relay once the change is stored in the cluster (nil) or could
 	// not be (the error), on a goroutine of its own; never sent.
 	Done func(error)
+	// Shown: a ClusterLine this server showed its users at once (its
+	// link was down): when it comes back from the cluster it is not
+	// shown again.
+	Shown bool
 }
 
 // Presence is what the cluster knows of one user.
