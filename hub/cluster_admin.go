@@ -80,7 +80,7 @@ func sharedKey(e *ClusterEvent) string {
 // stale reports whether a value from the bucket for the thing k, put by
 // origin, is to be skipped: a change made here to k is still on its way
 // back (the value is older). The echo of the last change made here is
-// applied (it changes nothing, unless another server's came in between).
+// applied, which changes nothing.
 func (h *Hub) stale(k, origin string) bool {
 	cs := &h.cluster
 	n := cs.pending[k]
