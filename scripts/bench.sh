@@ -91,9 +91,10 @@
 # never one per recipient), every event they published (lines, heartbeats),
 # and what the NATS server took in and handed out (in: the publishes plus
 # nickname-claim renewals and JetStream traffic; out: each line to each
-# server, about N), and the CPU time the telchat servers (summed) and the
-# NATS server used while sending. Then a summary with the range (min-max) of each
-# figure over the runs, one server against the cluster. Every process is
+# server and the publish's acknowledgement, about N+1), and the CPU time
+# the telchat servers (summed) and the NATS server used while sending.
+# Then a summary with the range (min-max) of each figure over the runs,
+# one server against the cluster. Every process is
 # stopped on exit or Ctrl-C. Environment: RUNS, NATS_PORT (default 23260),
 # NATS_HTTP (23270), CLUSTER_FLAGS (appended to the cluster servers' flags).
 #
