@@ -27,7 +27,7 @@ func dialCluster(ctx context.Context, o *options, log zerolog.Logger) (*cluster.
 		URLs: o.natsURLs, CredsFile: o.natsCreds, Token: o.natsToken,
 		Name: o.clusterName, ServerID: id, Timeout: o.clusterTimeout, Log: log,
 		HistorySize: o.history, HistoryAge: time.Duration(o.historyDays) * 24 * time.Hour,
-		Replicas: o.natsReplicas,
+		Replicas: o.natsReplicas, StreamOrder: o.clusterOrder == "stream",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("-nats: %w", err)

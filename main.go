@@ -67,42 +67,42 @@ func main() {
 }
 
 type options struct {
-	addr, logLevel, logFormat          string
-	nickTimeout, idleTimeout           time.Duration
-	writeTimeout, linger, shutdownTO   time.Duration
-	maxLine, history, announceMax      int
-	historyKeep, historyDays           int
-	accountsPerDay                     int
-	syncInterval                       time.Duration
-	coalesce                           time.Duration
-	coalesceMin                        int
-	maxQueueBytes                      int64
-	maxQueueTotal, maxQueuePerIP       int64
-	maxBehind                          time.Duration
-	maxQueueMsgs                       int
-	maxClients, maxPerIP, msgBurst     int
-	connectBurst                       int
-	pmRate, pmBurst                    int
-	ipv4Prefix, ipv6Prefix             int
-	roomsPerIP                         int
-	logRate                            int
-	floodTime                          time.Duration
-	msgRate, connectRate               float64
-	console                            bool
-	adminSocket, passwordFile, dataDir string
-	unicodeNicks                       bool
-	negotiate                          bool
-	pprofAddr, serverName              string
-	metricsAddr                        string
-	configFile, motdFile               string
-	tlsAddr, tlsCert, tlsKey           string
-	metricsRemote                      bool
-	showVersion                        bool
-	natsURLs, natsCreds, natsToken     string
-	clusterName, serverID              string
-	clusterTimeout                     time.Duration
-	natsReplicas                       int
-	labels                             map[string]string // flag name: how it was given, for errors
+	addr, logLevel, logFormat           string
+	nickTimeout, idleTimeout            time.Duration
+	writeTimeout, linger, shutdownTO    time.Duration
+	maxLine, history, announceMax       int
+	historyKeep, historyDays            int
+	accountsPerDay                      int
+	syncInterval                        time.Duration
+	coalesce                            time.Duration
+	coalesceMin                         int
+	maxQueueBytes                       int64
+	maxQueueTotal, maxQueuePerIP        int64
+	maxBehind                           time.Duration
+	maxQueueMsgs                        int
+	maxClients, maxPerIP, msgBurst      int
+	connectBurst                        int
+	pmRate, pmBurst                     int
+	ipv4Prefix, ipv6Prefix              int
+	roomsPerIP                          int
+	logRate                             int
+	floodTime                           time.Duration
+	msgRate, connectRate                float64
+	console                             bool
+	adminSocket, passwordFile, dataDir  string
+	unicodeNicks                        bool
+	negotiate                           bool
+	pprofAddr, serverName               string
+	metricsAddr                         string
+	configFile, motdFile                string
+	tlsAddr, tlsCert, tlsKey            string
+	metricsRemote                       bool
+	showVersion                         bool
+	natsURLs, natsCreds, natsToken      string
+	clusterName, serverID, clusterOrder string
+	clusterTimeout                      time.Duration
+	natsReplicas                        int
+	labels                              map[string]string // flag name: how it was given, for errors
 }
 
 // usageError is a bad command line or environment value: the process
@@ -271,6 +271,7 @@ func parseFlags(args []string, help io.Writer) (*options, error) {
 	str(&o.natsToken, "nats-token", "", "NATS token for -nats")
 	str(&o.clusterName, "cluster-name", "telchat", "the cluster's name: servers with the same name on the same NATS are one chat (letters, digits, _ or -)")
 	str(&o.serverID, "server-id", "", "this server's id in the cluster, shown in /whois (default: host name and -addr port)")
+	choice(&o.clusterOrder, "cluster-order", "local", []string{"local", "stream"}, "a room line said here is shown to this server's users at once (local), or when it comes back from the cluster (stream: every server shows a room's lines in the same order, at the price of a round through NATS)")
 	num(&o.natsReplicas, "nats-replicas", 1, "copies JetStream keeps of the cluster's buckets and streams when this server creates them (1 to 5; 3 on a 3-node NATS lets a node die)")
 	dur(&o.clusterTimeout, "cluster-timeout", 15*time.Second, "a cluster server not heard from this long is lost: its users are shown as left (server lost) and its nickname claims expire")
 
@@ -603,6 +604,7 @@ func run(cmdline []string) error {
 		hcfg.Archive = cluster.NewArchive(db, link)
 		hcfg.Accounts = nil // the cluster's come from its bucket (link.Start)
 		hcfg.ServerID, hcfg.ClusterTimeout = link.ServerID(), o.clusterTimeout
+		hcfg.ClusterOrdered = o.clusterOrder == "stream"
 		defer func() {
 			// After the hub has stopped (its users' departures are sent).
 			cctx, cancel := context.WithTimeout(context.Background(), o.shutdownTO)

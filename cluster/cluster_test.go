@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,11 +146,21 @@ func TestServerLost(t *testing.T) {
 // with the same store: local chat goes on meanwhile, users are told, and
 // presence comes back without duplicates.
 func TestLinkCut(t *testing.T) {
+	for _, ordered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ordered=%v", ordered), func(t *testing.T) { linkCut(t, ordered) })
+	}
+}
+
+// linkCut is TestLinkCut with own room lines shown at once or in the
+// feed's order (-cluster-order): either way, local chat goes on while the
+// link is down and nothing is shown twice after it.
+func linkCut(t *testing.T, ordered bool) {
 	dir := t.TempDir()
 	ns := startNATS(t, dir, -1)
 	port := natsPort(ns)
-	a := startNode(t, ns.ClientURL(), "A", 10*time.Second)
-	b := startNode(t, ns.ClientURL(), "B", 10*time.Second)
+	o := nodeOptions{timeout: 10 * time.Second, ordered: ordered}
+	a := startNodeWith(t, ns.ClientURL(), "A", o)
+	b := startNodeWith(t, ns.ClientURL(), "B", o)
 	alice := a.Login(t, "alice")
 	ann := a.Login(t, "ann")
 	bob := b.Login(t, "bob")
@@ -175,6 +186,10 @@ func TestLinkCut(t *testing.T) {
 	servertest.WaitFor(t, "Linked() after the link was restored", a.link.Linked)
 	alice.Send("back again")
 	bob.Expect("<alice> back again")
+	// ann saw the line said during the cut once, at once; now the next.
+	if l := ann.Expect("<alice>"); l != "<alice> back again" {
+		t.Errorf("after the cut ann got %q, want the next line", l)
+	}
 	alice.Send("once more")
 	// Nothing twice: the line before comes once, then this one.
 	if l := bob.Expect("<alice>"); l != "<alice> once more" {

@@ -104,6 +104,7 @@ type nodeOptions struct {
 	hubConfig func(*hub.Config)
 	replicas  int           // JetStream copies (default 1)
 	opTimeout time.Duration // default 2s
+	ordered   bool          // own room lines shown in the feed's order (-cluster-order stream)
 }
 
 // newNodeWith is newNode with options.
@@ -116,7 +117,7 @@ func newNodeWith(tb testing.TB, url, id string, o nodeOptions) *node {
 	link, err := cluster.Dial(context.Background(), cluster.Config{
 		URLs: url, ServerID: id, Timeout: timeout, HistorySize: 50,
 		ReconnectWait: 50 * time.Millisecond, OpTimeout: o.opTimeout,
-		Replicas: o.replicas, Log: testLog(),
+		Replicas: o.replicas, StreamOrder: o.ordered, Log: testLog(),
 	})
 	if err != nil {
 		tb.Fatalf("dial: %v", err)
@@ -142,7 +143,7 @@ func newNodeWith(tb testing.TB, url, id string, o nodeOptions) *node {
 	})
 	archive := cluster.NewArchive(db, link)
 	hc := hub.Config{
-		ServerID: id, ClusterTimeout: timeout,
+		ServerID: id, ClusterTimeout: timeout, ClusterOrdered: o.ordered,
 		Archive: archive, HistorySize: 50,
 		PasswordCheck: func(pw string) bool { return pw == "sesame" },
 		BcryptCost:    bcrypt.MinCost,

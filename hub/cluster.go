@@ -200,8 +200,31 @@ func (h *Hub) relayLine(m *message.Message) {
 	if h.cfg.Relay == nil {
 		return
 	}
-	h.relay(ClusterEvent{Kind: ClusterLine, Msg: message.Message{Kind: m.Kind, Room: m.Room,
-		From: m.From, To: m.To, Text: m.Text, Time: m.Time, Origin: h.cfg.ServerID}})
+	h.relay(lineEvent(m))
+}
+
+// lineEvent is the event that carries m, a line said here (copied).
+func lineEvent(m *message.Message) ClusterEvent {
+	return ClusterEvent{Kind: ClusterLine, Msg: message.Message{Kind: m.Kind, Room: m.Room,
+		From: m.From, To: m.To, Text: m.Text, Time: m.Time}}
+}
+
+// ownLine shows a room line said here, come back from the cluster in the
+// cluster's order (Config.ClusterOrdered), to this server's users: as
+// roomSay would have when it was said, but not to its sender if still
+// here, and not to the cluster again.
+func (h *Hub) ownLine(m message.Message) {
+	r := h.rooms[lowerASCII(m.Room)]
+	if r == nil {
+		return // everyone here left the room meanwhile
+	}
+	fromKey, _ := h.remoteKeys(m.From)
+	from := h.nicks[fromKey]
+	if from != nil && from.nick != m.From {
+		from = nil
+	}
+	m.Origin = ""
+	h.roomShow(r, from, fromKey, m, false)
 }
 
 func (h *Hub) presence(c *Conn) Presence {
@@ -274,6 +297,10 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		return
 	case ClusterRoomTopic:
 		h.clusterRoomTopic(e.Origin, e.User.Room, e.Topic)
+		return
+	}
+	if e.Kind == ClusterLine && e.Origin == h.cfg.ServerID && h.cfg.ClusterOrdered {
+		h.ownLine(e.Msg)
 		return
 	}
 	if e.Origin == "" || e.Origin == h.cfg.ServerID {

@@ -115,6 +115,12 @@ type Config struct {
 	// Claims, if set, makes each nickname unique across the cluster: a
 	// name is accepted only once Claims has claimed it.
 	Claims Claimer
+	// ClusterOrdered: a line said here in a room is shown to this
+	// server's users when it comes back from the cluster (the relay hands
+	// it back, in the order every server shows the room's lines), not at
+	// once; while the link is down, at once. With it every server shows a
+	// room's lines in the same order.
+	ClusterOrdered bool
 	// ClusterTimeout: a server of the cluster not heard from this long is
 	// lost, and its users are shown as left (server lost). Default 15s.
 	ClusterTimeout time.Duration

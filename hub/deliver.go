@@ -28,6 +28,18 @@ func (h *Hub) roomSay(r *Room, from *Conn, said message.Message) {
 // another server (or the line has no user behind it). A line said here by
 // a user also goes to the cluster's other servers.
 func (h *Hub) roomSayFrom(r *Room, from *Conn, fromKey string, said message.Message) {
+	if from != nil && h.cfg.ClusterOrdered && h.clustered() && !h.cluster.linkDown {
+		// Shown when it comes back, in the cluster's order (ownLine).
+		h.relay(lineEvent(&message.Message{Kind: said.Kind, Room: r.name, From: said.From,
+			To: said.To, Text: said.Text, Time: time.Now()}))
+		return
+	}
+	h.roomShow(r, from, fromKey, said, from != nil)
+}
+
+// roomShow is roomSayFrom once the line is to be shown here; with relay,
+// it goes to the cluster's other servers too.
+func (h *Hub) roomShow(r *Room, from *Conn, fromKey string, said message.Message, relay bool) {
 	h.Counters.Messages.Add(1)
 	now := time.Now()
 	h.rate.add(now)
@@ -35,8 +47,10 @@ func (h *Hub) roomSayFrom(r *Room, from *Conn, fromKey string, said message.Mess
 	msg.Kind, msg.From, msg.To, msg.Text, msg.Origin = said.Kind, said.From, said.To, said.Text, said.Origin
 	msg.Room, msg.Time = r.name, now
 	h.archive(r, fromKey, msg)
-	if from != nil {
-		h.relayLine(msg)
+	if relay && h.cfg.Relay != nil {
+		e := lineEvent(msg)
+		e.Shown = h.cfg.ClusterOrdered // shown already: not when it comes back
+		h.relay(e)
 	}
 	mentioned := h.mentions(r, from, msg)
 	defer h.unmark(mentioned)
