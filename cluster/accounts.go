@@ -57,7 +57,6 @@ type accounts struct {
 	kv      jetstream.KeyValue
 	js      jetstream.JetStream
 	offline jetstream.Stream // offline messages (offline.go)
-	ready   chan struct{}    // closed once the hub has every account of the bucket
 
 	mu     sync.Mutex
 	closed bool           // guarded by mu: the worker stopped taking requests
@@ -78,106 +77,36 @@ func (l *Link) openAccounts(ctx context.Context, js jetstream.JetStream) error {
 	if err != nil {
 		return err
 	}
-	l.acc = &accounts{l: l, kv: kv, ready: make(chan struct{}),
+	l.acc = &accounts{l: l, kv: kv,
 		queue: make(chan func(), accountQueue), reads: make(chan struct{}, accountReads)}
 	return l.acc.openOffline(ctx, js)
 }
 
-// start starts the worker and the watch, and waits until the hub has been
-// handed every account in the bucket: a server takes no login before it
-// knows which names are registered.
+// start starts the worker and the watch (see watch.go), and waits until
+// the hub has been handed every account in the bucket: a server takes no
+// login before it knows which names are registered.
 func (a *accounts) start() error {
 	l := a.l
-	w, cancel, err := a.rewatch(0)
+	loaded, err := l.watchBucket(a.kv, AccountBucket(l.cfg.Name), func(e jetstream.KeyValueEntry, _ bool) {
+		if ev, ok := a.event(e); ok {
+			l.toSink(ev)
+		}
+	})
 	if err != nil {
 		return err
 	}
-	l.wg.Add(2)
-	go a.watch(w, cancel)
+	l.wg.Add(1)
 	go a.worker()
 	t := time.NewTimer(4 * l.cfg.OpTimeout)
 	defer t.Stop()
 	select {
-	case <-a.ready:
+	case <-loaded:
 		return nil
 	case <-l.stop:
 		return fmt.Errorf("cluster: closed while reading the accounts in %s", AccountBucket(l.cfg.Name))
 	case <-t.C:
 		return fmt.Errorf("cluster: reading the accounts in %s took too long", AccountBucket(l.cfg.Name))
 	}
-}
-
-// watch hands the hub every account in the bucket, then every change,
-// until the link closes. After a reconnect it watches again from the last
-// revision it saw: the watch's own recovery waits for missed heartbeats
-// (10 to 20 s).
-func (a *accounts) watch(w jetstream.KeyWatcher, cancel context.CancelFunc) {
-	l := a.l
-	defer l.wg.Done()
-	end := func() {
-		if l.nc.IsConnected() {
-			// Stopping asks the server to remove the watch's consumer:
-			// with the link down it would wait for its timeout.
-			_ = w.Stop()
-		}
-		cancel()
-	}
-	defer func() { end() }()
-	initial := true
-	var last uint64 // the revision of the last entry seen
-	reconnects := l.nc.Stats().Reconnects
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-t.C:
-			n := l.nc.Stats().Reconnects
-			if n == reconnects || !l.nc.IsConnected() {
-				continue
-			}
-			nw, ncancel, err := a.rewatch(last)
-			if err != nil {
-				l.log.Warn().Err(err).Msg("watching the accounts again after a reconnect failed; retrying")
-				continue
-			}
-			reconnects = n
-			end()
-			w, cancel = nw, ncancel
-		case e, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-			if e == nil {
-				if initial {
-					initial = false
-					close(a.ready)
-				}
-				continue
-			}
-			last = max(last, e.Revision())
-			if ev, ok := a.event(e); ok {
-				l.toSink(ev)
-			}
-		}
-	}
-}
-
-// rewatch starts a watch of the changes after revision last (0: of
-// everything).
-func (a *accounts) rewatch(last uint64) (jetstream.KeyWatcher, context.CancelFunc, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var opts []jetstream.WatchOpt
-	if last > 0 {
-		opts = append(opts, jetstream.ResumeFromRevision(last+1))
-	}
-	w, err := a.kv.WatchAll(ctx, opts...)
-	if err != nil {
-		cancel()
-		return nil, nil, fmt.Errorf("cluster: watching %s: %w", AccountBucket(a.l.cfg.Name), err)
-	}
-	return w, cancel, nil
 }
 
 // event turns a bucket entry into the hub's event.

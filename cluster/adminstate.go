@@ -212,70 +212,26 @@ var errNoBucket = errors.New("cluster: bucket not open")
 var errAdminBusy = errors.New("cluster: the change could not be queued (the link is closing, or too many changes are waiting)")
 
 // startWatch watches every key of kv, handing the hub what event turns
-// each entry into, until the link closes. It returns once the hub has been
-// handed everything the bucket held (or after Config.OpTimeout), so that
-// a server that just started applies the cluster's bans, mutes, MOTD and
-// topics before its first user comes.
+// each entry into, until the link closes (see watch.go). It returns once
+// the hub has been handed everything the bucket held (or after
+// Config.OpTimeout), so that a server that just started applies the
+// cluster's bans, mutes, MOTD and topics before its first user comes.
 func (l *Link) startWatch(kv jetstream.KeyValue, bucket string, event func(jetstream.KeyValueEntry, bool) (hub.ClusterEvent, bool)) error {
-	if kv == nil {
-		return fmt.Errorf("%w: %s", errNoBucket, bucket)
-	}
-	// The watch lives as long as ctx: cancelled when the watch ends.
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := kv.WatchAll(ctx)
+	loaded, err := l.watchBucket(kv, bucket, func(e jetstream.KeyValueEntry, initial bool) {
+		if ev, ok := event(e, initial); ok {
+			l.toSink(ev)
+		}
+	})
 	if err != nil {
-		cancel()
-		return fmt.Errorf("cluster: watching %s: %w", bucket, err)
+		return err
 	}
-	loaded := make(chan struct{})
-	l.wg.Add(1)
-	go l.watch(w, cancel, event, loaded)
 	t := time.NewTimer(l.cfg.OpTimeout)
 	defer t.Stop()
 	select {
 	case <-loaded:
+	case <-l.stop:
 	case <-t.C:
 		l.log.Warn().Str("bucket", bucket).Msg("still reading the bucket; starting meanwhile")
 	}
 	return nil
-}
-
-// watch runs a bucket's watch (see startWatch); it closes loaded once it
-// has handed over what the bucket held at start.
-func (l *Link) watch(w jetstream.KeyWatcher, cancel context.CancelFunc, event func(jetstream.KeyValueEntry, bool) (hub.ClusterEvent, bool), loaded chan struct{}) {
-	defer l.wg.Done()
-	defer cancel()
-	initial := true
-	defer func() {
-		if initial {
-			close(loaded)
-		}
-	}()
-	defer func() {
-		if l.nc.IsConnected() {
-			// Stopping asks the server to remove the watch's consumer:
-			// with the link down it would wait for its timeout.
-			_ = w.Stop()
-		}
-	}()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case e, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-			if e == nil {
-				if initial {
-					initial = false // the end of what was there at start
-					close(loaded)
-				}
-				continue
-			}
-			if ev, ok := event(e, initial); ok {
-				l.toSink(ev)
-			}
-		}
-	}
 }
