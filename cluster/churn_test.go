@@ -28,8 +28,22 @@ import (
 // servers and try names held on another server. Afterwards every server
 // shows exactly the steady clients, and goroutines and descriptors are
 // back where they were. It checks what users see, not how lines travel
-// between servers.
+// between servers, and runs with each -cluster-order.
 func TestClusterChurn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("churn takes seconds")
+	}
+	for _, tc := range []struct {
+		name    string
+		ordered bool
+	}{{"local", false}, {"stream", true}} {
+		t.Run(tc.name, func(t *testing.T) { clusterChurn(t, tc.ordered) })
+	}
+}
+
+// clusterChurn is TestClusterChurn with own room lines shown at once
+// (ordered false) or in the feed's order (true).
+func clusterChurn(t *testing.T, ordered bool) {
 	const (
 		servers    = 3
 		steady     = 12                    // 2 per server in each of 2 rooms
@@ -38,13 +52,11 @@ func TestClusterChurn(t *testing.T) {
 		spawnEvery = 20 * time.Millisecond // 150 in about 3 s
 		sayEvery   = 40 * time.Millisecond
 	)
-	if testing.Short() {
-		t.Skip("churn takes seconds")
-	}
 	ns := startNATS(t, t.TempDir(), -1)
 	var nodes []*node
 	for i := range servers {
-		nodes = append(nodes, startNode(t, ns.ClientURL(), "S"+strconv.Itoa(i+1), 10*time.Second))
+		nodes = append(nodes, startNodeWith(t, ns.ClientURL(), "S"+strconv.Itoa(i+1),
+			nodeOptions{timeout: 10 * time.Second, ordered: ordered}))
 	}
 	rooms := []string{"lobby", "den"}
 	// Steady client i is on server i%3, in room (i/3)%2.
