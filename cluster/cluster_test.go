@@ -49,7 +49,10 @@ func TestChatCrosses(t *testing.T) {
 	carol := b.Dial(t)
 	carol.ExpectPrompt()
 	carol.Send("alice")
-	carol.Expect("That nickname is taken")
+	carol.Expect("That nickname is taken (on server A)")
+	carol.ExpectPrompt()
+	carol.Send("aIice")
+	carol.Expect("looks too much like alice, who is online on server A")
 
 	// The count counts bob, on the other server.
 	alice.Send("/join side")

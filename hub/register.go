@@ -89,15 +89,16 @@ func (h *Hub) holder(id nickID, self *Conn) *Conn {
 
 // nickInUse returns the error for a nickname that id matches, or nil when
 // it is free: "taken" when the key is in use, and which nickname it looks
-// like when only the look-alike key is.
+// like when only the look-alike key is; for a user of another server, the
+// answer says which server.
 func (h *Hub) nickInUse(id nickID, self *Conn) error {
 	other := h.holder(id, self)
 	if other == nil {
 		if u := h.remoteHolder(id); u != nil && (self == nil || u.key != self.key) {
 			if u.key == id.key {
-				return ErrNickTaken
+				return fmt.Errorf("%w (on server %s)", ErrNickTaken, u.origin)
 			}
-			return fmt.Errorf("%w %s, who is online", ErrNickLookalike, u.Nick)
+			return fmt.Errorf("%w %s, who is online on server %s", ErrNickLookalike, u.Nick, u.origin)
 		}
 	}
 	switch {
