@@ -427,11 +427,11 @@ func (l *Link) dropped(why string) {
 	}
 }
 
-// ticker tells the hub every Timeout/3 to send its heartbeat and look for
-// lost servers.
+// ticker tells the hub hub.ClusterTicks times per Timeout to look for
+// lost servers (and, every Timeout/3, to send its heartbeat).
 func (l *Link) ticker() {
 	defer l.wg.Done()
-	t := time.NewTicker(l.cfg.Timeout / 3)
+	t := time.NewTicker(l.cfg.Timeout / hub.ClusterTicks)
 	defer t.Stop()
 	for {
 		select {

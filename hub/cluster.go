@@ -65,8 +65,9 @@ const (
 	// ClusterLink: the local link went down or came back (Up); never
 	// sent to other servers.
 	ClusterLink
-	// ClusterTick: time to send a heartbeat and look for lost servers;
-	// the relay sends it to its own hub every Config.ClusterTimeout/3.
+	// ClusterTick: time to look for lost servers and, every third of
+	// Config.ClusterTimeout, to send a heartbeat; the relay sends it to
+	// its own hub ClusterTicks times per Config.ClusterTimeout.
 	ClusterTick
 	// ClusterBan: Ban was set (or, with Unban, the ban on Ban.Mask
 	// removed) somewhere in the cluster. The relay keeps bans in a
@@ -162,6 +163,8 @@ type clusterState struct {
 	users      map[string]*remoteUser // by nickname key
 	lookalikes map[string]*remoteUser
 	linkDown   bool
+	// lastHeartbeat is when tick last sent this server's heartbeat.
+	lastHeartbeat time.Time
 	// pending counts, for each thing of the shared admin state (see
 	// sharedKey), the changes made here not yet back from the bucket;
 	// pendingGen is the thing of each change not yet stored, by number.
@@ -245,6 +248,27 @@ func (h *Hub) relayUser(c *Conn, oldNick string) {
 	h.relay(ClusterEvent{Kind: ClusterUser, User: p})
 }
 
+// ClusterTicks is how many ClusterTick events the relay sends its hub per
+// Config.ClusterTimeout. A server not heard from for ClusterTimeout less
+// one tick is lost at the next tick, so its users leave within
+// ClusterTimeout of the last event it sent (a server that dies is shown
+// lost within -cluster-timeout, not up to a third later); it sends a
+// heartbeat every third of it, so one heartbeat missed, or late by
+// less than half of ClusterTimeout, loses nobody.
+const ClusterTicks = 15
+
+// clusterTick sends a heartbeat when a third of ClusterTimeout has passed since
+// the last one (less half a tick, for the ticker's jitter) and forgets
+// the servers not heard from for too long.
+func (h *Hub) clusterTick(now time.Time) {
+	tick := h.cfg.ClusterTimeout / ClusterTicks
+	if now.Sub(h.cluster.lastHeartbeat) >= h.cfg.ClusterTimeout/3-tick/2 {
+		h.heartbeat()
+		h.cluster.lastHeartbeat = now
+	}
+	h.expireServers(now)
+}
+
 // heartbeat sends the list of every user of this server.
 func (h *Hub) heartbeat() {
 	users := make([]Presence, 0, len(h.nicks))
@@ -272,8 +296,7 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 	}
 	switch e.Kind {
 	case ClusterTick:
-		h.heartbeat()
-		h.expireServers(time.Now())
+		h.clusterTick(time.Now())
 		return
 	case ClusterLink:
 		h.linkChanged(e.Up)
@@ -433,10 +456,12 @@ func (h *Hub) remoteRemove(srv *remoteServer, u *remoteUser, reason string) {
 }
 
 // expireServers forgets the servers not heard from for
-// Config.ClusterTimeout: their users left (server lost).
+// Config.ClusterTimeout less one tick (see ClusterTicks): their users
+// left (server lost).
 func (h *Hub) expireServers(now time.Time) {
+	lost := h.cfg.ClusterTimeout - h.cfg.ClusterTimeout/ClusterTicks
 	for id, srv := range h.cluster.servers {
-		if now.Sub(srv.lastSeen) < h.cfg.ClusterTimeout {
+		if now.Sub(srv.lastSeen) < lost {
 			continue
 		}
 		h.log.Warn().Str("server", id).Int("users", len(srv.users)).Msg("cluster server lost")
