@@ -197,15 +197,38 @@ func (l *Link) renew(held map[string]uint64, nicks map[string]string) {
 		ctx, cancel := l.opContext()
 		nrev, err := l.kv.Update(ctx, k, l.claimValue(nicks[k]), rev)
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			// Expired meanwhile: take it again if nobody else has.
-			nrev, err = l.kv.Create(ctx, k, l.claimValue(nicks[k]))
-			if errors.Is(err, jetstream.ErrKeyExists) {
-				l.log.Warn().Str("key", k).Str("nick", nicks[k]).Msg("nickname claim lost to another server")
-			}
+			nrev, err = l.reclaim(ctx, k, nicks[k])
 		}
 		cancel()
 		if err == nil {
 			held[k] = nrev
 		}
 	}
+}
+
+// errClaimLost: another server holds a claim this server held.
+var errClaimLost = errors.New("cluster: nickname claim lost to another server")
+
+// reclaim renews a claim whose update at the revision this server knew
+// failed: the key still holds this server's claim at another revision
+// (an update that was stored but whose answer was lost, as while
+// JetStream settles after a NATS restart), or it expired meanwhile and is
+// taken again if nobody else has. A claim another server holds is logged.
+func (l *Link) reclaim(ctx context.Context, k, nick string) (uint64, error) {
+	val := l.claimValue(nick)
+	e, err := l.kv.Get(ctx, k)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		rev, err := l.kv.Create(ctx, k, val)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			l.log.Warn().Str("key", k).Str("nick", nick).Msg("nickname claim lost to another server")
+		}
+		return rev, err
+	case err != nil:
+		return 0, fmt.Errorf("cluster: reading claim %s: %w", k, err)
+	case string(e.Value()) != string(val):
+		l.log.Warn().Str("key", k).Str("nick", nick).Msg("nickname claim lost to another server")
+		return 0, errClaimLost
+	}
+	return l.kv.Update(ctx, k, val, e.Revision())
 }
