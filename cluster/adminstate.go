@@ -24,13 +24,14 @@ import (
 //
 // Each value is JSON and names the server that put it. A change made on a
 // server is put by the link's key-value worker, in the order the hub made
-// them, and the hub hears when it is stored (hub.ClusterEvent.Done). Every
-// server watches the bucket and hands the hub each value it takes, its
-// own included, in the bucket's order (also everything there when it
-// starts), so every server ends with the bucket's last value. /unmute
-// puts a record that says so (a delete carries no origin and no order of
-// its own); the records of mutes lifted or run out are deleted by the
-// next server that starts and finds them so.
+// them, and the hub hears when it is stored, with its revision
+// (hub.ClusterEvent.Done). Every server watches the bucket (watch.go) and
+// hands the hub each value it takes, its own included, in the bucket's
+// order and with its revision (also everything there when it starts), so
+// every server ends with the bucket's last value (the hub compares
+// revisions: see hub/cluster_admin.go). /unmute puts a record that says
+// so; the records of mutes lifted or run out are deleted by the next
+// server that starts and finds them so.
 
 // AdminBucket is the name of the key-value bucket of a cluster's mutes,
 // MOTD and kept topics.
@@ -102,48 +103,56 @@ func (l *Link) adminRecord(e hub.ClusterEvent) (string, any, error) {
 // putAdmin stores a change to the admin state (a ban, or a record in the
 // admin bucket) and reports to its Done; on the worker.
 func (l *Link) putAdmin(e hub.ClusterEvent) {
+	var rev uint64
 	var err error
 	if e.Kind == hub.ClusterBan {
-		err = l.putBan(e.Ban, e.Unban)
+		rev, err = l.putBan(e.Ban, e.Unban)
 	} else {
-		err = l.putRecord(e)
+		rev, err = l.putRecord(e)
 	}
 	if e.Done != nil {
-		e.Done(err)
+		e.Done(rev, err)
 	}
 }
 
-func (l *Link) putRecord(e hub.ClusterEvent) error {
+// putRecord puts a record in the admin bucket and returns its revision.
+func (l *Link) putRecord(e hub.ClusterEvent) (uint64, error) {
 	if !l.nc.IsConnected() {
-		return errLinkDown
+		return 0, errLinkDown
 	}
 	k, r, err := l.adminRecord(e)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	v, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("cluster: encoding %s: %w", k, err)
+		return 0, fmt.Errorf("cluster: encoding %s: %w", k, err)
 	}
 	ctx, cancel := l.opContext()
 	defer cancel()
-	if _, err := l.admin.Put(ctx, k, v); err != nil {
+	rev, err := l.admin.Put(ctx, k, v)
+	if err != nil {
 		l.log.Warn().Err(err).Str("key", k).Msg("admin change not shared")
-		return fmt.Errorf("cluster: storing %s: %w", k, err)
+		return 0, fmt.Errorf("cluster: storing %s: %w", k, err)
 	}
-	return nil
+	return rev, nil
 }
 
-// deleteDead deletes the record of a mute lifted or run out, unless it
-// changed since (rev); on the worker.
+// deleteDead deletes the record of a mute lifted or run out, or of a ban
+// lifted (a key of the ban bucket: "b."), unless it changed since (rev);
+// on the worker.
 func (l *Link) deleteDead(k string, rev uint64) {
 	if !l.nc.IsConnected() {
 		return
 	}
+	kv := l.admin
+	if _, ban := maskOfKey(k); ban {
+		kv = l.bans
+	}
 	ctx, cancel := l.opContext()
 	defer cancel()
-	if err := l.admin.Delete(ctx, k, jetstream.LastRevision(rev)); err != nil {
-		l.log.Debug().Err(err).Str("key", k).Msg("old mute record not deleted")
+	if err := kv.Delete(ctx, k, jetstream.LastRevision(rev)); err != nil {
+		l.log.Debug().Err(err).Str("key", k).Msg("old record not deleted")
 	}
 }
 
@@ -164,13 +173,13 @@ func (l *Link) adminEvent(e jetstream.KeyValueEntry, initial bool) (hub.ClusterE
 		if json.Unmarshal(e.Value(), &r) != nil {
 			return bad()
 		}
-		return hub.ClusterEvent{Kind: hub.ClusterMOTD, Origin: r.Origin, Text: r.Text, By: r.By}, true
+		return hub.ClusterEvent{Kind: hub.ClusterMOTD, Origin: r.Origin, Rev: e.Revision(), Text: r.Text, By: r.By}, true
 	case strings.HasPrefix(k, topicPrefix):
 		var r topicRecord
 		if json.Unmarshal(e.Value(), &r) != nil || hexKey(topicPrefix, strings.ToLower(r.Room)) != k {
 			return bad()
 		}
-		return hub.ClusterEvent{Kind: hub.ClusterRoomTopic, Origin: r.Origin, User: hub.Presence{Room: r.Room},
+		return hub.ClusterEvent{Kind: hub.ClusterRoomTopic, Origin: r.Origin, Rev: e.Revision(), User: hub.Presence{Room: r.Room},
 			Topic: r.Topic, By: r.By}, true
 	case strings.HasPrefix(k, mutePrefix):
 		var r muteRecord
@@ -185,7 +194,7 @@ func (l *Link) adminEvent(e jetstream.KeyValueEntry, initial bool) (hub.ClusterE
 		if initial && dead {
 			l.enqueueOp(claimOp{kind: opDeleteDead, key: k, rev: e.Revision()})
 		}
-		return hub.ClusterEvent{Kind: hub.ClusterMute, Origin: r.Origin, Mute: m}, true
+		return hub.ClusterEvent{Kind: hub.ClusterMute, Origin: r.Origin, Rev: e.Revision(), Mute: m}, true
 	}
 	return hub.ClusterEvent{}, false
 }

@@ -15,19 +15,27 @@ import (
 
 // Bans are shared through the key-value bucket BanBucket(name): a /ban
 // on any server puts the ban there (key "b." and the mask in hex, value
-// the origin server and the ban as JSON), an /unban deletes it, and every
-// server watches the bucket, applying what the others put (and, at start,
+// the origin server and the ban as JSON), an /unban puts a record that
+// says so and names its server too (a delete carries no origin, and
+// does not tell the server that made it its revision, which the hub
+// compares: see hub/cluster_admin.go), and
+// every server watches the bucket, applying what it takes (and, at start,
 // everything already there). So a ban refuses the address on every server
-// and holds across restarts of any of them. The puts and deletes run on
-// the link's key-value worker, in order (see adminstate.go).
+// and holds across restarts of any of them, and a quick ban, unban, ban
+// ends the same everywhere. The puts run on the link's key-value worker,
+// in order (see adminstate.go); the unban records are deleted by the next
+// server that starts and finds them. An unban record has no ban in it, so
+// a server of an older version, which deleted, ignores it as a bad record
+// rather than taking it for a ban.
 
 // BanBucket is the name of the key-value bucket of a cluster's bans.
 func BanBucket(name string) string { return "telchat_" + name + "_bans" }
 
-// banRecord is a ban in the bucket.
+// banRecord is a ban in the bucket, or (Unban) the record of its end.
 type banRecord struct {
 	Origin string    `json:"origin"`
-	Ban    store.Ban `json:"ban"`
+	Ban    store.Ban `json:"ban"` // zero with Unban
+	Unban  bool      `json:"unban,omitempty"`
 }
 
 func banKey(mask string) string { return "b." + hex.EncodeToString([]byte(mask)) }
@@ -41,45 +49,55 @@ func maskOfKey(key string) (string, bool) {
 	return string(b), err == nil
 }
 
-// putBan writes (or deletes) a ban in the bucket; on the worker.
-func (l *Link) putBan(b store.Ban, unban bool) error {
+// putBan writes a ban (or, with unban, the record of its end) in the
+// bucket and returns its revision; on the worker.
+func (l *Link) putBan(b store.Ban, unban bool) (uint64, error) {
 	if !l.nc.IsConnected() {
 		l.log.Warn().Str("mask", b.Mask).Msg("ban not shared: the NATS connection is down (it holds on this server)")
-		return errLinkDown
+		return 0, errLinkDown
 	}
 	ctx, cancel := l.opContext()
 	defer cancel()
-	k := banKey(b.Mask)
-	var err error
+	r := banRecord{Origin: l.cfg.ServerID, Ban: b}
 	if unban {
-		err = l.bans.Delete(ctx, k)
-	} else {
-		var v []byte
-		if v, err = json.Marshal(banRecord{Origin: l.cfg.ServerID, Ban: b}); err == nil {
-			_, err = l.bans.Put(ctx, k, v)
-		}
+		r = banRecord{Origin: l.cfg.ServerID, Unban: true}
+	}
+	v, err := json.Marshal(r)
+	var rev uint64
+	if err == nil {
+		rev, err = l.bans.Put(ctx, banKey(b.Mask), v)
 	}
 	if err != nil {
 		l.log.Warn().Err(err).Str("mask", b.Mask).Bool("unban", unban).Msg("ban not shared")
-		return fmt.Errorf("cluster: storing the ban on %s: %w", b.Mask, err)
+		return 0, fmt.Errorf("cluster: storing the ban on %s: %w", b.Mask, err)
 	}
-	return nil
+	return rev, nil
 }
 
-func (l *Link) banEvent(e jetstream.KeyValueEntry, _ bool) (hub.ClusterEvent, bool) {
+// banEvent turns an entry of the ban bucket into the event the hub
+// applies. initial says that the entry was there when the watch started.
+func (l *Link) banEvent(e jetstream.KeyValueEntry, initial bool) (hub.ClusterEvent, bool) {
 	mask, ok := maskOfKey(e.Key())
 	if !ok {
 		return hub.ClusterEvent{}, false
 	}
+	unban := hub.ClusterEvent{Kind: hub.ClusterBan, Rev: e.Revision(), Ban: store.Ban{Mask: mask}, Unban: true}
 	if e.Operation() != jetstream.KeyValuePut {
-		return hub.ClusterEvent{Kind: hub.ClusterBan, Ban: store.Ban{Mask: mask}, Unban: true}, true
+		return unban, true // an unban record deleted (or an older server's unban)
 	}
 	var r banRecord
-	if err := json.Unmarshal(e.Value(), &r); err != nil || r.Ban.Mask != mask {
+	if err := json.Unmarshal(e.Value(), &r); err != nil || !r.Unban && r.Ban.Mask != mask {
 		l.log.Warn().Str("key", e.Key()).Msg("bad ban record in the bucket")
 		return hub.ClusterEvent{}, false
 	}
-	return hub.ClusterEvent{Kind: hub.ClusterBan, Origin: r.Origin, Ban: r.Ban}, true
+	if r.Unban {
+		if initial {
+			l.enqueueOp(claimOp{kind: opDeleteDead, key: e.Key(), rev: e.Revision()})
+		}
+		unban.Origin = r.Origin
+		return unban, true
+	}
+	return hub.ClusterEvent{Kind: hub.ClusterBan, Origin: r.Origin, Rev: e.Revision(), Ban: r.Ban}, true
 }
 
 // openBans opens the ban bucket and starts watching it.

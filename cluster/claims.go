@@ -35,7 +35,7 @@ const (
 	opRelease
 	opRenew
 	opAdmin      // a change to the admin state (adminstate.go)
-	opDeleteDead // the record of a mute lifted or run out
+	opDeleteDead // the record of a mute lifted or run out, or of a ban lifted
 )
 
 type claimOp struct {

@@ -400,7 +400,7 @@ func (l *Link) Send(e hub.ClusterEvent) {
 		if !l.enqueueOp(claimOp{kind: opAdmin, ev: e}) {
 			l.dropped("key-value queue full (admin state)")
 			if e.Done != nil {
-				go e.Done(errAdminBusy)
+				go e.Done(0, errAdminBusy)
 			}
 		}
 		return

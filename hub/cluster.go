@@ -120,11 +120,15 @@ type ClusterEvent struct {
 	Account    *store.Account
 	Mute       Mute   // ClusterMute
 	Text       string // ClusterMOTD
-	// Done, for a change to the shared admin state (ClusterBan,
-	// ClusterMute, ClusterMOTD, ClusterRoomTopic) made here, is called by
-	// the relay once the change is stored in the cluster (nil) or could
-	// not be (the error), on a goroutine of its own; never sent.
-	Done func(error)
+	// Rev, for a value of the shared admin state (ClusterBan,
+	// ClusterMute, ClusterMOTD, ClusterRoomTopic) handed to the hub, is
+	// its revision in its bucket: a later value has a higher one.
+	Rev uint64
+	// Done, for a change to the shared admin state made here, is called
+	// by the relay once the change is stored in the cluster (its
+	// revision, nil) or could not be (0, the error), on a goroutine of
+	// its own; never sent.
+	Done func(rev uint64, err error)
 	// Shown: a ClusterLine this server showed its users at once (its
 	// link was down): when it comes back from the cluster it is not
 	// shown again.
@@ -165,11 +169,11 @@ type clusterState struct {
 	linkDown   bool
 	// lastHeartbeat is when tick last sent this server's heartbeat.
 	lastHeartbeat time.Time
-	// pending counts, for each thing of the shared admin state (see
-	// sharedKey), the changes made here not yet back from the bucket;
-	// pendingGen is the thing of each change not yet stored, by number.
-	pending    map[string]int
-	pendingGen map[uint64]string
+	// shared is what this server changed of each thing of the shared
+	// admin state (see sharedKey) until the bucket has a later value;
+	// sharedGen is the thing of each change not yet stored, by number.
+	shared    map[string]*sharedThing
+	sharedGen map[uint64]string
 }
 
 // ErrRemoteUser is wrapped when an admin command names a user of another
@@ -301,25 +305,11 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 	case ClusterLink:
 		h.linkChanged(e.Up)
 		return
-	case ClusterBan:
-		// From the ban bucket: any server's, at any time (also before
-		// this one started); applying one twice changes nothing.
-		if e.Origin == h.cfg.ServerID && !e.Unban {
-			return
-		}
-		h.remoteBan(e.Ban, e.Unban)
+	case ClusterBan, ClusterMute, ClusterMOTD, ClusterRoomTopic:
+		h.sharedValue(e) // from the admin buckets (see cluster_admin.go)
 		return
 	case ClusterAccount:
 		h.accountChanged(e.AccountKey, e.Account)
-		return
-	case ClusterMute:
-		h.clusterMute(e.Origin, e.Mute) // from the admin bucket, like a ban
-		return
-	case ClusterMOTD:
-		h.clusterMOTD(e.Origin, e.Text)
-		return
-	case ClusterRoomTopic:
-		h.clusterRoomTopic(e.Origin, e.User.Room, e.Topic)
 		return
 	}
 	if e.Kind == ClusterLine && e.Origin == h.cfg.ServerID && h.cfg.ClusterOrdered {

@@ -9,18 +9,22 @@ import (
 
 // In a cluster the admin state (bans, mutes, the MOTD and the kept topics)
 // is the cluster's: a change made here is applied here at once and handed
-// to the relay (share), which stores it in a key-value bucket; every
-// server, this one included, is handed every value the bucket takes, in
-// the bucket's order, and applies it (ClusterBan, ClusterMute,
-// ClusterMOTD, ClusterRoomTopic). Applying a value is idempotent and is
-// never relayed again, so nothing loops. While a change made here to a
-// thing (a mute, the MOTD, a topic) is on its way through the bucket, the
-// values that come back before it are skipped: they are older, and the
-// bucket ends with this change unless another server's comes after it
-// (which is then applied). So every server ends with the bucket's last
-// value, and a quick /mute then /unmute is never undone here by the late
-// echo of the /mute. An admin's confirmation waits until the change is
-// stored (ReplyWhenSaved).
+// to the relay (share), which stores it in a key-value bucket and reports
+// its revision; every server, this one included, is handed every value
+// the bucket takes, in the bucket's order and with its revision, and
+// applies it (ClusterBan, ClusterMute, ClusterMOTD, ClusterRoomTopic,
+// through sharedValue). Applying a value is idempotent and is never
+// relayed again, so nothing loops. A bucket's watch may skip a value that
+// a later one of the same key replaced before it was read, so the hub
+// does not count echoes: it compares revisions. While a change made here
+// to a thing (a ban, a mute, the MOTD, a topic) is on its way to the
+// bucket, the newest value that comes for the thing is held; once the
+// change is stored, that value is applied if it is later than the
+// change, and every value up to the change's revision (its own echo
+// included) is skipped. So every server ends with the bucket's last
+// value, and a quick /mute then /unmute (or /ban, /unban, /ban) is never
+// undone here by the late echo of an earlier change. An admin's
+// confirmation waits until the change is stored (ReplyWhenSaved).
 
 // Mute is a mute in the cluster's admin state (ClusterMute).
 type Mute struct {
@@ -40,6 +44,14 @@ type Mute struct {
 	Off bool
 }
 
+// sharedThing is what this server changed of one thing of the shared
+// admin state.
+type sharedThing struct {
+	pending int           // changes made here not yet reported by the relay
+	rev     uint64        // the revision of the latest one stored
+	held    *ClusterEvent // the newest value from the bucket while pending
+}
+
 // share relays e, a change to the admin state made here, and counts it
 // until the relay says it is stored (see durability).
 func (h *Hub) share(e ClusterEvent) {
@@ -51,22 +63,28 @@ func (h *Hub) share(e ClusterEvent) {
 	gen := d.shareGen
 	if k := sharedKey(&e); k != "" {
 		cs := &h.cluster
-		if cs.pending == nil {
-			cs.pending = make(map[string]int)
-			cs.pendingGen = make(map[uint64]string)
+		if cs.shared == nil {
+			cs.shared = make(map[string]*sharedThing)
+			cs.sharedGen = make(map[uint64]string)
 		}
-		cs.pending[k]++
-		cs.pendingGen[gen] = k
+		t := cs.shared[k]
+		if t == nil {
+			t = &sharedThing{}
+			cs.shared[k] = t
+		}
+		t.pending++
+		cs.sharedGen[gen] = k
 	}
-	e.Done = func(err error) { _ = h.Do(func() { h.sharedDone(gen, err) }) }
+	e.Done = func(rev uint64, err error) { _ = h.Do(func() { h.sharedDone(gen, rev, err) }) }
 	h.relay(e)
 }
 
-// sharedKey names the thing an admin change is about, as the bucket's
-// values are matched to it (see stale); "" for a ban (bans are applied
-// as they come).
+// sharedKey names the thing an admin change made here is about (valueKey
+// names the thing of a value from the bucket the same way).
 func sharedKey(e *ClusterEvent) string {
 	switch e.Kind {
+	case ClusterBan:
+		return "b." + e.Ban.Mask
 	case ClusterMute:
 		return "m." + e.Mute.Key
 	case ClusterMOTD:
@@ -77,34 +95,78 @@ func sharedKey(e *ClusterEvent) string {
 	return ""
 }
 
-// stale reports whether a value from the bucket for the thing k, put by
-// origin, is to be skipped: a change made here to k is still on its way
-// back (the value is older). The echo of the last change made here is
-// applied, which changes nothing.
-func (h *Hub) stale(k, origin string) bool {
+// valueKey names the thing a value from the bucket is about; false for a
+// name that is not valid here.
+func (h *Hub) valueKey(e *ClusterEvent) (string, bool) {
+	switch e.Kind {
+	case ClusterBan:
+		return "b." + e.Ban.Mask, true
+	case ClusterMute:
+		_, key, err := h.cfg.Nick.CheckNick(e.Mute.Nick)
+		return "m." + key, err == nil
+	case ClusterMOTD:
+		return "motd", true
+	case ClusterRoomTopic:
+		_, key, err := usertext.CheckRoom(e.User.Room)
+		return "t." + key, err == nil
+	}
+	return "", false
+}
+
+// sharedValue handles a value from the cluster's admin buckets.
+func (h *Hub) sharedValue(e *ClusterEvent) {
+	k, ok := h.valueKey(e)
+	if ok && h.fresh(k, e) {
+		h.applyShared(e)
+	}
+}
+
+// fresh reports whether e, a value from the bucket for the thing k, is
+// to be applied now: it is not if a change made here to k is on its way
+// to the bucket (e is held until it is stored), or if e is not later
+// than the last change made here (an older value, or the change's echo).
+func (h *Hub) fresh(k string, e *ClusterEvent) bool {
 	cs := &h.cluster
-	n := cs.pending[k]
-	if n == 0 {
+	t := cs.shared[k]
+	switch {
+	case t == nil:
+		return true
+	case t.pending > 0:
+		held := *e // values come in the bucket's order: the newest so far
+		t.held = &held
+		return false
+	case e.Rev <= t.rev:
+		if e.Rev == t.rev {
+			delete(cs.shared, k) // the echo: nothing older comes after it
+		}
 		return false
 	}
-	if origin == h.cfg.ServerID {
-		n--
-		cs.settle(k, n)
-	}
-	return n > 0
+	delete(cs.shared, k) // later than every change made here
+	return true
 }
 
-// settle records that n changes made here to k are on their way back.
-func (cs *clusterState) settle(k string, n int) {
-	if n <= 0 {
-		delete(cs.pending, k)
-		return
+// applyShared applies e, a value from the cluster's admin buckets.
+func (h *Hub) applyShared(e *ClusterEvent) {
+	switch e.Kind {
+	case ClusterBan:
+		// Any server's, at any time (also before this one started). A
+		// ban put here is in force here already (applying it again
+		// would disconnect the admin it matches).
+		if e.Origin != h.cfg.ServerID || e.Unban {
+			h.remoteBan(e.Ban, e.Unban)
+		}
+	case ClusterMute:
+		h.clusterMute(e.Mute)
+	case ClusterMOTD:
+		h.clusterMOTD(e.Text)
+	case ClusterRoomTopic:
+		h.clusterRoomTopic(e.User.Room, e.Topic)
 	}
-	cs.pending[k] = n
 }
 
-// sharedDone handles the relay's report on the change numbered gen.
-func (h *Hub) sharedDone(gen uint64, err error) {
+// sharedDone handles the relay's report on the change numbered gen: rev
+// its revision in the bucket, or err.
+func (h *Hub) sharedDone(gen, rev uint64, err error) {
 	d := &h.durable
 	if err != nil {
 		h.log.Warn().Err(err).Msg("admin change not stored in the cluster; it holds on this server")
@@ -118,14 +180,38 @@ func (h *Hub) sharedDone(gen uint64, err error) {
 		}
 	}
 	d.shared = max(d.shared, gen)
-	if k, ok := h.cluster.pendingGen[gen]; ok {
-		delete(h.cluster.pendingGen, gen)
-		if err != nil {
-			// Not stored: no echo of it will come back.
-			h.cluster.settle(k, h.cluster.pending[k]-1)
-		}
-	}
+	h.settle(gen, rev, err)
 	h.confirmSaved()
+}
+
+// settle counts the change numbered gen as reported; once no change to
+// its thing is on its way, the value held meanwhile is applied if it is
+// later than the changes made here. (Reports may come out of order: each
+// comes on a goroutine of its own.)
+func (h *Hub) settle(gen, rev uint64, err error) {
+	cs := &h.cluster
+	k, ok := cs.sharedGen[gen]
+	if !ok {
+		return
+	}
+	delete(cs.sharedGen, gen)
+	t := cs.shared[k]
+	t.pending--
+	if err == nil {
+		t.rev = max(t.rev, rev)
+	}
+	if t.pending > 0 {
+		return
+	}
+	held := t.held
+	t.held = nil
+	later := held != nil && held.Rev > t.rev
+	if later || t.rev == 0 {
+		delete(cs.shared, k) // nothing stored, or the bucket has a later value
+	}
+	if later {
+		h.applyShared(held)
+	}
 }
 
 // muteUntil is the end of a mute of d from now (zero d: forever), to the
@@ -150,10 +236,10 @@ func (h *Hub) shareMute(nick, by string, until time.Time, d time.Duration, off b
 	h.share(ClusterEvent{Kind: ClusterMute, Mute: m})
 }
 
-// clusterMute applies a mute from the cluster's bucket, put by origin.
-func (h *Hub) clusterMute(origin string, m Mute) {
+// clusterMute applies a mute from the cluster's bucket.
+func (h *Hub) clusterMute(m Mute) {
 	_, key, err := h.cfg.Nick.CheckNick(m.Nick)
-	if err != nil || h.stale("m."+key, origin) {
+	if err != nil {
 		return
 	}
 	now := time.Now()
@@ -207,10 +293,9 @@ func (h *Hub) unmuteOffline(nick string) (string, bool) {
 	return display, true
 }
 
-// clusterMOTD applies a message of the day from the cluster's bucket,
-// put by origin.
-func (h *Hub) clusterMOTD(origin, text string) {
-	if h.stale("motd", origin) || text == h.motd {
+// clusterMOTD applies a message of the day from the cluster's bucket.
+func (h *Hub) clusterMOTD(text string) {
+	if text == h.motd {
 		return
 	}
 	h.motd = text
@@ -238,10 +323,10 @@ func (h *Hub) shareTopic(r *Room, by string) {
 
 // clusterRoomTopic applies a kept topic from the cluster's bucket: the
 // room is kept here too (made if it does not exist), as rooms with an
-// admin's topic are. origin put it.
-func (h *Hub) clusterRoomTopic(origin, room, topic string) {
+// admin's topic are.
+func (h *Hub) clusterRoomTopic(room, topic string) {
 	display, key, err := usertext.CheckRoom(room)
-	if err != nil || h.stale("t."+key, origin) {
+	if err != nil {
 		return
 	}
 	r := h.rooms[key]

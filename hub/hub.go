@@ -297,7 +297,7 @@ func (h *Hub) Run(ctx context.Context) {
 	defer close(h.done)
 	if h.cfg.MOTDFromFile && h.clustered() {
 		// Until it is back from the bucket, the bucket's older MOTD is
-		// not shown in between (see stale).
+		// not shown in between (see fresh).
 		h.setMOTD(h.motd, "the MOTD file", true)
 	}
 	tick := time.NewTicker(time.Second)
