@@ -50,7 +50,9 @@ func TestMutesShared(t *testing.T) {
 	bob.Send("can anyone hear me")
 	bob.Expect("You are muted; your message was not sent")
 	alice.Send("/whois bob")
-	alice.Expect("*** bob is in #lobby")
+	if l := alice.Expect("*** bob is in #lobby"); !strings.Contains(l, ", muted") {
+		t.Errorf("/whois of a muted user of another server: %q", l)
+	}
 
 	// B restarts, with nothing on its disk: the mute comes from the bucket.
 	stopNode(t, b)

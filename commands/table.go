@@ -241,8 +241,10 @@ func whois(x *hub.Ctx, a []string) error {
 	if u.Admin {
 		line += ", admin"
 	}
-	if x.IsAdmin() && u.Remote != "" {
-		line += ", from " + u.Remote
+	if x.IsAdmin() {
+		if u.Remote != "" { // not known for a user of another server
+			line += ", from " + u.Remote
+		}
 		if u.Muted {
 			line += ", muted"
 		}

@@ -559,8 +559,10 @@ func (h *Hub) remoteLookup(nick string) *remoteUser {
 }
 
 func (h *Hub) remoteInfo(u *remoteUser) UserInfo {
+	until, muted := h.mutes[u.key] // the cluster's mutes are known here too
+	muted = muted && (until.Equal(forever) || time.Now().Before(until))
 	return UserInfo{Nick: u.Nick, Room: u.Room, Away: u.Away, Admin: u.Admin,
-		ConnectedAt: u.Since, Server: u.origin}
+		Muted: muted, ConnectedAt: u.Since, Server: u.origin}
 }
 
 // remoteMembers lists the users of other servers in the room with key.
