@@ -664,7 +664,7 @@ func run(cmdline []string) error {
 			return errors.New("not accepting chat connections")
 		}
 		if link != nil && !link.Linked() {
-			return errors.New("not linked to the cluster (NATS connection down)")
+			return errors.New("not linked to the cluster (NATS connection down, or its feed not working)")
 		}
 		return nil
 	}, log)

@@ -144,6 +144,7 @@ func (l *Link) feedWatch() {
 		info, err := l.feed.Info(ctx)
 		cancel()
 		if err != nil {
+			l.log.Debug().Err(err).Msg("feed stream not answering")
 			continue
 		}
 		l.feedMu.Lock()
@@ -157,6 +158,7 @@ func (l *Link) feedWatch() {
 			continue
 		}
 		l.log.Warn().Uint64("read", last).Uint64("stored", info.State.LastSeq).Msg("feed consumer stalled; starting a new one")
+		l.setHealth(&l.consStuck, true)
 		if old != nil {
 			old.Stop()
 		}
@@ -190,6 +192,9 @@ func (l *Link) fromFeed(m jetstream.Msg) {
 		return // a replaced consumer's, read already
 	}
 	l.lastSeq = meta.Sequence.Stream
+	if l.consStuck.Load() {
+		l.setHealth(&l.consStuck, false)
+	}
 	it, err := decodeItem(m.Data())
 	if err != nil {
 		l.log.Warn().Err(err).Msg("dropped an event")
@@ -197,6 +202,9 @@ func (l *Link) fromFeed(m jetstream.Msg) {
 	}
 	before := l.seq.skipped
 	l.ready = l.seq.accept(it, time.Now(), l.ready[:0])
+	if len(l.ready) == 0 {
+		l.log.Debug().Str("server", it.e.Origin).Uint64("number", it.st.seq).Uint64("stream_seq", meta.Sequence.Stream).Msg("cluster event held or dropped (out of its server's order)")
+	}
 	if n := l.seq.skipped - before; n > 0 {
 		l.log.Warn().Str("server", it.e.Origin).Int64("events", n).Msg("cluster events from this server never came; going on without them")
 	}

@@ -103,10 +103,15 @@ type Link struct {
 	halted  sync.Once
 	wg      sync.WaitGroup
 	sink    atomic.Pointer[sinkBox]
-	started atomic.Bool  // Start succeeded
-	closed  atomic.Bool  // Close began: nothing more is queued
-	killed  atomic.Bool  // Kill ran: nothing more is sent
-	sendMu  sync.RWMutex // Send against Close closing out
+	started atomic.Bool // Start succeeded
+	// The link's health (health.go): each flag says a part is failing;
+	// toldUp is what the hub was last told (under healthMu).
+	connDown, pubStuck, consStuck atomic.Bool
+	healthMu                      sync.Mutex
+	toldUp                        bool
+	closed                        atomic.Bool  // Close began: nothing more is queued
+	killed                        atomic.Bool  // Kill ran: nothing more is sent
+	sendMu                        sync.RWMutex // Send against Close closing out
 
 	parts map[string]*partial // heartbeats being collected, by origin (receive's)
 
@@ -138,7 +143,9 @@ type Stats struct {
 
 // Linked reports whether the link's NATS connection is up (for /readyz);
 // safe from any goroutine.
-func (l *Link) Linked() bool { return l.nc.IsConnected() }
+func (l *Link) Linked() bool {
+	return l.nc.IsConnected() && !l.pubStuck.Load() && !l.consStuck.Load()
+}
 
 // Stats reads the link's counters; safe from any goroutine.
 func (l *Link) Stats() Stats {
@@ -221,6 +228,7 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		stop:    make(chan struct{}),
 		halt:    make(chan struct{}),
 		run:     time.Now().UnixNano(),
+		toldUp:  true,
 	}
 	l.seq = newSequencer(l.run, cfg.Timeout/2)
 	opts := []nats.Option{
@@ -233,7 +241,7 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 				return
 			}
 			l.log.Warn().Err(err).Msg("NATS connection lost; reconnecting")
-			l.toSink(hub.ClusterEvent{Kind: hub.ClusterLink, Up: false})
+			l.setHealth(&l.connDown, true)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			// A round trip first: the server has our subscriptions again
@@ -242,7 +250,11 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 				l.log.Warn().Err(err).Msg("NATS connection restored but not answering")
 			}
 			l.log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("NATS connection restored")
-			l.toSink(hub.ClusterEvent{Kind: hub.ClusterLink, Up: true})
+			// The feed is given its chance again: told down again if it
+			// still stores or reads nothing.
+			l.pubStuck.Store(false)
+			l.consStuck.Store(false)
+			l.setHealth(&l.connDown, false)
 			l.enqueueOp(claimOp{kind: opRenew})
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {

@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -22,32 +23,56 @@ import (
 // follows.
 func startNATSCluster(tb testing.TB, n int) []*server.Server {
 	tb.Helper()
-	ports := freePorts(tb, n)
+	nodes, _ := startNATSClusterOpts(tb, n)
+	return nodes
+}
+
+// startNATSClusterOpts is startNATSCluster that also returns each node's
+// options, to start it again (startNATSNode) on the same ports and store.
+func startNATSClusterOpts(tb testing.TB, n int) ([]*server.Server, []server.Options) {
+	tb.Helper()
+	ports := freePorts(tb, 2*n)
 	var routes []string
-	for _, p := range ports {
+	for _, p := range ports[:n] {
 		routes = append(routes, "nats://127.0.0.1:"+strconv.Itoa(p))
 	}
 	nodes := make([]*server.Server, n)
+	opts := make([]server.Options, n)
 	for i := range n {
-		ns, err := server.NewServer(&server.Options{
+		opts[i] = server.Options{
 			ServerName: fmt.Sprintf("n%d", i),
-			Host:       "127.0.0.1", Port: -1, JetStream: true, StoreDir: tb.TempDir(),
+			Host:       "127.0.0.1", Port: ports[n+i], JetStream: true, StoreDir: tb.TempDir(),
 			NoLog: true, NoSigs: true,
 			Cluster: server.ClusterOpts{Name: "tc", Host: "127.0.0.1", Port: ports[i]},
 			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
-		})
-		if err != nil {
-			tb.Fatalf("nats node %d: %v", i, err)
 		}
-		go ns.Start()
-		tb.Cleanup(func() { stopNATS(ns) })
-		nodes[i] = ns
+		nodes[i] = startNATSNode(tb, opts[i])
 	}
-	for i, ns := range nodes {
-		if !ns.ReadyForConnections(servertest.Timeout) {
-			tb.Fatalf("nats node %d not ready", i)
-		}
+	waitJetStreamCluster(tb, nodes)
+	return nodes, opts
+}
+
+// startNATSNode starts a node of a NATS cluster with (a copy of) o and
+// waits until it takes connections.
+func startNATSNode(tb testing.TB, o server.Options) *server.Server {
+	tb.Helper()
+	ns, err := server.NewServer(&o)
+	if err != nil {
+		tb.Fatalf("nats node %s: %v", o.ServerName, err)
 	}
+	go ns.Start()
+	tb.Cleanup(func() { stopNATS(ns) })
+	if !ns.ReadyForConnections(servertest.Timeout) {
+		tb.Fatalf("nats node %s not ready", o.ServerName)
+	}
+	return ns
+}
+
+// waitJetStreamCluster waits until the nodes' JetStream cluster has a
+// meta leader that every node follows.
+func waitJetStreamCluster(tb testing.TB, nodes []*server.Server) {
+	tb.Helper()
+	n := len(nodes)
 	servertest.WaitFor(tb, "a JetStream meta leader known to every node", func() bool {
 		leaders := 0
 		for _, ns := range nodes {
@@ -63,7 +88,6 @@ func startNATSCluster(tb testing.TB, n int) []*server.Server {
 		}
 		return leaders == 1
 	})
-	return nodes
 }
 
 // freePorts finds n free TCP ports on 127.0.0.1 (for the route
@@ -228,5 +252,92 @@ func natsNodeDies(t *testing.T, killLeader bool) {
 				t.Errorf("%s got %d lines of %s, want 0..%d once each in order: %v", r.nick, len(got), s.Nick, lines-1, got)
 			}
 		}
+	}
+}
+
+// TestFeedStalls: with -cluster-order stream, a feed that stores nothing
+// while the connection stays up (two of three NATS nodes gone: JetStream
+// has no majority) does not hold back a server's own chat: its users are
+// told the link is lost, and their lines are shown at once. When the
+// nodes come back, the link is restored, and every line said meanwhile
+// reaches the other server, once, in order, and is not shown twice.
+func TestFeedStalls(t *testing.T) {
+	nats, opts := startNATSClusterOpts(t, 3)
+	o := nodeOptions{timeout: 30 * time.Second, replicas: 3, opTimeout: 2 * time.Second, ordered: true}
+	a := startNodeWith(t, nats[0].ClientURL(), "A", o)
+	b := startNodeWith(t, nats[0].ClientURL(), "B", o)
+	alice, ann := a.Login(t, "alice"), a.Login(t, "ann")
+	bob := b.Login(t, "bob")
+	waitWho(t, bob, "alice", "ann", "bob")
+	waitWho(t, ann, "alice", "ann", "bob")
+	alice.Send("before")
+	ann.Expect("<alice> before")
+	bob.Expect("<alice> before")
+
+	stopNATS(nats[1])
+	stopNATS(nats[2])
+	alice.Send("one")
+	// Not stored, so not back: after the publish timeout the link is
+	// called down, and from then on lines are shown at once.
+	ann.Expect("*** cluster link lost, local chat only")
+	alice.Send("two")
+	ann.Expect("<alice> two")
+
+	startNATSNode(t, opts[1])
+	startNATSNode(t, opts[2])
+	// JetStream takes a while to elect its leaders again, and the
+	// consumers to start again: wait longer than Expect does. "one" comes
+	// back from the feed (late) and is shown then, once, before or after
+	// the notice; "two" was shown already.
+	var got []string
+	for restored := false; !restored; {
+		l := slowExpect(t, ann, "")
+		restored = l == "*** cluster link restored"
+		if strings.HasPrefix(l, "<alice> ") {
+			got = append(got, l)
+		}
+	}
+	alice.Send("three")
+	for len(got) < 2 {
+		got = append(got, slowExpect(t, ann, "<alice> "))
+	}
+	if got[0] != "<alice> one" || got[1] != "<alice> three" {
+		t.Errorf("after the stall ann got %q, want one, then three", got)
+	}
+	for _, want := range []string{"one", "two", "three"} {
+		if l := slowExpect(t, bob, "<alice> "); l != "<alice> "+want {
+			t.Errorf("bob got %q, want %q", l, "<alice> "+want)
+		}
+	}
+	// The servers and links stop while the NATS nodes still run (the
+	// cleanups would stop the nodes started last first, and a link
+	// closing without a JetStream majority waits for its goodbyes in
+	// vain).
+	for _, n := range []*node{a, b} {
+		n.Shutdown()
+		ctx, cancel := context.WithTimeout(context.Background(), servertest.Timeout)
+		if err := n.link.Close(ctx); err != nil {
+			t.Errorf("link close: %v", err)
+		}
+		cancel()
+	}
+}
+
+// slowExpect is Client.Expect with a longer wait for each line, for what
+// comes after a NATS failover.
+func slowExpect(tb testing.TB, c *servertest.Client, want string) string {
+	tb.Helper()
+	var seen []string
+	for {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(4 * servertest.Timeout))
+		l, err := c.R.ReadString('\n')
+		if err != nil {
+			tb.Fatalf("%s: waiting for %q: %v; lines seen: %q", c.Nick, want, err, seen)
+		}
+		l = strings.TrimRight(l, "\r\n")
+		if strings.Contains(l, want) {
+			return l
+		}
+		seen = append(seen, l)
 	}
 }

@@ -32,8 +32,9 @@ const (
 
 // outMsg is an event published and not yet acknowledged.
 type outMsg struct {
-	msg *nats.Msg
-	fut jetstream.PubAckFuture // nil: to be published (again)
+	msg   *nats.Msg
+	fut   jetstream.PubAckFuture // nil: to be published (again)
+	first time.Time              // when it was first published
 }
 
 // failed reports whether o must be published again (without waiting).
@@ -69,6 +70,7 @@ func (l *Link) publisher() {
 				pending[0] = nil
 				pending = pending[1:]
 				wait = retryMin
+				l.setHealth(&l.pubStuck, false)
 				continue
 			default:
 			}
@@ -95,8 +97,9 @@ func (l *Link) publisher() {
 				in = nil
 				continue
 			}
+			now := time.Now()
 			for _, m := range l.encodeOut(e, &seq) {
-				o := &outMsg{msg: m}
+				o := &outMsg{msg: m, first: now}
 				l.publish(o)
 				pending = append(pending, o)
 			}
@@ -104,15 +107,20 @@ func (l *Link) publisher() {
 			pending[0] = nil
 			pending = pending[1:]
 			wait = retryMin
+			l.setHealth(&l.pubStuck, false)
 		case err := <-failed:
 			l.log.Debug().Err(err).Msg("cluster event not stored; publishing it again")
 			pending[0].fut = nil
+			l.checkStuck(pending[0])
 			if !retrying {
 				retry.Reset(wait)
 				retrying = true
 			}
 		case <-retry.C:
 			retrying = false
+			if len(pending) > 0 {
+				l.checkStuck(pending[0])
+			}
 			if !l.nc.IsConnected() {
 				if in == nil {
 					return // closing with the link down: what is left is lost
@@ -133,6 +141,15 @@ func (l *Link) publisher() {
 		case <-l.halt:
 			return
 		}
+	}
+}
+
+// checkStuck marks the publishing stuck when the oldest event o has
+// waited Config.OpTimeout without being stored while the connection is
+// up (the connection's own state covers the rest).
+func (l *Link) checkStuck(o *outMsg) {
+	if l.nc.IsConnected() && time.Since(o.first) >= l.cfg.OpTimeout {
+		l.setHealth(&l.pubStuck, true)
 	}
 }
 

@@ -1,0 +1,48 @@
+package cluster
+
+import (
+	"sync/atomic"
+
+	"telchat/hub"
+)
+
+// The hub is told that the link is down (hub.ClusterLink, Up false: its
+// users see "cluster link lost, local chat only") when the NATS
+// connection is lost, and also when the feed stops working while the
+// connection stays up: the publisher's oldest event has waited
+// Config.OpTimeout without being stored (JetStream without a majority, a
+// feed without a leader for long), or feedWatch found the consumer
+// stalled. It is told that the link is up again once all three are well:
+// the connection is back, an event was stored, an event was read. While
+// it thinks the link down, the hub shows its users' room lines at once
+// also with -cluster-order stream, so a feed that stores nothing does not
+// hold back a server's own chat.
+
+// updateHealth tells the hub when the link's state changed.
+func (l *Link) updateHealth() {
+	l.healthMu.Lock()
+	defer l.healthMu.Unlock()
+	conn, pub, cons := !l.connDown.Load(), !l.pubStuck.Load(), !l.consStuck.Load()
+	up := conn && pub && cons
+	if up == l.toldUp || l.closed.Load() || l.killed.Load() {
+		return
+	}
+	l.toldUp = up
+	if conn {
+		ev := l.log.Warn().Bool("publishes_stored", pub).Bool("consumer_reading", cons)
+		if up {
+			ev.Msg("cluster feed working again")
+		} else {
+			ev.Msg("cluster feed not working: local chat only")
+		}
+	}
+	l.toSink(hub.ClusterEvent{Kind: hub.ClusterLink, Up: up})
+}
+
+// setHealth sets one of the link's health flags (true: that part is
+// failing) and tells the hub if that changed the link's state.
+func (l *Link) setHealth(flag *atomic.Bool, failing bool) {
+	if flag.Swap(failing) != failing {
+		l.updateHealth()
+	}
+}
