@@ -207,7 +207,7 @@ func (l *Link) openAdmin(ctx context.Context, js jetstream.JetStream) error {
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    l.cfg.Replicas,
-	}, l.cfg.OpTimeout)
+	}, l.cfg.setupTimeout())
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func (l *Link) openBans(ctx context.Context, js jetstream.JetStream) error {
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    l.cfg.Replicas,
-	}, l.cfg.OpTimeout)
+	}, l.cfg.setupTimeout())
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func feedSubjects(name string) string { return "telchat." + name + ".>" }
 
 // openFeed creates (or opens) the feed stream.
 func (l *Link) openFeed(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.OpTimeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.setupTimeout())
 	defer cancel()
 	sc := jetstream.StreamConfig{
 		Name:        FeedStream(l.cfg.Name),

@@ -61,7 +61,7 @@ func (l *Link) historyConfig() jetstream.StreamConfig {
 // does. It runs before openFeed; nothing to do when there is no such
 // stream.
 func (l *Link) releaseRoomSubjects(ctx context.Context, js jetstream.JetStream) error {
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.OpTimeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.setupTimeout())
 	defer cancel()
 	name := HistoryStream(l.cfg.Name)
 	s, err := js.Stream(ctx, name)
@@ -83,7 +83,7 @@ func (l *Link) openHistory(ctx context.Context, js jetstream.JetStream) error {
 	if l.cfg.HistorySize <= 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.OpTimeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.setupTimeout())
 	defer cancel()
 	sc := l.historyConfig()
 	s, err := js.CreateStream(ctx, sc)

@@ -153,6 +153,12 @@ func (l *Link) Stats() Stats {
 		Lines: l.lines.Load(), Dropped: l.drops.Load()}
 }
 
+// setupTimeout bounds each creation of a bucket or stream at Dial: a
+// replicated one on a NATS cluster that has just started waits for its
+// leader's election, which takes longer than a request (OpTimeout) on a
+// busy machine; a NATS without JetStream still answers at once.
+func (c *Config) setupTimeout() time.Duration { return max(4*c.OpTimeout, 20*time.Second) }
+
 // ErrConfig is wrapped by Dial's errors about the configuration.
 var ErrConfig = errors.New("cluster")
 
@@ -289,7 +295,7 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		TTL:         cfg.Timeout,
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
-	}, cfg.OpTimeout)
+	}, cfg.setupTimeout())
 	if err != nil {
 		nc.Close()
 		return nil, err

@@ -46,7 +46,7 @@ func OfflineSubject(name, to string) string {
 // openOffline creates (or opens) the offline stream.
 func (a *accounts) openOffline(ctx context.Context, js jetstream.JetStream) error {
 	l := a.l
-	ctx, cancel := context.WithTimeout(ctx, l.cfg.OpTimeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.setupTimeout())
 	defer cancel()
 	sc := jetstream.StreamConfig{
 		Name:                 OfflineStream(l.cfg.Name),
