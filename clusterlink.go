@@ -32,7 +32,7 @@ func dialCluster(ctx context.Context, o *options, log zerolog.Logger) (*cluster.
 	if err != nil {
 		return nil, fmt.Errorf("-nats: %w", err)
 	}
-	log.Info().Str("nats", o.natsURLs).Str("cluster", o.clusterName).Str("server_id", id).Msg("joined the cluster")
+	log.Info().Str("nats", cluster.Redact(o.natsURLs)).Str("cluster", o.clusterName).Str("server_id", id).Msg("joined the cluster")
 	return link, nil
 }
 

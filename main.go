@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -367,7 +368,32 @@ func (o *options) check() error {
 			return fmt.Errorf("%s: %s", o.label(c.flag), c.msg)
 		}
 	}
+	return o.checkCluster()
+}
+
+// checkCluster refuses a -nats list or a -server-id that the cluster would
+// refuse (or, for a mistyped URL scheme, try to dial) only once the
+// server is starting. A URL's user and password are not repeated.
+func (o *options) checkCluster() error {
+	if o.natsURLs == "" {
+		return nil
+	}
+	if err := cluster.CheckURLs(o.natsURLs); err != nil {
+		return fmt.Errorf("%s: %w", o.labelAs("nats", cluster.Redact(o.natsURLs)), err)
+	}
+	if o.serverID != "" && cluster.CheckServerID(o.serverID) != nil {
+		return fmt.Errorf("%s: want 1 to 64 printable characters without spaces", o.labelAs("server-id", strconv.Quote(o.serverID)))
+	}
 	return nil
+}
+
+// labelAs is label with the value shown as shown (redacted, or quoted).
+func (o *options) labelAs(name, shown string) string {
+	if l := o.label(name); !strings.HasPrefix(l, "-") {
+		env, _, _ := strings.Cut(l, "=")
+		return env + "=" + shown
+	}
+	return "-" + name + " " + shown
 }
 
 // loopbackAddr reports whether addr is host:port with a loopback host.

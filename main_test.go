@@ -389,6 +389,11 @@ func TestStartupErrors(t *testing.T) {
 		{"negative history", nil, []string{"-history", "-3"}, 2, "-history -3: must not be negative (0: none)"},
 		{"ipv6 prefix too long", nil, []string{"-ipv6-prefix", "129"}, 2, "-ipv6-prefix 129: must be 1 to 128 (64: each IPv6 /64; 128: each address on its own)"},
 		{"ipv4 prefix of zero", []string{"TELCHAT_IPV4_PREFIX=0"}, nil, 2, "TELCHAT_IPV4_PREFIX=0: must be 1 to 32 (32: each IPv4 address on its own)"},
+		{"cluster name with a dot", nil, []string{"-nats", "nats://127.0.0.1:1", "-cluster-name", "a.b"}, 2, "-cluster-name a.b: want 1 to 32 letters, digits, _ or -"},
+		{"nats URL with a wrong scheme", nil, []string{"-nats", "http://127.0.0.1:4222"}, 2, `-nats http://127.0.0.1:4222: want nats://HOST:PORT, tls://, ws:// or wss:// URLs, comma-separated ("http://127.0.0.1:4222" has the scheme "http")`},
+		{"nats URL not a URL, its password not shown", []string{"TELCHAT_NATS=nats://u:secret@a b"}, nil, 2, `TELCHAT_NATS=nats://***@a b: want nats://HOST:PORT, tls://, ws:// or wss:// URLs, comma-separated ("nats://***@a b" is not a URL)`},
+		{"server id with an escape", nil, []string{"-nats", "nats://127.0.0.1:1", "-server-id", "a\x1b[31m"}, 2, `-server-id "a\x1b[31m": want 1 to 64 printable characters without spaces`},
+		{"no NATS there", nil, []string{"-nats", "nats://u:secret@127.0.0.1:1"}, 1, "-nats: cluster: connecting to NATS at nats://***@127.0.0.1:1: nats: no servers available for connection"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

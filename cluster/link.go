@@ -187,16 +187,16 @@ func (c *Config) setDefaults() error {
 	if strings.TrimSpace(c.URLs) == "" {
 		return fmt.Errorf("%w: no NATS URL", ErrConfig)
 	}
+	if err := CheckURLs(c.URLs); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	if c.CredsFile != "" && c.Token != "" {
 		return fmt.Errorf("%w: give a credentials file or a token, not both", ErrConfig)
 	}
 	if err := CheckName(c.Name); err != nil {
 		return err
 	}
-	if c.ServerID == "" || len(c.ServerID) > 64 || strings.ContainsAny(c.ServerID, " \t\r\n") {
-		return fmt.Errorf("%w: server id %q: want 1 to 64 characters without spaces", ErrConfig, c.ServerID)
-	}
-	return nil
+	return CheckServerID(c.ServerID)
 }
 
 // CheckName checks a cluster name: 1 to 32 letters, digits, _ or -, so
@@ -278,7 +278,7 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 	}
 	nc, err := nats.Connect(cfg.URLs, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: connecting to NATS at %s: %w", cfg.URLs, err)
+		return nil, fmt.Errorf("cluster: connecting to NATS at %s: %w", Redact(cfg.URLs), err)
 	}
 	l.nc = nc
 	js, err := jetstream.New(nc,
