@@ -458,3 +458,28 @@ func TestNickConflictResolved(t *testing.T) {
 	second.Send("/whois alice")
 	second.Expect("on server B")
 }
+
+// TestLinesRightAfterNickname: a client that sends its nickname and its
+// next lines at once (a script, a paste: `printf 'bob\nhi\n/who\n' | nc`)
+// loses none of them while the cluster checks the name, and the same for
+// a /nick followed at once by a line; they are handled in order once the
+// claim is answered, as on a single server. (Before, each was refused
+// with "Your nickname is still being checked" and dropped.)
+func TestLinesRightAfterNickname(t *testing.T) {
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
+	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
+	alice := a.Login(t, "alice")
+
+	bob := b.Dial(t)
+	bob.ExpectPrompt()
+	bob.Write([]byte("bob\nhello from a script\n/me waves\n/who\n/nick robert\nas robert\n/msg alice psst\n"))
+	bob.Expect("*** Welcome, bob!")
+	alice.Expect("bob joined #lobby")
+	alice.Expect("<bob> hello from a script")
+	alice.Expect("* bob waves")
+	bob.Expect("in #lobby:")
+	alice.Expect("bob is now known as robert")
+	alice.Expect("<robert> as robert")
+	alice.Expect("*robert* psst")
+}

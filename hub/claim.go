@@ -13,7 +13,51 @@ import (
 // it for this server: the claim runs off the hub goroutine (it is a round
 // trip to the cluster) and its result comes back through the inbox, as
 // /oper's password check does. Meanwhile the connection waits
-// (Conn.claiming).
+// (Conn.claiming): the lines it sends are held (Conn.waiting) and handled
+// in order once the claim is answered, so that a client that sends its
+// nickname and its first lines at once loses none of them.
+
+// maxWaiting bounds the lines a connection may send while its nickname
+// claim is in flight: what a client sends right after its nickname (a
+// script, a paste) waits for the answer, as it would be handled after it
+// on a single server; beyond that, lines are refused.
+const maxWaiting = 32
+
+// waitingLine is an input line held until a claim is answered.
+type waitingLine struct {
+	text    string
+	altered bool
+}
+
+// wait holds line until c's nickname claim is answered.
+func (h *Hub) wait(c *Conn, line string, altered bool) {
+	if len(c.waiting) >= maxWaiting {
+		msg := "! Your nickname is still being checked, one moment"
+		if c.nick != "" {
+			msg = "! Your last nickname is still being checked, one moment"
+		}
+		c.peer.Deliver(h.textLine(msg))
+		return
+	}
+	c.waiting = append(c.waiting, waitingLine{line, altered})
+}
+
+// resume handles, in order, the lines c sent while its claim was in
+// flight, until one starts another claim (the rest wait for it) or c is
+// gone.
+func (h *Hub) resume(c *Conn) {
+	for len(c.waiting) > 0 && !c.claiming {
+		if _, present := h.conns[c]; !present {
+			break
+		}
+		l := c.waiting[0]
+		c.waiting = c.waiting[1:]
+		h.line(c, l.text, l.altered)
+	}
+	if len(c.waiting) == 0 || !c.claiming {
+		c.waiting = nil
+	}
+}
 
 // errClusterUnreachable is shown when a claim could not be made.
 var errClusterUnreachable = errors.New("the cluster cannot check nicknames right now; try again in a moment")
@@ -38,6 +82,7 @@ func (h *Hub) claimFirst(c *Conn, display string, id nickID) {
 
 func (h *Hub) firstClaimed(c *Conn, display string, id nickID, err error) {
 	c.claiming = false
+	defer h.resume(c)
 	if _, present := h.conns[c]; !present || c.nick != "" {
 		if err == nil {
 			h.cfg.Claims.Release(id.loose)
@@ -63,7 +108,8 @@ func (h *Hub) firstClaimed(c *Conn, display string, id nickID, err error) {
 	h.welcome(c, display, id)
 }
 
-// claimRename claims display (id) for c's /nick; the answer comes later.
+// claimRename claims display (id) for c's /nick; the answer comes later
+// (c's next lines wait for it).
 func (h *Hub) claimRename(c *Conn, display string, id nickID) {
 	if c.claiming {
 		h.deliver(c, h.textLine("! Your last nickname is still being checked, one moment"))
@@ -77,6 +123,7 @@ func (h *Hub) claimRename(c *Conn, display string, id nickID) {
 
 func (h *Hub) renameClaimed(c *Conn, display string, id nickID, err error) {
 	c.claiming = false
+	defer h.resume(c)
 	if _, present := h.conns[c]; !present {
 		if err == nil {
 			h.cfg.Claims.Release(id.loose)

@@ -44,6 +44,9 @@ type Conn struct {
 	secret         *secretState // a password dialogue (see accounts.go); nil before the first
 	loggedIn       bool         // gave the password of its registered nickname
 	nickSince      time.Time    // start of the nickname timeout (connect, or a refused login)
+	// waiting holds the lines that came while claiming, handled in order
+	// once the claim is answered (at most maxWaiting; see Hub.wait).
+	waiting []waitingLine
 }
 
 // NewConn describes a new network connection for Hub.Connect.

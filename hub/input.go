@@ -23,11 +23,11 @@ func (h *Hub) line(c *Conn, line string, altered bool) {
 		h.secretLine(c, line)
 		return
 	}
+	if c.claiming {
+		h.wait(c, line, altered)
+		return
+	}
 	if c.nick == "" {
-		if c.claiming {
-			c.peer.Deliver(h.textLine("! Your nickname is still being checked, one moment"))
-			return
-		}
 		h.claimNick(c, line, altered)
 		return
 	}
