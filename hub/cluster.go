@@ -447,8 +447,14 @@ func (h *Hub) remoteRemove(srv *remoteServer, u *remoteUser, reason string) {
 
 // expireServers forgets the servers not heard from for
 // Config.ClusterTimeout less one tick (see ClusterTicks): their users
-// left (server lost).
+// left (server lost). While this server's own link is down it hears
+// nobody, which says nothing of the others: none is lost then, and when
+// the link is back each has a whole timeout again to be heard (see
+// linkChanged).
 func (h *Hub) expireServers(now time.Time) {
+	if h.cluster.linkDown {
+		return
+	}
 	lost := h.cfg.ClusterTimeout - h.cfg.ClusterTimeout/ClusterTicks
 	for id, srv := range h.cluster.servers {
 		if now.Sub(srv.lastSeen) < lost {
@@ -473,6 +479,10 @@ func (h *Hub) linkChanged(up bool) {
 	text := "cluster link lost, local chat only"
 	if up {
 		text = "cluster link restored"
+		now := time.Now()
+		for _, srv := range h.cluster.servers {
+			srv.lastSeen = now
+		}
 		h.relay(ClusterEvent{Kind: ClusterSync})
 		h.heartbeat()
 	}

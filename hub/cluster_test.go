@@ -81,3 +81,29 @@ func TestClusterTick(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterTickLinkDown: while this server's own link is down it hears
+// nobody, so nobody is lost (its users would see every user of the
+// cluster leave "server lost", then come back silently); once the link is
+// back, a server not heard from within the timeout is lost.
+func TestClusterTickLinkDown(t *testing.T) {
+	const timeout = 15 * time.Second
+	h := &Hub{log: zerolog.Nop(), conns: map[*Conn]struct{}{}, cfg: Config{ServerID: "A", ClusterTimeout: timeout, Relay: relayFunc(func(ClusterEvent) {})}}
+	t0 := time.Now()
+	h.cluster.servers = map[string]*remoteServer{"B": {lastSeen: t0, users: map[string]*remoteUser{}}}
+	h.linkChanged(false)
+	h.clusterTick(t0.Add(3 * timeout))
+	if _, ok := h.cluster.servers["B"]; !ok {
+		t.Fatal("B lost while this server's own link was down")
+	}
+	h.linkChanged(true)
+	restored := time.Now()
+	h.clusterTick(restored.Add(timeout / 2))
+	if _, ok := h.cluster.servers["B"]; !ok {
+		t.Fatal("B lost half a timeout after the link came back")
+	}
+	h.clusterTick(restored.Add(timeout))
+	if _, ok := h.cluster.servers["B"]; ok {
+		t.Fatal("B, never heard again, not lost a timeout after the link came back")
+	}
+}
