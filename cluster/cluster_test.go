@@ -483,3 +483,30 @@ func TestLinesRightAfterNickname(t *testing.T) {
 	alice.Expect("<robert> as robert")
 	alice.Expect("*robert* psst")
 }
+
+// TestServerBack: a server cut from NATS longer than the timeout is lost
+// on the others (its users "left (server lost)"); when it is back, its
+// users are shown as joined again, once, not back in silence (their lines
+// then came from users shown as gone).
+func TestServerBack(t *testing.T) {
+	const timeout = 2 * time.Second
+	ns := startNATS(t, t.TempDir(), -1)
+	p := startProxy(t, ns.Addr().String())
+	a := startNode(t, ns.ClientURL(), "A", timeout)
+	b := startNode(t, p.URL(), "B", timeout)
+	alice := a.Login(t, "alice")
+	bob := b.Login(t, "bob")
+	alice.Expect("bob joined #lobby")
+	waitWho(t, bob, "alice", "bob")
+
+	p.cut()
+	bob.Expect("*** cluster link lost, local chat only")
+	alice.Expect("bob left #lobby (server lost)")
+	p.restore()
+	bob.Expect("*** cluster link restored")
+	alice.Expect("bob joined #lobby")
+	bob.Send("I am back")
+	if l := alice.Expect("bob"); l != "<bob> I am back" {
+		t.Errorf("after bob's return alice got %q, want his line (bob joined once)", l)
+	}
+}

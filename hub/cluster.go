@@ -155,9 +155,12 @@ type remoteUser struct {
 // remoteServer is another server, as last heard of.
 type remoteServer struct {
 	lastSeen time.Time
-	lastBeat time.Time              // the last heartbeat
-	rate     float64                // messages per second, at lastBeat
-	users    map[string]*remoteUser // by nickname key
+	lastBeat time.Time // the last heartbeat
+	// back: this server was lost (its users shown as left) and is heard
+	// again; its next heartbeat announces its users as joined.
+	back  bool
+	rate  float64                // messages per second, at lastBeat
+	users map[string]*remoteUser // by nickname key
 }
 
 // clusterState is the hub's view of the rest of the cluster; owned by the
@@ -169,6 +172,9 @@ type clusterState struct {
 	linkDown   bool
 	// lastHeartbeat is when tick last sent this server's heartbeat.
 	lastHeartbeat time.Time
+	// lost holds the ids of the servers lost (their users shown as left
+	// with "server lost") and not heard from since.
+	lost map[string]bool
 	// shared is what this server changed of each thing of the shared
 	// admin state (see sharedKey) until the bucket has a later value;
 	// sharedGen is the thing of each change not yet stored, by number.
@@ -321,7 +327,8 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 	}
 	srv := cs.servers[e.Origin]
 	if srv == nil {
-		srv = &remoteServer{users: make(map[string]*remoteUser)}
+		srv = &remoteServer{users: make(map[string]*remoteUser), back: cs.lost[e.Origin]}
+		delete(cs.lost, e.Origin)
 		cs.servers[e.Origin] = srv
 	}
 	srv.lastSeen = time.Now()
@@ -336,11 +343,15 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 		}
 	case ClusterHeartbeat:
 		srv.lastBeat, srv.rate = srv.lastSeen, e.Rate
+		// A heartbeat updates silently, but the users of a server that
+		// was lost and is back were shown as left: they join again.
+		back := srv.back
+		srv.back = false
 		seen := make(map[string]bool, len(e.Users))
 		for _, p := range e.Users {
 			key, _ := h.remoteKeys(p.Nick)
 			seen[key] = true
-			h.remoteUpsert(e.Origin, srv, p, false)
+			h.remoteUpsert(e.Origin, srv, p, back)
 			h.resolveConflict(e.Origin, p)
 		}
 		for key, u := range srv.users {
@@ -465,6 +476,10 @@ func (h *Hub) expireServers(now time.Time) {
 			h.remoteRemove(srv, u, "server lost")
 		}
 		delete(h.cluster.servers, id)
+		if h.cluster.lost == nil {
+			h.cluster.lost = make(map[string]bool)
+		}
+		h.cluster.lost[id] = true
 	}
 }
 
