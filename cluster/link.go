@@ -42,8 +42,13 @@ type Config struct {
 	// out every Timeout/3, and a nickname claim not renewed for Timeout
 	// expires. Default 15s.
 	Timeout time.Duration
-	// Buffer bounds the events waiting to be published. Default 8192.
-	Buffer int
+	// Buffer bounds the events waiting to be published, in number, and
+	// BufferBytes in an estimate of the memory they hold: an event over
+	// either bound is dropped (counted, logged). The memory is taken only
+	// while events wait. Defaults 131,072 events and 64 MiB
+	// (some 90,000 chat lines).
+	Buffer      int
+	BufferBytes int
 	// ReconnectWait is the pause between reconnect attempts. Default 1s.
 	ReconnectWait time.Duration
 	// OpTimeout bounds each request to JetStream. Default 5s.
@@ -96,10 +101,10 @@ type Link struct {
 	acc     *accounts          // the account bucket (accounts.go)
 	admin   jetstream.KeyValue // mutes, MOTD, kept topics
 
-	out     chan hub.ClusterEvent // to the publisher
-	ops     chan claimOp          // to the claims worker
-	stop    chan struct{}         // closed by Close
-	halt    chan struct{}         // closed by Kill, or by Close when out of time: the publisher ends at once
+	out     *queue        // to the publisher (queue.go)
+	ops     chan claimOp  // to the claims worker
+	stop    chan struct{} // closed by Close
+	halt    chan struct{} // closed by Kill, or by Close when out of time: the publisher ends at once
 	halted  sync.Once
 	wg      sync.WaitGroup
 	sink    atomic.Pointer[sinkBox]
@@ -170,7 +175,10 @@ func (c *Config) setDefaults() error {
 		c.Timeout = 15 * time.Second
 	}
 	if c.Buffer <= 0 {
-		c.Buffer = 8192
+		c.Buffer = 1 << 17
+	}
+	if c.BufferBytes <= 0 {
+		c.BufferBytes = 64 << 20
 	}
 	if c.ReconnectWait <= 0 {
 		c.ReconnectWait = time.Second
@@ -229,7 +237,7 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 	l := &Link{
 		cfg: cfg, log: cfg.Log.With().Str("component", "cluster").Str("server", cfg.ServerID).Logger(),
 		subject: Subject(cfg.Name),
-		out:     make(chan hub.ClusterEvent, cfg.Buffer),
+		out:     newQueue(cfg.Buffer, cfg.BufferBytes),
 		ops:     make(chan claimOp, claimQueue),
 		stop:    make(chan struct{}),
 		halt:    make(chan struct{}),
@@ -411,7 +419,8 @@ type partial struct {
 }
 
 // Send hands e to the publisher without blocking (hub.Relay). When the
-// buffer is full the event is dropped, counted and logged. A change to
+// buffer is full (Config.Buffer, Config.BufferBytes) the event is
+// dropped, counted and logged. A change to
 // the admin state goes to the key-value worker instead (see adminstate.go).
 func (l *Link) Send(e hub.ClusterEvent) {
 	if adminKind(e.Kind) {
@@ -428,9 +437,7 @@ func (l *Link) Send(e hub.ClusterEvent) {
 	if l.closed.Load() || l.killed.Load() {
 		return
 	}
-	select {
-	case l.out <- e:
-	default:
+	if !l.out.push(e) {
 		l.dropped("buffer full")
 	}
 }
@@ -471,7 +478,7 @@ func (l *Link) Close(ctx context.Context) error {
 		l.sendMu.Unlock()
 		return nil
 	}
-	close(l.out)
+	l.out.close()
 	close(l.stop)
 	l.sendMu.Unlock()
 	if !l.started.Load() {

@@ -17,9 +17,9 @@ import (
 // NATS node that died with it, the connection lost) or that does not come
 // within Config.OpTimeout is published again, with the same message id
 // (Nats-Msg-Id: server, run and number), so the stream stores it once
-// however often it is sent. While the window is full the publisher reads
-// nothing more from the link's buffer; when that buffer is full too,
-// Link.Send drops (counted): the hub never waits.
+// however often it is sent. While the window is full the publisher takes
+// nothing more from the link's queue (queue.go), which grows, up to its
+// bounds; beyond them Link.Send drops (counted): the hub never waits.
 
 const (
 	// pubWindow bounds the events published and not yet acknowledged.
@@ -51,12 +51,14 @@ func (o *outMsg) failed() bool {
 	}
 }
 
-// publisher publishes what the hub sent, in order, until the buffer is
+// publisher publishes what the hub sent, in order, until the queue is
 // closed and everything in it acknowledged, or the link halts.
 func (l *Link) publisher() {
 	defer l.wg.Done()
 	var pending []*outMsg
-	in := l.out
+	var batch []hub.ClusterEvent // taken from the queue, not yet published
+	next := 0                    // batch[next] is the next to publish
+	open := true                 // the queue may still give events
 	var seq uint64
 	wait := retryMin
 	retry := time.NewTimer(wait)
@@ -76,7 +78,28 @@ func (l *Link) publisher() {
 			}
 			break
 		}
-		if in == nil && len(pending) == 0 {
+		// Publish what waits, while the window has room.
+		for len(pending) < pubWindow && open {
+			if next == len(batch) {
+				batch, open = l.out.take(batch[:0]) // its events were zeroed
+				next = 0
+				if len(batch) == 0 {
+					break
+				}
+			}
+			now := time.Now()
+			for ; next < len(batch) && len(pending) < pubWindow; next++ {
+				e := &batch[next]
+				for _, m := range l.encodeOut(*e, &seq) {
+					o := &outMsg{msg: m, first: now}
+					l.publish(o)
+					pending = append(pending, o)
+				}
+				l.out.release(e)
+				*e = hub.ClusterEvent{}
+			}
+		}
+		if !open && len(pending) == 0 {
 			return
 		}
 		var ok <-chan *jetstream.PubAck
@@ -87,22 +110,12 @@ func (l *Link) publisher() {
 			retry.Reset(wait)
 			retrying = true
 		}
-		recv := in
-		if len(pending) >= pubWindow {
-			recv = nil
+		var recv <-chan struct{}
+		if open && len(pending) < pubWindow {
+			recv = l.out.ready // the batch is used up: wait for more
 		}
 		select {
-		case e, open := <-recv:
-			if !open {
-				in = nil
-				continue
-			}
-			now := time.Now()
-			for _, m := range l.encodeOut(e, &seq) {
-				o := &outMsg{msg: m, first: now}
-				l.publish(o)
-				pending = append(pending, o)
-			}
+		case <-recv:
 		case <-ok:
 			pending[0] = nil
 			pending = pending[1:]
@@ -122,7 +135,7 @@ func (l *Link) publisher() {
 				l.checkStuck(pending[0])
 			}
 			if !l.nc.IsConnected() {
-				if in == nil {
+				if !open {
 					return // closing with the link down: what is left is lost
 				}
 				continue // the reconnect comes first
