@@ -510,3 +510,27 @@ func TestServerBack(t *testing.T) {
 		t.Errorf("after bob's return alice got %q, want his line (bob joined once)", l)
 	}
 }
+
+// TestServerRestartedFast: a server that dies and starts again (same id)
+// before the others count it lost: its users who did not come back are
+// shown as left (server lost) when its first heartbeat says they are
+// gone, not removed in silence; those who came back stay, once.
+func TestServerRestartedFast(t *testing.T) {
+	const timeout = 15 * time.Second // longer than an Expect: only the heartbeat can tell
+	ns := startNATS(t, t.TempDir(), -1)
+	a := startNode(t, ns.ClientURL(), "A", timeout)
+	b := startNode(t, ns.ClientURL(), "B", timeout)
+	carl := a.Login(t, "carl")
+	b.Login(t, "alice")
+	b.Login(t, "bob")
+	waitWho(t, carl, "alice", "bob", "carl")
+
+	b.link.Kill() // B dies: no goodbye reaches A
+	b2 := startNode(t, ns.ClientURL(), "B", timeout)
+	b2.Login(t, "bob") // bob comes back at once, alice does not
+	carl.Expect("alice left #lobby (server lost)")
+	l := waitWho(t, carl, "bob", "carl")
+	if strings.Contains(l, "alice") || strings.Count(l, "bob") != 1 {
+		t.Errorf("after B restarted: %q", l)
+	}
+}

@@ -354,9 +354,13 @@ func (h *Hub) clusterEvent(e *ClusterEvent) {
 			h.remoteUpsert(e.Origin, srv, p, back)
 			h.resolveConflict(e.Origin, p)
 		}
+		// A user it no longer lists left without a word reaching us:
+		// its server died and started again before it was counted
+		// lost (each leave, rename or move comes before the heartbeat
+		// that follows it).
 		for key, u := range srv.users {
 			if !seen[key] {
-				h.remoteRemove(srv, u, "")
+				h.remoteRemove(srv, u, "server lost")
 			}
 		}
 	case ClusterTopic:
