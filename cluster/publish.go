@@ -56,9 +56,9 @@ func (o *outMsg) failed() bool {
 func (l *Link) publisher() {
 	defer l.wg.Done()
 	var pending []*outMsg
-	var batch []hub.ClusterEvent // taken from the queue, not yet published
-	next := 0                    // batch[next] is the next to publish
-	open := true                 // the queue may still give events
+	var taken, cur *chunk // taken from the queue; cur.ev[next] is the next to publish
+	next := 0
+	open := true // the queue may still give events
 	var seq uint64
 	wait := retryMin
 	retry := time.NewTimer(wait)
@@ -80,16 +80,19 @@ func (l *Link) publisher() {
 		}
 		// Publish what waits, while the window has room.
 		for len(pending) < pubWindow && open {
-			if next == len(batch) {
-				batch, open = l.out.take(batch[:0]) // its events were zeroed
-				next = 0
-				if len(batch) == 0 {
+			if cur != nil && next == cur.n && cur.next != nil {
+				cur, next = cur.next, 0
+			}
+			if cur == nil || next == cur.n {
+				taken, open = l.out.take(taken) // its events were zeroed
+				cur, next = taken, 0
+				if cur == nil {
 					break
 				}
 			}
 			now := time.Now()
-			for ; next < len(batch) && len(pending) < pubWindow; next++ {
-				e := &batch[next]
+			for ; next < cur.n && len(pending) < pubWindow; next++ {
+				e := &cur.ev[next]
 				for _, m := range l.encodeOut(*e, &seq) {
 					o := &outMsg{msg: m, first: now}
 					l.publish(o)

@@ -11,25 +11,38 @@ import (
 // yet, in the order they were sent. It is bounded twice: by a count
 // (Config.Buffer) and by an estimate of the memory the events hold
 // (Config.BufferBytes); an event over either bound is refused (Link.Send
-// drops it, counted). The memory is used only while events wait: a burst
-// grows the queue, and a queue that grew is let go once emptied. push
-// never waits on the publisher (the hub calls it); the publisher takes
-// all waiting events at once.
+// drops it, counted). The events wait in a list of fixed-size chunks: a
+// push never copies what waits, a burst adds chunks, and chunks emptied
+// are let go (but for a few kept for reuse). push never waits on the
+// publisher (the hub calls it); the publisher takes all waiting chunks at
+// once.
 type queue struct {
-	mu       sync.Mutex
-	in       []hub.ClusterEvent // waiting, oldest first
-	n, bytes int                // held: waiting and taken but not yet released
-	closed   bool
-	maxN     int
-	maxBytes int
+	mu         sync.Mutex
+	head, tail *chunk // waiting, oldest first
+	free       *chunk // emptied chunks kept for reuse
+	nfree      int
+	n, bytes   int // held: waiting and taken but not yet released
+	closed     bool
+	maxN       int
+	maxBytes   int
 	// ready holds a token when events wait (or the queue closed) and the
 	// publisher may not have seen them.
 	ready chan struct{}
 }
 
-// queueKeep is the capacity of a batch slice the publisher hands back for
-// reuse; a bigger one (after a burst) is let go.
-const queueKeep = 1024
+const (
+	// chunkEvents is the number of events in a chunk (some 90 KB).
+	chunkEvents = 128
+	// chunksKept is the number of emptied chunks kept for reuse.
+	chunksKept = 4
+)
+
+// chunk is a run of events: ev[:n] were pushed.
+type chunk struct {
+	ev   [chunkEvents]hub.ClusterEvent
+	n    int
+	next *chunk
+}
 
 func newQueue(maxN, maxBytes int) *queue {
 	return &queue{maxN: maxN, maxBytes: maxBytes, ready: make(chan struct{}, 1)}
@@ -59,10 +72,26 @@ func (q *queue) push(e hub.ClusterEvent) bool {
 		q.mu.Unlock()
 		return false
 	}
-	q.in = append(q.in, e)
+	wake := q.head == nil
+	if q.tail == nil || q.tail.n == chunkEvents {
+		c := q.free
+		if c != nil {
+			q.free, c.next = c.next, nil
+			q.nfree--
+		} else {
+			c = new(chunk)
+		}
+		if q.tail == nil {
+			q.head = c
+		} else {
+			q.tail.next = c
+		}
+		q.tail = c
+	}
+	q.tail.ev[q.tail.n] = e
+	q.tail.n++
 	q.n++
 	q.bytes += size
-	wake := len(q.in) == 1
 	q.mu.Unlock()
 	if wake {
 		q.signal()
@@ -77,18 +106,25 @@ func (q *queue) signal() {
 	}
 }
 
-// take returns the waiting events, oldest first, and gives the queue
-// spare (emptied) to fill next; open is false once the queue is closed
-// and nothing waits. The events still count against the bounds until
+// take returns the waiting events, oldest first, as a list of chunks
+// (nil: none), and takes back done, a list the publisher has emptied
+// (each event zeroed); open is false once the queue is closed and
+// nothing waits. The events taken still count against the bounds until
 // released.
-func (q *queue) take(spare []hub.ClusterEvent) (batch []hub.ClusterEvent, open bool) {
-	if cap(spare) > queueKeep {
-		spare = nil
-	}
+func (q *queue) take(done *chunk) (c *chunk, open bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	batch, q.in = q.in, spare[:0]
-	return batch, len(batch) > 0 || !q.closed
+	for done != nil {
+		next := done.next
+		if q.nfree < chunksKept {
+			done.n, done.next = 0, q.free
+			q.free = done
+			q.nfree++
+		}
+		done = next
+	}
+	c, q.head, q.tail = q.head, nil, nil
+	return c, c != nil || !q.closed
 }
 
 // release frees the share of the bounds of an event taken.

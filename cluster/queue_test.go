@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"strconv"
 	"testing"
 
 	"telchat/hub"
@@ -12,60 +13,79 @@ func queuedLine(text string) hub.ClusterEvent {
 		Msg: message.Message{Kind: message.Chat, Room: "lobby", From: "alice", Text: text}}
 }
 
-// TestQueueBounds: the queue keeps the events in order and refuses one
-// over its count or its bytes, until events taken are released.
+// queued lists the events of a list of chunks taken from a queue.
+func queued(c *chunk) []*hub.ClusterEvent {
+	var out []*hub.ClusterEvent
+	for ; c != nil; c = c.next {
+		for i := range c.n {
+			out = append(out, &c.ev[i])
+		}
+	}
+	return out
+}
+
+// TestQueueBounds: the queue keeps the events in order (over several
+// chunks) and refuses one over its count or its bytes, until events
+// taken are released.
 func TestQueueBounds(t *testing.T) {
-	size := eventSize(&hub.ClusterEvent{Kind: hub.ClusterLine, Origin: "A",
-		Msg: message.Message{Kind: message.Chat, Room: "lobby", From: "alice", Text: "x"}})
+	const pushed = 3*chunkEvents + 10
+	size := eventSize(new(queuedLine("100")))
 	tests := []struct {
 		name           string
 		maxN, maxBytes int
-		accepted       int // of 10 pushed
+		accepted       int // of pushed
 	}{
-		{"roomy", 100, 100 * size, 10},
-		{"count", 4, 100 * size, 4},
-		{"bytes", 100, 3*size + size/2, 3},
+		{"roomy", 1000, 1000 * size, pushed},
+		{"count", 4, 1000 * size, 4},
+		{"bytes", 1000, 3*size + size/2, 3},
+		{"count over a chunk", chunkEvents + 1, 1000 * size, chunkEvents + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := newQueue(tt.maxN, tt.maxBytes)
 			n := 0
-			for i := range 10 {
-				if q.push(queuedLine(string(rune('a' + i)))) {
+			for i := range pushed {
+				if q.push(queuedLine(strconv.Itoa(100 + i))) {
 					n++
 				}
 			}
 			if n != tt.accepted {
-				t.Fatalf("accepted %d of 10, want %d", n, tt.accepted)
+				t.Fatalf("accepted %d of %d, want %d", n, pushed, tt.accepted)
 			}
-			batch, open := q.take(nil)
-			if !open || len(batch) != n {
-				t.Fatalf("took %d (open %v), want %d", len(batch), open, n)
+			taken, open := q.take(nil)
+			got := queued(taken)
+			if !open || len(got) != n {
+				t.Fatalf("took %d (open %v), want %d", len(got), open, n)
 			}
-			for i, e := range batch {
-				if want := string(rune('a' + i)); e.Msg.Text != want {
+			for i, e := range got {
+				if want := strconv.Itoa(100 + i); e.Msg.Text != want {
 					t.Fatalf("event %d is %q, want %q", i, e.Msg.Text, want)
 				}
 			}
 			// Taken but not released: still held.
-			if n < 10 && q.push(queuedLine("x")) {
+			if n < pushed && q.push(queuedLine("101")) {
 				t.Fatal("a full queue took an event before the release")
 			}
-			for i := range batch {
-				q.release(&batch[i])
+			for _, e := range got {
+				q.release(e)
+				*e = hub.ClusterEvent{}
 			}
-			if !q.push(queuedLine("y")) {
+			if !q.push(queuedLine("102")) {
 				t.Fatal("an emptied queue refused an event")
 			}
 			q.close()
-			if q.push(queuedLine("z")) {
+			if q.push(queuedLine("103")) {
 				t.Fatal("a closed queue took an event")
 			}
-			batch, open = q.take(batch[:0])
-			if !open || len(batch) != 1 || batch[0].Msg.Text != "y" {
-				t.Fatalf("after close took %v (open %v), want the one event waiting", batch, open)
+			taken, open = q.take(taken)
+			got = queued(taken)
+			if !open || len(got) != 1 || got[0].Msg.Text != "102" {
+				t.Fatalf("after close took %d events (open %v), want the one event waiting", len(got), open)
 			}
-			if _, open := q.take(nil); open {
+			if q.nfree > chunksKept {
+				t.Errorf("%d chunks kept for reuse, want at most %d", q.nfree, chunksKept)
+			}
+			if c, open := q.take(taken); open || c != nil {
 				t.Fatal("a closed, empty queue is still open")
 			}
 		})
