@@ -66,9 +66,11 @@ func TestOperNotStarvedByFailingAddresses(t *testing.T) {
 				// is late; either way, try again.
 				_ = c.Conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 				l, _ := c.R.ReadString('\n')
-				// Refused (all slots busy, or its own check pending) once
-				// its wait is over.
-				refused := strings.HasPrefix(l, "! Too many password checks") || strings.HasPrefix(l, "! Your last password is still being checked")
+				// Refused (all slots busy, or its own check pending, or,
+				// while its own check runs, more lines waiting for it
+				// than a connection may queue) once its wait is over.
+				refused := strings.HasPrefix(l, "! Too many password checks") || strings.HasPrefix(l, "! Your last password is still being checked") ||
+					strings.HasPrefix(l, "! Your password is still being checked")
 				if refused && sent.Sub(failedAt[i]) > backoff+time.Second {
 					settled.Add(1)
 					<-stop
@@ -105,4 +107,32 @@ func TestOperNotStarvedByFailingAddresses(t *testing.T) {
 		con.Send("stats")
 		con.Expect("*** ")
 	}
+}
+
+// TestLinesAfterOperWait: a script that sends /oper and its next commands
+// at once (printf '/oper pw\n/wall hi\n' | nc) has them handled after the
+// password check, in order: the /wall runs as an admin, and the chat line
+// after it is said, not refused or lost.
+func TestLinesAfterOperWait(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	check := func(pw string) bool {
+		close(started)
+		<-release // the check takes until the next lines have arrived
+		return pw == operPassword
+	}
+	s := start(t, servertest.Config{Hub: hub.Config{PasswordCheck: check}})
+	bob := s.Login(t, "bob")
+	alice := s.Login(t, "alice")
+	bob.Expect("alice joined")
+	if _, err := alice.Conn.Write([]byte("/oper " + operPassword + "\n/wall hi all\nafter\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The check runs; one round trip of bob's gives alice's reader time
+	// to hand on the two lines it read with the /oper (one write).
+	<-started
+	bob.Sync()
+	close(release)
+	alice.Expect("*** You are now an admin")
+	bob.Expect("hi all")
+	bob.Expect("<alice> after")
 }

@@ -242,6 +242,7 @@ func (h *Hub) loginFetched(c *Conn, pw string, fresh store.Account, found bool, 
 	if _, present := h.conns[c]; !present || c.secret == nil || c.secret.kind != secretLogin || !c.secret.checking {
 		return
 	}
+	defer h.resume(c) // unless the password check below keeps it busy
 	s := c.secret
 	s.checking = false
 	if err != nil {

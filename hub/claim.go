@@ -29,11 +29,23 @@ type waitingLine struct {
 	altered bool
 }
 
-// wait holds line until c's nickname claim is answered.
+// busy reports whether c's lines must wait (Hub.wait): its nickname
+// claim, its /oper password check or the check of a password it typed at a
+// prompt (login, /passwd, /register, /unregister) is in flight. A script
+// or a paste that sends its next lines at once then has them handled
+// after the answer, in order, as a person typing after it would.
+func (c *Conn) busy() bool {
+	return c.claiming || c.operPending || (c.secret != nil && c.secret.checking)
+}
+
+// wait holds line until what c waits for (busy) is answered.
 func (h *Hub) wait(c *Conn, line string, altered bool) {
 	if len(c.waiting) >= maxWaiting {
-		msg := "! Your nickname is still being checked, one moment"
-		if c.nick != "" {
+		msg := "! Your password is still being checked, one moment"
+		switch {
+		case c.claiming && c.nick == "":
+			msg = "! Your nickname is still being checked, one moment"
+		case c.claiming:
 			msg = "! Your last nickname is still being checked, one moment"
 		}
 		c.peer.Deliver(h.textLine(msg))
@@ -42,11 +54,10 @@ func (h *Hub) wait(c *Conn, line string, altered bool) {
 	c.waiting = append(c.waiting, waitingLine{line, altered})
 }
 
-// resume handles, in order, the lines c sent while its claim was in
-// flight, until one starts another claim (the rest wait for it) or c is
-// gone.
+// resume handles, in order, the lines c sent while it was busy, until one
+// makes it busy again (the rest wait for that) or c is gone.
 func (h *Hub) resume(c *Conn) {
-	for len(c.waiting) > 0 && !c.claiming {
+	for len(c.waiting) > 0 && !c.busy() {
 		if _, present := h.conns[c]; !present {
 			break
 		}
@@ -54,7 +65,7 @@ func (h *Hub) resume(c *Conn) {
 		c.waiting = c.waiting[1:]
 		h.line(c, l.text, l.altered)
 	}
-	if len(c.waiting) == 0 || !c.claiming {
+	if len(c.waiting) == 0 || !c.busy() {
 		c.waiting = nil
 	}
 }

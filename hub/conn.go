@@ -47,6 +47,9 @@ type Conn struct {
 	// waiting holds the lines that came while claiming, handled in order
 	// once the claim is answered (at most maxWaiting; see Hub.wait).
 	waiting []waitingLine
+	// operPending: this connection's /oper password check is running or
+	// waiting for a slot (its next lines wait, see busy).
+	operPending bool
 }
 
 // NewConn describes a new network connection for Hub.Connect.

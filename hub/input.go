@@ -19,12 +19,12 @@ func (h *Hub) line(c *Conn, line string, altered bool) {
 		h.cfg.Commands.Run(h.ctx(c), line)
 		return
 	}
-	if c.secret != nil && c.secret.kind != secretNone {
-		h.secretLine(c, line)
+	if c.busy() {
+		h.wait(c, line, altered)
 		return
 	}
-	if c.claiming {
-		h.wait(c, line, altered)
+	if c.secret != nil && c.secret.kind != secretNone {
+		h.secretLine(c, line)
 		return
 	}
 	if c.nick == "" {

@@ -174,6 +174,7 @@ func (x *Ctx) Oper(password string) error {
 	if a != nil {
 		a.pending = true
 	}
+	c.operPending = true
 	return nil
 }
 
@@ -206,6 +207,11 @@ func (h *Hub) operDone(req operRequest, ok bool) {
 	}
 	defer h.startWaitingOper()
 	c := req.c
+	if req.work == nil {
+		c.operPending = false
+	}
+	// The lines c sent meanwhile (after the answer below).
+	defer h.resume(c)
 	now := time.Now()
 	addr := h.AddrGroup(c.Addr)
 	if req.work != nil && !req.counts {
