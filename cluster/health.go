@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"sync/atomic"
+	"time"
 
 	"telchat/hub"
 )
@@ -12,22 +13,36 @@ import (
 // connection stays up: the publisher's oldest event has waited
 // Config.OpTimeout without being stored (JetStream without a majority, a
 // feed without a leader for long), or feedWatch found the consumer
-// stalled. It is told that the link is up again once all three are well:
-// the connection is back, an event was stored, an event was read. While
-// it thinks the link down, the hub shows its users' room lines at once
-// also with -cluster-order stream, so a feed that stores nothing does not
-// hold back a server's own chat.
+// stalled. It is told that the link is up again once all three are well
+// (the connection is back, an event was stored, an event was read) and
+// have stayed so for Config.settleTime (settle.go): one outage gives one
+// "lost" and one "restored", however often the health flips while
+// JetStream settles. While it thinks the link down, the hub shows its
+// users' room lines at once also with -cluster-order stream, so a feed
+// that stores nothing does not hold back a server's own chat.
 
-// updateHealth tells the hub when the link's state changed.
+// updateHealth tells the hub when the link's state changed: a failure at
+// once, a recovery once it has lasted settleTime (the settle timer calls
+// it again then).
 func (l *Link) updateHealth() {
 	l.healthMu.Lock()
 	defer l.healthMu.Unlock()
-	conn, pub, cons := !l.connDown.Load(), !l.pubStuck.Load(), !l.consStuck.Load()
-	up := conn && pub && cons
-	if up == l.toldUp || l.closed.Load() || l.killed.Load() {
+	if l.closed.Load() || l.killed.Load() {
 		return
 	}
-	l.toldUp = up
+	conn, pub, cons := !l.connDown.Load(), !l.pubStuck.Load(), !l.consStuck.Load()
+	tell, wait := l.health.observe(conn && pub && cons, time.Now())
+	if wait > 0 {
+		if l.settleTimer == nil {
+			l.settleTimer = time.AfterFunc(wait, l.updateHealth)
+		} else {
+			l.settleTimer.Reset(wait)
+		}
+	}
+	if !tell {
+		return
+	}
+	up := l.health.told
 	if conn {
 		ev := l.log.Warn().Bool("publishes_stored", pub).Bool("consumer_reading", cons)
 		if up {
@@ -37,6 +52,15 @@ func (l *Link) updateHealth() {
 		}
 	}
 	l.toSink(hub.ClusterEvent{Kind: hub.ClusterLink, Up: up})
+}
+
+// stopSettling stops the settle timer (Close, Kill).
+func (l *Link) stopSettling() {
+	l.healthMu.Lock()
+	defer l.healthMu.Unlock()
+	if l.settleTimer != nil {
+		l.settleTimer.Stop()
+	}
 }
 
 // setHealth sets one of the link's health flags (true: that part is

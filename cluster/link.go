@@ -110,10 +110,12 @@ type Link struct {
 	sink    atomic.Pointer[sinkBox]
 	started atomic.Bool // Start succeeded
 	// The link's health (health.go): each flag says a part is failing;
-	// toldUp is what the hub was last told (under healthMu).
+	// health decides what the hub is told, and settleTimer observes
+	// again once a recovery may have settled (both under healthMu).
 	connDown, pubStuck, consStuck atomic.Bool
 	healthMu                      sync.Mutex
-	toldUp                        bool
+	health                        settler
+	settleTimer                   *time.Timer
 	closed                        atomic.Bool  // Close began: nothing more is queued
 	killed                        atomic.Bool  // Kill ran: nothing more is sent
 	sendMu                        sync.RWMutex // Send against Close closing out
@@ -242,8 +244,8 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 		stop:    make(chan struct{}),
 		halt:    make(chan struct{}),
 		run:     time.Now().UnixNano(),
-		toldUp:  true,
 	}
+	l.health = settler{settle: cfg.settleTime(), told: true}
 	l.seq = newSequencer(l.run, cfg.Timeout/2)
 	opts := []nats.Option{
 		nats.Name("telchat " + cfg.ServerID),
@@ -481,6 +483,7 @@ func (l *Link) Close(ctx context.Context) error {
 	l.out.close()
 	close(l.stop)
 	l.sendMu.Unlock()
+	l.stopSettling()
 	if !l.started.Load() {
 		close(l.ops)
 		l.nc.Close()
@@ -507,6 +510,7 @@ func (l *Link) Close(ctx context.Context) error {
 // drills). Close must still be called.
 func (l *Link) Kill() {
 	l.killed.Store(true)
+	l.stopSettling()
 	l.halted.Do(func() { close(l.halt) })
 	l.nc.Close()
 }
