@@ -470,6 +470,9 @@ func TestLinesRightAfterNickname(t *testing.T) {
 	a := startNode(t, ns.ClientURL(), "A", 5*time.Second)
 	b := startNode(t, ns.ClientURL(), "B", 5*time.Second)
 	alice := a.Login(t, "alice")
+	// B must know alice before bob's /msg to her: it learns of her from
+	// A's heartbeat after it started, which may come after bob's lines.
+	waitWho(t, b.Login(t, "carol"), "alice", "carol")
 
 	bob := b.Dial(t)
 	bob.ExpectPrompt()
