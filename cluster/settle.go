@@ -42,6 +42,13 @@ func (s *settler) observe(good bool, now time.Time) (tell bool, wait time.Durati
 }
 
 // settleTime is how long the link must work again before the hub is told
-// it is back: a fifth of Timeout (3 s by default), so that presence is
-// asked for again well before another server would count this one lost.
-func (c *Config) settleTime() time.Duration { return c.Timeout / 5 }
+// it is back: long enough for an event published again as it came back
+// to fail (the publisher's longest pause before a retry, retryMax, then
+// OpTimeout) and for feedWatch to find the consumer stalled (two of its
+// checks), and at least a fifth of Timeout: 8 s by default. (Right after
+// a NATS outage the connection is back before JetStream answers, and the
+// health looks good until that first failure.) The link publishes
+// meanwhile, so no other server counts this one lost.
+func (c *Config) settleTime() time.Duration {
+	return max(retryMax+c.OpTimeout+2*feedHeartbeat, c.Timeout/5)
+}
