@@ -195,6 +195,7 @@ func (l *Link) fromFeed(m jetstream.Msg) {
 	if l.consStuck.Load() {
 		l.setHealth(&l.consStuck, false)
 	}
+	l.proved(&l.consUnproven)
 	it, err := decodeItem(m.Data())
 	if err != nil {
 		l.log.Warn().Err(err).Msg("dropped an event")

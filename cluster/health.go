@@ -14,8 +14,10 @@ import (
 // Config.OpTimeout without being stored (JetStream without a majority, a
 // feed without a leader for long), or feedWatch found the consumer
 // stalled. It is told that the link is up again once all three are well
-// (the connection is back, an event was stored, an event was read) and
-// have stayed so for Config.settleTime (settle.go): one outage gives one
+// and proven (the connection is back, and since then an event was stored
+// and an event was read: the link publishes a sync request as the
+// connection comes back to prove it with) and have stayed so for
+// Config.settleTime (settle.go): one outage gives one
 // "lost" and one "restored", however often the health flips while
 // JetStream settles. While it thinks the link down, the hub shows its
 // users' room lines at once also with -cluster-order stream, so a feed
@@ -31,7 +33,8 @@ func (l *Link) updateHealth() {
 		return
 	}
 	conn, pub, cons := !l.connDown.Load(), !l.pubStuck.Load(), !l.consStuck.Load()
-	tell, wait := l.health.observe(conn && pub && cons, time.Now())
+	proven := !l.pubUnproven.Load() && !l.consUnproven.Load()
+	tell, wait := l.health.observe(conn && pub && cons && proven, time.Now())
 	if wait > 0 {
 		if l.settleTimer == nil {
 			l.settleTimer = time.AfterFunc(wait, l.updateHealth)
@@ -67,6 +70,14 @@ func (l *Link) stopSettling() {
 // failing) and tells the hub if that changed the link's state.
 func (l *Link) setHealth(flag *atomic.Bool, failing bool) {
 	if flag.Swap(failing) != failing {
+		l.updateHealth()
+	}
+}
+
+// proved clears one of the proofs the link waits for after a reconnect
+// (pubUnproven, consUnproven) and tells the hub if that made it well.
+func (l *Link) proved(unproven *atomic.Bool) {
+	if unproven.Load() && unproven.Swap(false) {
 		l.updateHealth()
 	}
 }

@@ -113,12 +113,17 @@ type Link struct {
 	// health decides what the hub is told, and settleTimer observes
 	// again once a recovery may have settled (both under healthMu).
 	connDown, pubStuck, consStuck atomic.Bool
-	healthMu                      sync.Mutex
-	health                        settler
-	settleTimer                   *time.Timer
-	closed                        atomic.Bool  // Close began: nothing more is queued
-	killed                        atomic.Bool  // Kill ran: nothing more is sent
-	sendMu                        sync.RWMutex // Send against Close closing out
+	// pubUnproven and consUnproven are set when the connection comes back
+	// and cleared by the first event stored (an acknowledgement) and the
+	// first event read after that: the link is told up only on that proof
+	// (health.go), not on the connection alone.
+	pubUnproven, consUnproven atomic.Bool
+	healthMu                  sync.Mutex
+	health                    settler
+	settleTimer               *time.Timer
+	closed                    atomic.Bool  // Close began: nothing more is queued
+	killed                    atomic.Bool  // Kill ran: nothing more is sent
+	sendMu                    sync.RWMutex // Send against Close closing out
 
 	parts map[string]*partial // heartbeats being collected, by origin (receive's)
 
@@ -270,8 +275,13 @@ func Dial(ctx context.Context, cfg Config) (*Link, error) {
 			// still stores or reads nothing.
 			l.pubStuck.Store(false)
 			l.consStuck.Store(false)
+			l.pubUnproven.Store(true)
+			l.consUnproven.Store(true)
 			l.setHealth(&l.connDown, false)
 			l.enqueueOp(claimOp{kind: opRenew})
+			// An event to prove the feed with (stored, then read back),
+			// which also asks the others for their presence.
+			l.Send(hub.ClusterEvent{Kind: hub.ClusterSync, Origin: l.cfg.ServerID})
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			l.log.Warn().Err(err).Msg("NATS error")

@@ -73,6 +73,7 @@ func (l *Link) publisher() {
 				pending = pending[1:]
 				wait = retryMin
 				l.setHealth(&l.pubStuck, false)
+				l.proved(&l.pubUnproven)
 				continue
 			default:
 			}
@@ -124,6 +125,7 @@ func (l *Link) publisher() {
 			pending = pending[1:]
 			wait = retryMin
 			l.setHealth(&l.pubStuck, false)
+			l.proved(&l.pubUnproven)
 		case err := <-failed:
 			l.log.Debug().Err(err).Msg("cluster event not stored; publishing it again")
 			pending[0].fut = nil

@@ -42,13 +42,12 @@ func (s *settler) observe(good bool, now time.Time) (tell bool, wait time.Durati
 }
 
 // settleTime is how long the link must work again before the hub is told
-// it is back: long enough for an event published again as it came back
-// to fail (the publisher's longest pause before a retry, retryMax, then
-// OpTimeout) and for feedWatch to find the consumer stalled (two of its
-// checks), and at least a fifth of Timeout: 8 s by default. (Right after
-// a NATS outage the connection is back before JetStream answers, and the
-// health looks good until that first failure.) The link publishes
-// meanwhile, so no other server counts this one lost.
+// it is back: two of feedWatch's checks (a consumer that stalls right
+// after it read once is found by then). Right after a NATS outage the
+// connection is back before JetStream answers, so the link is not called
+// well on the connection alone but on proof: an event stored and an event
+// read since it came back (health.go). The link publishes meanwhile, so
+// no other server counts this one lost.
 func (c *Config) settleTime() time.Duration {
-	return max(retryMax+c.OpTimeout+2*feedHeartbeat, c.Timeout/5)
+	return 2 * feedHeartbeat
 }
