@@ -341,3 +341,36 @@ func slowExpect(tb testing.TB, c *servertest.Client, want string) string {
 		seen = append(seen, l)
 	}
 }
+
+// TestOneOutageOneNotice: a whole 3-node NATS stopped and started again
+// gives each user one "cluster link lost" and one "restored": the link is
+// called restored only once an event was stored and one read after the
+// reconnect (health.go), not while JetStream still settles; for some
+// seconds after the notice no other one comes.
+func TestOneOutageOneNotice(t *testing.T) {
+	nats, opts := startNATSClusterOpts(t, 3)
+	o := nodeOptions{timeout: 15 * time.Second, replicas: 3, opTimeout: 5 * time.Second}
+	a := startNodeWith(t, nats[0].ClientURL(), "A", o)
+	alice := a.Login(t, "alice")
+	for _, ns := range nats {
+		stopNATS(ns)
+	}
+	alice.Expect("*** cluster link lost, local chat only")
+	for i := range nats {
+		startNATSNode(t, opts[i])
+	}
+	slowExpect(t, alice, "*** cluster link restored")
+	// A bounded look for a flip after the notice (the flips came within
+	// a second of an early "restored").
+	quiet := time.Now().Add(8 * time.Second)
+	for {
+		_ = alice.Conn.SetReadDeadline(quiet)
+		l, err := alice.R.ReadString('\n')
+		if err != nil {
+			break // nothing more within the window
+		}
+		if strings.Contains(l, "cluster link") {
+			t.Fatalf("another notice after the outage ended: %q", strings.TrimSpace(l))
+		}
+	}
+}
